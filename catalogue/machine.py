@@ -1,0 +1,64 @@
+"""Where model artefacts live on disk, and loading them once per process.
+
+An artefact that is missing, corrupt or of another format version is treated as absent:
+callers get ``ModelUnavailable`` with a message that says which version and why.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.conf import settings
+
+from catalogue.models import Field, ModelVersion
+from glamml.ml.langid import ArtefactError, LanguageIdentifier
+
+NO_ACTIVE_MODEL = "No active model for field {field!r}: run `python manage.py train --field {field}`."
+ARTEFACT_UNUSABLE = "Model {version} for field {field!r} cannot be used: {reason}"
+
+_cache: dict[str, LanguageIdentifier] = {}
+_cache_lock = threading.Lock()
+
+
+class ModelUnavailable(Exception):
+    pass
+
+
+def model_dir() -> Path:
+    return Path(settings.GLAMML_MODEL_DIR)
+
+
+def artefact_path(*, field: Field, version: int) -> Path:
+    return model_dir() / field.key / f"v{version:04d}.npz"
+
+
+def active_model_version(*, field: Field) -> ModelVersion:
+    version = ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).first()
+    if version is None:
+        raise ModelUnavailable(NO_ACTIVE_MODEL.format(field=field.key))
+    return version
+
+
+def model_load(*, version: ModelVersion) -> LanguageIdentifier:
+    """The loaded model for ``version``, cached by checksum so workers load each file once."""
+    with _cache_lock:
+        cached = _cache.get(version.checksum)
+        if cached is not None:
+            return cached
+        try:
+            model = LanguageIdentifier.load(model_dir() / version.artefact, checksum=version.checksum)
+        except ArtefactError as exc:
+            raise ModelUnavailable(
+                ARTEFACT_UNUSABLE.format(version=version.version, field=version.field.key, reason=exc)
+            ) from exc
+        # Keep only the newest few: a worker should not grow with every retraining.
+        if len(_cache) >= 3:
+            _cache.pop(next(iter(_cache)))
+        _cache[version.checksum] = model
+        return model
+
+
+def model_cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()

@@ -1,0 +1,322 @@
+"""Records, the values on them (with provenance), and the machine that suggests values.
+
+A record's value for a field is never overwritten in place: every change adds a ``FieldValue``
+row and moves the ``is_current`` mark, so the history of a field can always be shown.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Collection(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_public = models.BooleanField(default=True)
+    is_sensitive = models.BooleanField(
+        default=False, help_text="Predictions for records here always go to a person."
+    )
+    licence = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Record(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="records")
+    identifier = models.CharField(max_length=200)
+    title = models.TextField(blank=True)
+    description = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["collection_id", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "identifier"], name="record_identifier_unique_in_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier}: {self.title[:60]}"
+
+
+class Field(models.Model):
+    """A metadata field a model can predict, such as ``language``."""
+
+    class Kind(models.TextChoices):
+        LANGUAGE = "language", "Language"
+        LABEL = "label", "Label"
+
+    key = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LABEL)
+    # Which record attributes make the text the model reads, in order.
+    text_source = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Label(models.Model):
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="labels")
+    code = models.CharField(max_length=50)
+    name = models.CharField(max_length=200)
+    is_sensitive = models.BooleanField(
+        default=False, help_text="Never applied without a person, whatever the policy."
+    )
+
+    class Meta:
+        ordering = ["field_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["field", "code"], name="label_code_unique_in_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class DecisionPolicy(models.Model):
+    class Mode(models.TextChoices):
+        AUTO = "auto", "Apply every prediction"
+        REVIEW = "review", "A person reviews every prediction"
+        THRESHOLD = "threshold", "Apply at or above the threshold, review below"
+
+    field = models.OneToOneField(Field, on_delete=models.CASCADE, related_name="policy")
+    mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.REVIEW)
+    threshold = models.FloatField(default=0.9)
+    show_public = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.field.key}: {self.mode} @ {self.threshold}"
+
+
+class PolicyChange(models.Model):
+    policy = models.ForeignKey(DecisionPolicy, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    attribute = models.CharField(max_length=50)
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="model_versions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CANDIDATE)
+    artefact = models.CharField(max_length=500, help_text="Path relative to the model directory.")
+    checksum = models.CharField(max_length=64)
+    format_version = models.PositiveIntegerField()
+    params = models.JSONField(default=dict)
+    training_fingerprint = models.CharField(max_length=64)
+    n_train = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["field_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["field", "version"], name="model_version_unique"),
+            models.UniqueConstraint(
+                fields=["field"],
+                condition=Q(status="active"),
+                name="one_active_model_per_field",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} v{self.version}"
+
+
+class TrainingRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="training_runs")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    message = models.TextField(blank=True)
+    model_version = models.OneToOneField(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_run"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Prediction(models.Model):
+    class Status(models.TextChoices):
+        APPLIED = "applied", "Applied"
+        QUEUED = "queued", "Waiting for review"
+        ACCEPTED = "accepted", "Accepted"
+        CORRECTED = "corrected", "Corrected"
+        REJECTED = "rejected", "Rejected"
+        SUPERSEDED = "superseded", "Superseded"
+
+    WAITING = (Status.QUEUED,)
+    DECIDED = (Status.ACCEPTED, Status.CORRECTED, Status.REJECTED)
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="predictions")
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="predictions"
+    )
+    label = models.CharField(max_length=50)
+    confidence = models.FloatField()
+    # [[label, confidence], ...] best first, the prediction itself included.
+    alternatives = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    # Which rule sent it where: a policy mode, "sensitive-collection", "sensitive-label", "flag".
+    routed_by = models.CharField(max_length=40, blank=True)
+    # Bumped each time the item goes back to the queue, so a decision names the round it answers.
+    review_round = models.PositiveIntegerField(default=0)
+    flagged = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["confidence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "field", "model_version"], name="one_prediction_per_model"
+            )
+        ]
+        indexes = [models.Index(fields=["field", "status", "confidence"])]
+
+    def __str__(self) -> str:
+        return f"{self.record.identifier} {self.field.key}={self.label} ({self.confidence:.2f})"
+
+
+class FieldValue(models.Model):
+    """One value of a field on a record, with where it came from."""
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "From the source catalogue"
+        MODEL = "model", "Suggested by a model"
+        HUMAN = "human", "Checked by a cataloguer"
+
+    class Action(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        CORRECTED = "corrected", "Corrected"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="values")
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="values")
+    # Empty when the value was removed (a rejection, or a model value withdrawn).
+    label = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    action = models.CharField(max_length=20, choices=Action.choices, blank=True)
+    prediction = models.ForeignKey(
+        Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="values"
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="values"
+    )
+    confidence = models.FloatField(null=True, blank=True)
+    policy = models.CharField(max_length=40, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "field"],
+                condition=Q(is_current=True),
+                name="one_current_value_per_field",
+            )
+        ]
+        indexes = [models.Index(fields=["field", "source", "is_current"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.field_id}={self.label or '∅'} ({self.source})"
+
+
+class Decision(models.Model):
+    class Action(models.TextChoices):
+        ACCEPT = "accept", "Accept"
+        CORRECT = "correct", "Correct"
+        REJECT = "reject", "Reject"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    prediction = models.ForeignKey(Prediction, on_delete=models.CASCADE, related_name="decisions")
+    review_round = models.PositiveIntegerField()
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    label = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["prediction", "review_round"], name="one_decision_per_round"
+            )
+        ]
+
+
+class Flag(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="flags")
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="flags")
+    prediction = models.ForeignKey(
+        Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    flagged_label = models.CharField(max_length=50, blank=True)
+    proposed_label = models.CharField(max_length=50, blank=True)
+    comment = models.TextField(blank=True, max_length=2000)
+    # A salted hash of the client address: enough to rate-limit, not enough to identify.
+    client_hash = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

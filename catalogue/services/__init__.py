@@ -1,0 +1,1 @@
+"""Every write to catalogue data goes through a function in this package."""

@@ -1,0 +1,96 @@
+"""A cataloguer's decision on a waiting prediction: accept, correct or reject."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from catalogue.models import Decision, FieldValue, Flag, Prediction
+from catalogue.services.labels import UnknownLabelError, label_normalise
+from catalogue.services.values import value_set
+
+ALREADY_DECIDED = "This suggestion has already been decided by someone else; nothing was changed."
+LABEL_REQUIRED = "Choose the correct label to correct a suggestion."
+UNKNOWN_ACTION = "Unknown action {action!r}: use accept, correct or reject."
+
+
+class DecisionError(Exception):
+    pass
+
+
+class AlreadyDecided(DecisionError):
+    pass
+
+
+_STATUS_FOR_ACTION = {
+    Decision.Action.ACCEPT: Prediction.Status.ACCEPTED,
+    Decision.Action.CORRECT: Prediction.Status.CORRECTED,
+    Decision.Action.REJECT: Prediction.Status.REJECTED,
+}
+_VALUE_ACTION = {
+    Decision.Action.ACCEPT: FieldValue.Action.ACCEPTED,
+    Decision.Action.CORRECT: FieldValue.Action.CORRECTED,
+    Decision.Action.REJECT: FieldValue.Action.REJECTED,
+}
+
+
+def decision_make(
+    *,
+    prediction: Prediction,
+    reviewer: AbstractBaseUser,
+    action: str,
+    label: str = "",
+    review_round: int | None = None,
+) -> Decision:
+    """Record a decision and make it the record's value (source: human).
+
+    ``review_round`` is the round the reviewer saw; if the item was decided (or re-queued by a
+    flag) since, the decision is refused with ``AlreadyDecided`` and nothing changes.
+    """
+    if action not in _STATUS_FOR_ACTION:
+        raise DecisionError(UNKNOWN_ACTION.format(action=action))
+    if action == Decision.Action.CORRECT:
+        if not label:
+            raise DecisionError(LABEL_REQUIRED)
+        try:
+            label = label_normalise(field=prediction.field, value=label)
+        except UnknownLabelError as exc:
+            raise DecisionError(str(exc)) from None
+    elif action == Decision.Action.ACCEPT:
+        label = prediction.label
+    else:
+        label = ""
+    seen_round = prediction.review_round if review_round is None else review_round
+    try:
+        with transaction.atomic():
+            # The conditional update is the claim: of two reviewers, exactly one matches a row.
+            claimed = Prediction.objects.filter(
+                pk=prediction.pk, status=Prediction.Status.QUEUED, review_round=seen_round
+            ).update(status=_STATUS_FOR_ACTION[action], flagged=False)
+            if not claimed:
+                raise AlreadyDecided(ALREADY_DECIDED)
+            decision = Decision.objects.create(
+                prediction=prediction,
+                review_round=seen_round,
+                reviewer=reviewer,
+                action=action,
+                label=label if action != Decision.Action.REJECT else prediction.label,
+            )
+            value_set(
+                record=prediction.record,
+                field=prediction.field,
+                label=label,
+                source=FieldValue.Source.HUMAN,
+                action=_VALUE_ACTION[action],
+                prediction=prediction,
+                model_version=prediction.model_version,
+                confidence=prediction.confidence,
+                user=reviewer,
+            )
+            Flag.objects.filter(
+                record_id=prediction.record_id, field_id=prediction.field_id, status=Flag.Status.OPEN
+            ).update(status=Flag.Status.RESOLVED)
+    except IntegrityError:
+        raise AlreadyDecided(ALREADY_DECIDED) from None
+    prediction.refresh_from_db()
+    return decision

@@ -1,0 +1,130 @@
+"""Predicting field values for records with the field's active model, and routing them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from catalogue.machine import active_model_version, model_load
+from catalogue.models import FieldValue, Field, ModelVersion, Prediction, Record
+from catalogue.services.labels import labels_ensure
+from catalogue.services.routing import FLAG, route, sensitive_labels
+from catalogue.services.values import value_apply_prediction
+
+
+@dataclass
+class PredictResult:
+    created: int = 0
+    applied: int = 0
+    queued: int = 0
+    skipped: int = 0
+
+
+def record_text(*, record: Record, field: Field) -> str:
+    """The text a field's model reads: the record attributes named by ``field.text_source``."""
+    parts = []
+    for name in field.text_source or ["title"]:
+        value = getattr(record, name, None) if name in ("title", "description") else None
+        if value is None:
+            value = record.extra.get(name, "")
+        if value:
+            parts.append(str(value))
+    return " ".join(parts)
+
+
+def records_needing_prediction(*, field: Field, records: Iterable[Record]) -> list[Record]:
+    """Records whose value for ``field`` did not come from a person or the source catalogue."""
+    records = list(records)
+    settled = set(
+        FieldValue.objects.filter(
+            record__in=records,
+            field=field,
+            is_current=True,
+            source__in=[FieldValue.Source.HUMAN, FieldValue.Source.IMPORT],
+        )
+        .exclude(label="")
+        .values_list("record_id", flat=True)
+    )
+    return [r for r in records if r.id not in settled]
+
+
+def predictions_create(
+    *,
+    field: Field,
+    record_ids: Iterable[int],
+    model_version: ModelVersion | None = None,
+    force_review: bool = False,
+    include_settled: bool = False,
+) -> PredictResult:
+    """Predict ``field`` for the given records and route each prediction by the field's policy.
+
+    Records that already have a prediction from this model version are skipped, so running the
+    same batch twice creates nothing twice. Records whose value a person or the source catalogue
+    set are skipped unless ``include_settled``. ``force_review`` queues every new prediction.
+    """
+    version = model_version or active_model_version(field=field)
+    model = model_load(version=version)
+    result = PredictResult()
+    records = list(
+        Record.objects.filter(id__in=list(record_ids)).select_related("collection").order_by("id")
+    )
+    already = set(
+        Prediction.objects.filter(
+            field=field, model_version=version, record__in=records
+        ).values_list("record_id", flat=True)
+    )
+    todo = [r for r in records if r.id not in already]
+    if not include_settled:
+        todo = records_needing_prediction(field=field, records=todo)
+    result.skipped = len(records) - len(todo)
+    if not todo:
+        return result
+
+    top_k = model.predict_top_k([record_text(record=r, field=field) for r in todo], k=3)
+    labels_ensure(field=field, codes={alts[0][0] for alts in top_k})
+    policy = field.policy
+    sensitive = sensitive_labels(field=field)
+    with transaction.atomic():
+        for record, alternatives in zip(todo, top_k, strict=True):
+            label, confidence = alternatives[0]
+            where = route(
+                mode=policy.mode,
+                threshold=policy.threshold,
+                confidence=confidence,
+                collection_sensitive=record.collection.is_sensitive,
+                label_sensitive=label in sensitive,
+            )
+            if force_review:
+                where = type(where)(Prediction.Status.QUEUED, FLAG)
+            prediction, created = Prediction.objects.get_or_create(
+                record=record,
+                field=field,
+                model_version=version,
+                defaults={
+                    "label": label,
+                    "confidence": float(confidence),
+                    "alternatives": [[code, round(float(p), 6)] for code, p in alternatives],
+                    "status": where.status,
+                    "routed_by": where.routed_by,
+                    "flagged": force_review,
+                },
+            )
+            if not created:
+                result.skipped += 1
+                continue
+            result.created += 1
+            # Earlier models' undecided suggestions for this record give way to the new one.
+            Prediction.objects.filter(
+                record=record,
+                field=field,
+                status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+            ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+            if prediction.status == Prediction.Status.APPLIED:
+                prediction.record = record
+                value_apply_prediction(prediction=prediction)
+                result.applied += 1
+            else:
+                result.queued += 1
+    return result

@@ -1,0 +1,97 @@
+"""Where a prediction goes: applied to the record, or to a cataloguer's queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from catalogue.models import DecisionPolicy, Field, Prediction
+from catalogue.services.values import value_apply_prediction, value_withdraw_prediction
+
+SENSITIVE_COLLECTION = "sensitive-collection"
+SENSITIVE_LABEL = "sensitive-label"
+FLAG = "flag"
+
+
+@dataclass(frozen=True)
+class Route:
+    status: str
+    routed_by: str
+
+
+def route(
+    *,
+    mode: str,
+    threshold: float,
+    confidence: float,
+    collection_sensitive: bool,
+    label_sensitive: bool,
+) -> Route:
+    """Apply the field's policy; the safety rules come first and override every mode."""
+    if collection_sensitive:
+        return Route(Prediction.Status.QUEUED, SENSITIVE_COLLECTION)
+    if label_sensitive:
+        return Route(Prediction.Status.QUEUED, SENSITIVE_LABEL)
+    if mode == DecisionPolicy.Mode.AUTO:
+        return Route(Prediction.Status.APPLIED, mode)
+    if mode == DecisionPolicy.Mode.THRESHOLD and confidence >= threshold:
+        return Route(Prediction.Status.APPLIED, mode)
+    return Route(Prediction.Status.QUEUED, mode)
+
+
+def sensitive_labels(*, field: Field) -> set[str]:
+    return set(field.labels.filter(is_sensitive=True).values_list("code", flat=True))
+
+
+@dataclass
+class RerouteResult:
+    applied: int = 0
+    queued: int = 0
+    unchanged: int = 0
+
+
+def predictions_reroute(*, field: Field) -> RerouteResult:
+    """Send waiting and model-applied predictions where the current policy says.
+
+    Decided predictions (accepted, corrected, rejected) and flagged items are never touched.
+    Running it twice changes nothing the second time.
+    """
+    policy = field.policy
+    sensitive = sensitive_labels(field=field)
+    result = RerouteResult()
+    candidates = (
+        Prediction.objects.filter(
+            field=field,
+            status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+            flagged=False,
+        )
+        .select_related("record__collection", "model_version", "field")
+        .order_by("id")
+    )
+    for prediction in candidates.iterator(chunk_size=1000):
+        new = route(
+            mode=policy.mode,
+            threshold=policy.threshold,
+            confidence=prediction.confidence,
+            collection_sensitive=prediction.record.collection.is_sensitive,
+            label_sensitive=prediction.label in sensitive,
+        )
+        if new.status == prediction.status:
+            result.unchanged += 1
+            continue
+        with transaction.atomic():
+            # Claim the row: a reviewer deciding it meanwhile wins, and we leave it alone.
+            claimed = Prediction.objects.filter(
+                pk=prediction.pk, status=prediction.status, review_round=prediction.review_round
+            ).update(status=new.status, routed_by=new.routed_by)
+            if not claimed:
+                continue
+            prediction.status, prediction.routed_by = new.status, new.routed_by
+            if new.status == Prediction.Status.APPLIED:
+                value_apply_prediction(prediction=prediction)
+                result.applied += 1
+            else:
+                value_withdraw_prediction(prediction=prediction, reason="policy-change")
+                result.queued += 1
+    return result

@@ -1,0 +1,84 @@
+"""The one write path for a record's field values."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
+
+
+@transaction.atomic
+def value_set(
+    *,
+    record: Record,
+    field: Field,
+    label: str,
+    source: str,
+    action: str = "",
+    prediction: Prediction | None = None,
+    model_version: ModelVersion | None = None,
+    confidence: float | None = None,
+    policy: str = "",
+    user: AbstractBaseUser | None = None,
+) -> FieldValue:
+    """Make ``label`` the record's current value for ``field``, keeping the old one as history."""
+    FieldValue.objects.filter(record=record, field=field, is_current=True).update(is_current=False)
+    return FieldValue.objects.create(
+        record=record,
+        field=field,
+        label=label,
+        source=source,
+        action=action,
+        prediction=prediction,
+        model_version=model_version,
+        confidence=confidence,
+        policy=policy,
+        user=user,
+        is_current=True,
+    )
+
+
+def value_apply_prediction(*, prediction: Prediction) -> FieldValue | None:
+    """Write a model's prediction as the record's value, unless it is already the value.
+
+    Idempotent: a second call for the same prediction writes nothing.
+    """
+    current = FieldValue.objects.filter(
+        record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
+    ).first()
+    if current is not None and current.prediction_id == prediction.id:
+        return None
+    if current is not None and current.source in (FieldValue.Source.HUMAN, FieldValue.Source.IMPORT):
+        # A person's or the source catalogue's value is never replaced by a model.
+        return None
+    return value_set(
+        record=prediction.record,
+        field=prediction.field,
+        label=prediction.label,
+        source=FieldValue.Source.MODEL,
+        prediction=prediction,
+        model_version=prediction.model_version,
+        confidence=prediction.confidence,
+        policy=prediction.routed_by,
+    )
+
+
+def value_withdraw_prediction(*, prediction: Prediction, reason: str) -> FieldValue | None:
+    """Remove a model value that this prediction wrote, if it is still the current value."""
+    current = FieldValue.objects.filter(
+        record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
+    ).first()
+    if current is None or current.prediction_id != prediction.id:
+        return None
+    return value_set(
+        record=prediction.record,
+        field=prediction.field,
+        label="",
+        source=FieldValue.Source.MODEL,
+        action=FieldValue.Action.WITHDRAWN,
+        prediction=prediction,
+        model_version=prediction.model_version,
+        confidence=prediction.confidence,
+        policy=reason,
+    )

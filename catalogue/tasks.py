@@ -1,0 +1,87 @@
+"""Celery tasks: thin wrappers that load by id and call one service."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.db import OperationalError
+
+from catalogue.machine import ModelUnavailable
+from catalogue.models import Field, ModelVersion, Record, TrainingRun
+from catalogue.services.predictions import predictions_create
+from catalogue.services.routing import predictions_reroute
+from catalogue.services.training import training_run_execute
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT = (OperationalError,)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def predict_records(field_id: int, record_ids: list[int]) -> dict[str, int]:
+    """Predict and route one batch. Run twice, it creates nothing the second time."""
+    field = Field.objects.filter(pk=field_id).select_related("policy").first()
+    if field is None:
+        return {}
+    try:
+        result = predictions_create(field=field, record_ids=record_ids)
+    except ModelUnavailable as exc:
+        logger.warning("%s", exc)
+        return {}
+    return vars(result)
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def reroute_field(field_id: int) -> dict[str, int]:
+    """Re-route waiting predictions after a policy change. Twice is the same as once."""
+    field = Field.objects.filter(pk=field_id).select_related("policy").first()
+    if field is None:
+        return {}
+    return vars(predictions_reroute(field=field))
+
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=settings.GLAMML_TRAINING_TIME_LIMIT,
+    time_limit=settings.GLAMML_TRAINING_TIME_LIMIT + 60,
+)
+def train_field(run_id: int) -> str:
+    """Execute a training run. A second delivery finds the run claimed and does nothing."""
+    run = TrainingRun.objects.filter(pk=run_id).select_related("field").first()
+    if run is None:
+        return "gone"
+    run = training_run_execute(run=run)
+    if run.status == TrainingRun.Status.SUCCEEDED:
+        predict_field(run.field_id)
+    return run.status
+
+
+def predict_field(field_id: int, *, collection_id: int | None = None) -> int:
+    """Enqueue prediction of every record of a field (optionally one collection) in batches."""
+    records = Record.objects.order_by("id")
+    if collection_id is not None:
+        records = records.filter(collection_id=collection_id)
+    ids = list(records.values_list("id", flat=True))
+    size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        predict_records.delay(field_id, ids[start : start + size])
+    return len(ids)
+
+
+def predict_records_in_batches(record_ids: list[int]) -> None:
+    """Enqueue prediction of these records for every field that has an active model."""
+    field_ids = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list(
+        "field_id", flat=True
+    )
+    size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    for field_id in field_ids:
+        for start in range(0, len(record_ids), size):
+            predict_records.delay(field_id, record_ids[start : start + size])

@@ -1,0 +1,95 @@
+"""Factories for tests: small, real objects, no fake models."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from catalogue import models
+from catalogue.roles import cataloguer_group
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+
+
+class CataloguerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"cataloguer{n}")
+
+    @factory.post_generation
+    def group(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(cataloguer_group())
+
+
+class AdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+    is_superuser = True
+
+
+class CollectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Collection
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"collection-{n}")
+    name = factory.Sequence(lambda n: f"Collection {n}")
+    is_public = True
+    licence = "CC0 1.0"
+
+
+class RecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Record
+
+    collection = factory.SubFactory(CollectionFactory)
+    identifier = factory.Sequence(lambda n: f"rec-{n:05d}")
+    title = "Histoire de la littérature française depuis les origines"
+
+
+def language_field() -> models.Field:
+    from catalogue.services.fields import field_ensure_language
+
+    return field_ensure_language()
+
+
+class ModelVersionFactory(factory.django.DjangoModelFactory):
+    """A version row without a real artefact: for pages that show predictions, not for inference."""
+
+    class Meta:
+        model = models.ModelVersion
+
+    field = factory.LazyFunction(language_field)
+    version = factory.Sequence(lambda n: n + 1)
+    status = models.ModelVersion.Status.ACTIVE
+    artefact = factory.LazyAttribute(lambda o: f"{o.field.key}/v{o.version:04d}.npz")
+    checksum = "0" * 64
+    format_version = 1
+    training_fingerprint = "f" * 64
+    metrics = factory.LazyFunction(lambda: {"accuracy": 0.9, "macro_f1": 0.8, "n": 10})
+
+
+class PredictionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Prediction
+
+    record = factory.SubFactory(RecordFactory)
+    field = factory.LazyFunction(language_field)
+    model_version = factory.LazyAttribute(
+        lambda o: models.ModelVersion.objects.filter(field=o.field, status="active").first()
+        or ModelVersionFactory(field=o.field)
+    )
+    label = "fra"
+    confidence = 0.62
+    alternatives = factory.LazyAttribute(
+        lambda o: [[o.label, o.confidence], ["ita", 0.2], ["spa", 0.1]]
+    )
+    status = models.Prediction.Status.QUEUED
+    routed_by = "threshold"
