@@ -14,7 +14,9 @@ from django.conf import settings
 from catalogue.models import Field, ModelVersion
 from glamml.ml.langid import ArtefactError, LanguageIdentifier
 
-NO_ACTIVE_MODEL = "No active model for field {field!r}: run `python manage.py train --field {field}`."
+NO_ACTIVE_MODEL = (
+    "No active model for field {field!r}: run `python manage.py train --field {field}`."
+)
 ARTEFACT_UNUSABLE = "Model {version} for field {field!r} cannot be used: {reason}"
 
 _cache: dict[str, LanguageIdentifier] = {}
@@ -47,10 +49,14 @@ def model_load(*, version: ModelVersion) -> LanguageIdentifier:
         if cached is not None:
             return cached
         try:
-            model = LanguageIdentifier.load(model_dir() / version.artefact, checksum=version.checksum)
+            model = LanguageIdentifier.load(
+                model_dir() / version.artefact, checksum=version.checksum
+            )
         except ArtefactError as exc:
             raise ModelUnavailable(
-                ARTEFACT_UNUSABLE.format(version=version.version, field=version.field.key, reason=exc)
+                ARTEFACT_UNUSABLE.format(
+                    version=version.version, field=version.field.key, reason=exc
+                )
             ) from exc
         # Keep only the newest few: a worker should not grow with every retraining.
         if len(_cache) >= 3:

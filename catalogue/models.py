@@ -120,6 +120,9 @@ class PolicyChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.attribute}: {self.old_value!r} -> {self.new_value!r}"
+
 
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
@@ -181,6 +184,9 @@ class TrainingRun(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field_id} training run {self.code} ({self.status})"
 
 
 class Prediction(models.Model):
@@ -298,6 +304,9 @@ class Decision(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.label} on prediction {self.prediction_id}"
+
 
 class Flag(models.Model):
     class Status(models.TextChoices):
@@ -320,3 +329,6 @@ class Flag(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"flag on {self.record_id} {self.field_id} ({self.status})"

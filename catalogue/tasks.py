@@ -85,3 +85,22 @@ def predict_records_in_batches(record_ids: list[int]) -> None:
     for field_id in field_ids:
         for start in range(0, len(record_ids), size):
             predict_records.delay(field_id, record_ids[start : start + size])
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def predict_pending() -> int:
+    """Periodic safety net: predict records that the active model has not seen yet.
+
+    Enqueues made while a broker was down are lost; this finds their records again. Running
+    it twice only enqueues batches whose predictions are then skipped as already made.
+    """
+    from catalogue.services.predictions import records_without_prediction
+
+    enqueued = 0
+    size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE):
+        ids = records_without_prediction(model_version=version)
+        for start in range(0, len(ids), size):
+            predict_records.delay(version.field_id, ids[start : start + size])
+        enqueued += len(ids)
+    return enqueued

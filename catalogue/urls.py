@@ -8,4 +8,7 @@ app_name = "catalogue"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("collections/<slug:slug>/", views.collection, name="collection"),
+    path("records/<uuid:code>/", views.record, name="record"),
+    path("records/<uuid:code>/fields/<slug:key>/flag/", views.flag, name="flag"),
 ]

@@ -72,8 +72,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]")
-    .split(",")
+    for h in os.environ.get(
+        "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]"
+    ).split(",")
     if h.strip()
 ]
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -103,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -141,6 +143,7 @@ if _database_url:
 else:
     if PRODUCTION:
         raise ImproperlyConfigured("DATABASE_URL must be set when GLAMML_ENV=production.")
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -168,6 +171,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "review:queue"
@@ -181,7 +194,7 @@ if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when GLAMML_ENV=production.")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -192,10 +205,17 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "catalogue.tasks.predict_records": {"queue": "inference"},
     "catalogue.tasks.reroute_field": {"queue": "inference"},
+    "catalogue.tasks.predict_pending": {"queue": "inference"},
     "catalogue.tasks.train_field": {"queue": "training"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = _env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, low=1, high=86400)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+CELERY_BEAT_SCHEDULE = {
+    "predict-pending": {
+        "task": "catalogue.tasks.predict_pending",
+        "schedule": _env_int("GLAMML_PREDICT_PENDING_SECONDS", 600, low=10, high=86400),
+    }
+}
 GLAMML_TRAINING_TIME_LIMIT = _env_int("GLAMML_TRAINING_TIME_LIMIT", 3600, low=1, high=86400)
 
 GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1, high=100_000)

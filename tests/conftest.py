@@ -1,8 +1,41 @@
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
+from django.db import connection
 
 from tests.factories import AdminFactory, CataloguerFactory, UserFactory, language_field
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _unavailable(item: pytest.Item, reason: str) -> None:
+    # In CI every service is there: a missing one is a failure, never a quiet skip.
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: nothing may be skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        _unavailable(
+            item, "needs PostgreSQL: set DATABASE_URL (scripts/test.sh does when it answers)"
+        )
+    if item.get_closest_marker("redis") and not os.environ.get("REDIS_URL"):
+        _unavailable(item, "needs Redis: set REDIS_URL (scripts/test.sh does when it answers)")
+    if item.get_closest_marker("browser") and not shutil.which("chromium"):
+        _unavailable(item, "needs Debian's Chromium at /usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path, settings):
+    """Each test writes model artefacts to its own directory, never to var/."""
+    settings.GLAMML_DATA_DIR = tmp_path / "data"
+    settings.GLAMML_MODEL_DIR = tmp_path / "data" / "models"
+    settings.GLAMML_MODEL_DIR.mkdir(parents=True)
+    return settings.GLAMML_DATA_DIR
 
 
 @pytest.fixture
@@ -25,3 +58,35 @@ def admin_user(db):
 def visitor(db):
     """A logged-in user who is neither cataloguer nor admin."""
     return UserFactory()
+
+
+@pytest.fixture(scope="session")
+def base_model_file(tmp_path_factory):
+    """The shipped base language model, saved once per session as an artefact file."""
+    from glamml.ml.langid import LanguageIdentifier
+
+    path = tmp_path_factory.mktemp("base-model") / "base.npz"
+    checksum = LanguageIdentifier.base().save(path)
+    return path, checksum
+
+
+@pytest.fixture
+def active_model(field, base_model_file, settings):
+    """An active language model version backed by a real artefact in this test's data dir."""
+    from catalogue.machine import artefact_path
+    from catalogue.models import ModelVersion
+    from glamml.ml.langid import FORMAT_VERSION
+
+    source, checksum = base_model_file
+    target = artefact_path(field=field, version=1)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return ModelVersion.objects.create(
+        field=field,
+        version=1,
+        status=ModelVersion.Status.ACTIVE,
+        artefact=str(target.relative_to(settings.GLAMML_MODEL_DIR)),
+        checksum=checksum,
+        format_version=FORMAT_VERSION,
+        training_fingerprint="0" * 64,
+    )

@@ -13,10 +13,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "a-long-test-password")
+    password = factory.django.Password("a-long-test-password")
 
 
 class CataloguerFactory(UserFactory):
@@ -83,8 +84,10 @@ class PredictionFactory(factory.django.DjangoModelFactory):
     record = factory.SubFactory(RecordFactory)
     field = factory.LazyFunction(language_field)
     model_version = factory.LazyAttribute(
-        lambda o: models.ModelVersion.objects.filter(field=o.field, status="active").first()
-        or ModelVersionFactory(field=o.field)
+        lambda o: (
+            models.ModelVersion.objects.filter(field=o.field, status="active").first()
+            or ModelVersionFactory(field=o.field)
+        )
     )
     label = "fra"
     confidence = 0.62
@@ -93,3 +96,46 @@ class PredictionFactory(factory.django.DjangoModelFactory):
     )
     status = models.Prediction.Status.QUEUED
     routed_by = "threshold"
+
+
+class FieldValueFactory(factory.django.DjangoModelFactory):
+    """A record's value for the language field; ``source`` says where it came from."""
+
+    class Meta:
+        model = models.FieldValue
+
+    record = factory.SubFactory(RecordFactory)
+    field = factory.LazyFunction(language_field)
+    label = "fra"
+    source = models.FieldValue.Source.IMPORT
+    is_current = True
+
+
+class FlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Flag
+
+    record = factory.SubFactory(RecordFactory)
+    field = factory.LazyFunction(language_field)
+    flagged_label = "fra"
+    client_hash = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    """A label in the language field's vocabulary (``name`` defaults to the code)."""
+
+    class Meta:
+        model = models.Label
+        django_get_or_create = ("field", "code")
+
+    field = factory.LazyFunction(language_field)
+    code = "fra"
+    name = factory.LazyAttribute(lambda o: o.code)
+
+
+class TrainingRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.TrainingRun
+
+    field = factory.LazyFunction(language_field)
+    status = models.TrainingRun.Status.QUEUED

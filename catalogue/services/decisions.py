@@ -88,7 +88,9 @@ def decision_make(
                 user=reviewer,
             )
             Flag.objects.filter(
-                record_id=prediction.record_id, field_id=prediction.field_id, status=Flag.Status.OPEN
+                record_id=prediction.record_id,
+                field_id=prediction.field_id,
+                status=Flag.Status.OPEN,
             ).update(status=Flag.Status.RESOLVED)
     except IntegrityError:
         raise AlreadyDecided(ALREADY_DECIDED) from None

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalogue.machine import ModelUnavailable
 from catalogue.models import Field, FieldValue, Flag, Prediction, Record
 from catalogue.services.labels import UnknownLabelError, label_normalise
 from catalogue.services.predictions import predictions_create
@@ -59,9 +61,11 @@ def flag_create(
         )
         if prediction is None:
             # Nothing predicted yet (say, an imported value): ask the model now, into the queue.
-            predictions_create(
-                field=field, record_ids=[record.id], force_review=True, include_settled=True
-            )
+            # With no usable model yet, the flag alone still reaches a cataloguer's triage.
+            with contextlib.suppress(ModelUnavailable):
+                predictions_create(
+                    field=field, record_ids=[record.id], force_review=True, include_settled=True
+                )
             prediction = (
                 Prediction.objects.filter(record=record, field=field)
                 .order_by("-created_at", "-id")

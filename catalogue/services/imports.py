@@ -10,7 +10,8 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue.models import Collection, Field, FieldValue, Record
+from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
@@ -153,7 +155,7 @@ def parse_records(
             raise ImportFileError(
                 f"{path}, line 1: no identifier column; add --map identifier=COLUMN."
             )
-    mapped_columns = {c for c in columns.values()}
+    mapped_columns = set(columns.values())
     rows: list[_Row] = []
     seen: dict[str, int] = {}
     for line, raw in rows_iter:
@@ -205,14 +207,19 @@ def records_import(
     mapping: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Create or update the file's records in ``collection`` and store mapped values (source: import).
+    """Create or update the file's records in ``collection``; store mapped values as ``import``.
 
     A re-import updates records with the same identifier. A value a person decided is kept; the
     imported value does not replace it. Prediction of the imported records is enqueued once the
     transaction commits.
     """
     mapping = mapping or {}
-    fields = {f.key: f for f in Field.objects.filter(key__in=[k for k in mapping if k not in RECORD_ATTRIBUTES])}
+    if LANGUAGE in mapping:
+        field_ensure_language()
+    fields = {
+        f.key: f
+        for f in Field.objects.filter(key__in=[k for k in mapping if k not in RECORD_ATTRIBUTES])
+    }
     rows = parse_records(path=Path(path), fmt=fmt, mapping=mapping, fields=fields)
     result = ImportResult()
     now = timezone.now()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from catalogue.machine import active_model_version, model_load
-from catalogue.models import FieldValue, Field, ModelVersion, Prediction, Record
+from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
 from catalogue.services.labels import labels_ensure
-from catalogue.services.routing import FLAG, route, sensitive_labels
+from catalogue.services.routing import FLAG, Route, route, sensitive_labels
 from catalogue.services.values import value_apply_prediction
 
 
@@ -97,7 +97,7 @@ def predictions_create(
                 label_sensitive=label in sensitive,
             )
             if force_review:
-                where = type(where)(Prediction.Status.QUEUED, FLAG)
+                where = Route(Prediction.Status.QUEUED, FLAG)
             prediction, created = Prediction.objects.get_or_create(
                 record=record,
                 field=field,
@@ -128,3 +128,24 @@ def predictions_create(
             else:
                 result.queued += 1
     return result
+
+
+def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
+    """Ids of records with no prediction from this version and no settled value."""
+    field = model_version.field
+    settled = (
+        FieldValue.objects.filter(
+            field=field,
+            is_current=True,
+            source__in=[FieldValue.Source.HUMAN, FieldValue.Source.IMPORT],
+        )
+        .exclude(label="")
+        .values("record_id")
+    )
+    predicted = Prediction.objects.filter(model_version=model_version).values("record_id")
+    return list(
+        Record.objects.exclude(id__in=settled)
+        .exclude(id__in=predicted)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )

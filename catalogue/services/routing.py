@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import transaction
 
@@ -14,8 +15,7 @@ SENSITIVE_LABEL = "sensitive-label"
 FLAG = "flag"
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     status: str
     routed_by: str
 

@@ -49,7 +49,10 @@ def value_apply_prediction(*, prediction: Prediction) -> FieldValue | None:
     ).first()
     if current is not None and current.prediction_id == prediction.id:
         return None
-    if current is not None and current.source in (FieldValue.Source.HUMAN, FieldValue.Source.IMPORT):
+    if current is not None and current.source in (
+        FieldValue.Source.HUMAN,
+        FieldValue.Source.IMPORT,
+    ):
         # A person's or the source catalogue's value is never replaced by a model.
         return None
     return value_set(

@@ -1,8 +1,9 @@
 """Language codes: everything is stored as ISO 639-3, folded to the macrolanguage a catalogue uses.
 
 Catalogues code languages with MARC codes (ISO 639-2/B) at the level of the macrolanguage
-(``ara``, ``fas``, ``zho``, ``nor``), while text corpora use individual ISO 639-3 languages (``arb``,
-``pes``, ``cmn``, ``nob``). The relation comes from iso639-lang, not from a hand-written table.
+(``ara``, ``fas``, ``zho``, ``nor``), while text corpora use individual ISO 639-3 languages
+(``arb``, ``pes``, ``cmn``, ``nob``). The relation comes from iso639-lang, not from a
+hand-written table.
 """
 
 from __future__ import annotations
@@ -79,7 +80,9 @@ def to_marc(code: str) -> str:
     """ISO 639-2/B (MARC) code of a language, for example ``deu`` -> ``ger``."""
     lang = Lang(normalise_language(code))
     if not lang.pt2b:
-        raise UnknownLanguageError(f"Language {code!r} ({lang.name}) has no MARC (ISO 639-2/B) code")
+        raise UnknownLanguageError(
+            f"Language {code!r} ({lang.name}) has no MARC (ISO 639-2/B) code"
+        )
     return lang.pt2b
 
 

@@ -1,0 +1,61 @@
+"""The only way views get collections, records and fields: 404 for what a visitor may not see.
+
+Non-public collections (and every record in them) exist only for cataloguers and admins; for
+everyone else, anonymous or logged in, they are indistinguishable from something that was
+never there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from uuid import UUID
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+
+from catalogue.models import Collection, Field, Record
+from catalogue.roles import is_cataloguer
+
+
+def visible_collections(request: HttpRequest) -> QuerySet[Collection]:
+    """The collections this visitor may see."""
+    collections = Collection.objects.all()
+    if not is_cataloguer(request.user):
+        collections = collections.filter(is_public=True)
+    return collections
+
+
+def get_collection_for_visitor(request: HttpRequest, slug: str) -> Collection:
+    try:
+        return visible_collections(request).get(slug=slug)
+    except Collection.DoesNotExist:
+        raise Http404("No such collection.") from None
+
+
+def get_record_for_visitor(request: HttpRequest, code: UUID | str) -> Record:
+    records = Record.objects.select_related("collection")
+    if not is_cataloguer(request.user):
+        records = records.filter(collection__is_public=True)
+    try:
+        return records.get(code=code)
+    except (Record.DoesNotExist, ValueError):
+        raise Http404("No such record.") from None
+
+
+def get_field(key: str) -> Field:
+    """A predicted field by key; fields are not secret, but an unknown key is a 404."""
+    try:
+        return Field.objects.select_related("policy").get(key=key)
+    except Field.DoesNotExist:
+        raise Http404("No such field.") from None
+
+
+def client_hash(request: HttpRequest) -> str:
+    """A salted hash of the client address: enough to rate-limit flags, not to identify anyone.
+
+    Only ``REMOTE_ADDR`` is used: a forwarded-for header is whatever the client says it is,
+    and trusting it would let anyone step around the rate limit.
+    """
+    address = request.META.get("REMOTE_ADDR", "")
+    return hashlib.sha256((settings.SECRET_KEY + address).encode()).hexdigest()

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from catalogue.demo import SAMPLE, demo_load, demo_train, demo_users
+from catalogue.stats import catalogue_stats
+
+
+class Command(BaseCommand):
+    help = "Load the bundled sample records, train the language model, predict, create demo users."
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not SAMPLE.exists():
+            raise CommandError(f"The sample file {SAMPLE.name} is missing from data/sample/.")
+        counts = demo_load()
+        for slug, n in counts.items():
+            self.stdout.write(f"Imported {n} records into {slug}.")
+        self.stdout.write(demo_train())
+        stats = catalogue_stats()["fields"]["language"]["predictions"]
+        self.stdout.write(
+            f"Language predictions: {stats['applied']} applied, "
+            f"{stats['queued']} waiting for review."
+        )
+        for login in demo_users():
+            self.stdout.write(f"Demo {login.role}: {login.username} / {login.password}")

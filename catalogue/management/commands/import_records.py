@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from catalogue.models import Collection
+from catalogue.services.imports import ImportFileError, parse_mapping, records_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import records from a CSV or JSON Lines file into a collection. The whole file is "
+        "checked first: a file with an error stores nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--collection", required=True, help="Collection slug (created if new)")
+        parser.add_argument("--collection-name", default="", help="Name for a new collection")
+        parser.add_argument("--format", choices=["csv", "jsonl"], default=None)
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="TARGET=COLUMN",
+            help="Map a column to identifier, title, description or a field key (e.g. language)",
+        )
+        parser.add_argument("--private", action="store_true", help="A new collection is not public")
+        parser.add_argument(
+            "--sensitive", action="store_true", help="A new collection is sensitive"
+        )
+        parser.add_argument("--licence", default="", help="Licence of a new collection's metadata")
+
+    def handle(self, *args: object, **options: object) -> None:
+        path: Path = options["file"]
+        fmt = options["format"] or ("jsonl" if path.suffix in (".jsonl", ".ndjson") else "csv")
+        try:
+            mapping = parse_mapping(options["map"])
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from None
+        collection, created = Collection.objects.get_or_create(
+            slug=options["collection"],
+            defaults={
+                "name": options["collection_name"] or options["collection"],
+                "is_public": not options["private"],
+                "is_sensitive": options["sensitive"],
+                "licence": options["licence"],
+            },
+        )
+        bar = tqdm(desc=f"Importing {path.name}", unit=" records", disable=options["verbosity"] < 1)
+        try:
+            result = records_import(
+                path=path, collection=collection, fmt=fmt, mapping=mapping, progress=bar.update
+            )
+        except ImportFileError as exc:
+            if created:
+                collection.delete()
+            raise CommandError(f"{exc} Nothing was imported.") from None
+        finally:
+            bar.close()
+        self.stdout.write(
+            f"{collection.slug}: {result.created} records created, {result.updated} updated, "
+            f"{result.values_set} values set from the file"
+            + (
+                f", {result.values_kept_human} kept because a cataloguer decided them"
+                if result.values_kept_human
+                else ""
+            )
+            + "."
+        )

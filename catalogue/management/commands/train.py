@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from catalogue.models import Field, TrainingRun
+from catalogue.services.fields import field_get
+from catalogue.services.training import training_run_create
+
+
+class Command(BaseCommand):
+    help = (
+        "Train a new model version for a field from imported values and human decisions, "
+        "evaluate it on a held-out split and make it active."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--field", required=True)
+
+    def handle(self, *args: object, **options: object) -> None:
+        try:
+            field = field_get(key=options["field"])
+        except Field.DoesNotExist:
+            raise CommandError(f"No field {options['field']!r}.") from None
+        run = training_run_create(field=field)
+        run.refresh_from_db()
+        if run.status == TrainingRun.Status.FAILED:
+            raise CommandError(f"Training failed: {run.message}")
+        if run.status == TrainingRun.Status.SUCCEEDED:
+            self.stdout.write(run.message)
+        else:
+            self.stdout.write(f"Training run {run.code} is {run.status} on the training queue.")

@@ -1,0 +1,390 @@
+"""Reads the public catalogue pages share, shaped for their templates.
+
+Every function here runs a fixed number of queries whatever the number of records, and says in
+words where a value came from. Who sees what is decided here too: when a field's policy does not
+show predictions to the public, visitors see only values from the source catalogue and from
+cataloguers, never a model's suggestion or its confidence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from catalogue.models import (
+    Collection,
+    DecisionPolicy,
+    Field,
+    FieldValue,
+    Label,
+    Prediction,
+    Record,
+)
+from catalogue.roles import is_cataloguer
+from glamml.ml.languages import UnknownLanguageError, language_name
+
+User = AbstractBaseUser | AnonymousUser
+
+# Provenance filters on the collection page, in the order they are offered.
+MODEL, IMPORT, HUMAN, QUEUED, NONE = "model", "import", "human", "queued", "none"
+SOURCE_FILTERS = {
+    MODEL: "Applied by a model",
+    IMPORT: "From the source catalogue",
+    HUMAN: "Checked by a cataloguer",
+    QUEUED: "Waiting for review",
+    NONE: "No value",
+}
+PUBLIC_SOURCES = (FieldValue.Source.IMPORT, FieldValue.Source.HUMAN)
+
+HUMAN_VERBS = {
+    FieldValue.Action.CORRECTED: "corrected",
+    FieldValue.Action.REJECTED: "removed",
+}
+WITHDRAWN_REASONS = {"policy-change": "after a change of policy"}
+
+
+def percent(confidence: float | None) -> str:
+    """``0.876`` -> ``"87%"``: rounded down, so a model never looks surer than it was."""
+    if confidence is None:
+        return ""
+    return f"{math.floor(confidence * 100 + 1e-6)}%"
+
+
+# -- fields and who sees their predictions ------------------------------------------------------
+
+
+def fields_for_display() -> list[Field]:
+    return list(Field.objects.select_related("policy").order_by("key"))
+
+
+def display_field(*, fields: Sequence[Field], key: str | None = None) -> Field | None:
+    """The field a list page shows: the one asked for, else ``language``, else the first."""
+    by_key = {f.key: f for f in fields}
+    if key and key in by_key:
+        return by_key[key]
+    return by_key.get("language") or (fields[0] if fields else None)
+
+
+def shows_public(field: Field) -> bool:
+    try:
+        return field.policy.show_public
+    except DecisionPolicy.DoesNotExist:
+        return True
+
+
+def model_visible(*, field: Field, user: User) -> bool:
+    """Whether this user may see the field's model suggestions and their confidence."""
+    return shows_public(field) or is_cataloguer(user)
+
+
+def _label_names(*, field: Field, codes: Iterable[str]) -> dict[str, str]:
+    codes = {c for c in codes if c}
+    if not codes:
+        return {}
+    names = dict(
+        Label.objects.filter(field=field, code__in=codes).order_by().values_list("code", "name")
+    )
+    return {code: names.get(code) or _fallback_name(field, code) for code in codes}
+
+
+def _fallback_name(field: Field, code: str) -> str:
+    """A language code not (yet) in the field's vocabulary still has a name; other codes don't."""
+    if field.kind == Field.Kind.LANGUAGE:
+        try:
+            return language_name(code)
+        except UnknownLanguageError:
+            pass
+    return code
+
+
+# -- the home page ------------------------------------------------------------------------------
+
+
+@dataclass
+class CollectionSummary:
+    collection: Collection
+    records: int
+    model: int = 0
+    queued: int = 0
+    imported: int = 0
+    human: int = 0
+
+
+def collection_summaries(*, collections: QuerySet[Collection]) -> list[CollectionSummary]:
+    """Collections with their record counts and how many current values came from where."""
+    summaries = {
+        c.id: CollectionSummary(collection=c, records=c.n_records)
+        for c in collections.annotate(n_records=Count("records")).order_by("name")
+    }
+    ids = list(summaries)
+    values = (
+        FieldValue.objects.filter(record__collection_id__in=ids, is_current=True)
+        .exclude(label="")
+        .values_list("record__collection_id", "source")
+        .annotate(n=Count("id"))
+    )
+    attribute = {
+        FieldValue.Source.MODEL: "model",
+        FieldValue.Source.IMPORT: "imported",
+        FieldValue.Source.HUMAN: "human",
+    }
+    for collection_id, source, n in values:
+        if source in attribute:
+            setattr(summaries[collection_id], attribute[source], n)
+    queued = (
+        Prediction.objects.filter(record__collection_id__in=ids, status=Prediction.Status.QUEUED)
+        .values_list("record__collection_id")
+        .annotate(n=Count("id"))
+    )
+    for collection_id, n in queued:
+        summaries[collection_id].queued = n
+    return list(summaries.values())
+
+
+def records_search(*, collections: QuerySet[Collection], q: str) -> QuerySet[Record]:
+    """Records in the given collections whose title or identifier contains ``q``."""
+    return (
+        Record.objects.filter(collection__in=collections)
+        .filter(Q(title__icontains=q) | Q(identifier__icontains=q))
+        .select_related("collection")
+        .order_by("collection__name", "identifier", "id")
+    )
+
+
+# -- list pages ---------------------------------------------------------------------------------
+
+
+def collection_records(
+    *,
+    collection: Collection,
+    field: Field | None,
+    q: str = "",
+    source: str = "",
+    show_model: bool = True,
+) -> QuerySet[Record]:
+    """A collection's records, searched and filtered by where their value for ``field`` came from.
+
+    Without ``show_model`` model values count as no value and cannot be filtered on, so the
+    filters say nothing about predictions a visitor may not see.
+    """
+    records = Record.objects.filter(collection=collection).order_by("identifier", "id")
+    if q:
+        records = records.filter(Q(title__icontains=q) | Q(identifier__icontains=q))
+    if field is None or not source:
+        return records
+    current = FieldValue.objects.filter(
+        record=OuterRef("pk"), field=field, is_current=True
+    ).exclude(label="")
+    if source in (IMPORT, HUMAN) or (source == MODEL and show_model):
+        return records.filter(Exists(current.filter(source=source)))
+    if source == QUEUED:
+        waiting = Prediction.objects.filter(
+            record=OuterRef("pk"), field=field, status=Prediction.Status.QUEUED
+        )
+        return records.filter(Exists(waiting))
+    if source == NONE:
+        if not show_model:
+            current = current.filter(source__in=PUBLIC_SOURCES)
+        return records.filter(~Exists(current))
+    return records.none()
+
+
+@dataclass
+class ValueBadge:
+    """A record's value for one field in a list, with a few words on where it came from."""
+
+    label: str = ""
+    name: str = ""
+    source: str = NONE
+    text: str = ""
+    waiting: bool = False
+
+
+@dataclass
+class RecordRow:
+    record: Record
+    value: ValueBadge
+
+
+def record_rows(
+    *, records: Sequence[Record], field: Field | None, show_model: bool
+) -> list[RecordRow]:
+    """The records with their value for ``field``: three queries, however many records."""
+    records = list(records)
+    if field is None or not records:
+        return [RecordRow(record=r, value=ValueBadge()) for r in records]
+    current = {
+        v.record_id: v
+        for v in FieldValue.objects.filter(record__in=records, field=field, is_current=True)
+        .exclude(label="")
+        .only("record_id", "label", "source", "confidence")
+    }
+    waiting = set(
+        Prediction.objects.filter(record__in=records, field=field, status=Prediction.Status.QUEUED)
+        .order_by()
+        .values_list("record_id", flat=True)
+    )
+    names = _label_names(field=field, codes=(v.label for v in current.values()))
+    rows = []
+    for record in records:
+        value = current.get(record.id)
+        badge = ValueBadge(waiting=record.id in waiting)
+        if value is not None and (show_model or value.source in PUBLIC_SOURCES):
+            badge.label = value.label
+            badge.name = names.get(value.label, value.label)
+            badge.source = value.source
+            badge.text = _short_provenance(value)
+        rows.append(RecordRow(record=record, value=badge))
+    return rows
+
+
+def _short_provenance(value: FieldValue) -> str:
+    if value.source == FieldValue.Source.MODEL:
+        return f"model, {percent(value.confidence)}" if value.confidence is not None else "model"
+    if value.source == FieldValue.Source.HUMAN:
+        return "checked by a cataloguer"
+    return "from the source catalogue"
+
+
+# -- the record page ----------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    value: FieldValue
+    name: str
+    provenance: str
+    confidence: str
+
+
+@dataclass
+class FieldDisplay:
+    """One predicted field on a record page: its value, where it came from, and its history."""
+
+    field: Field
+    show_model: bool
+    show_users: bool
+    value: FieldValue | None = None
+    name: str = ""
+    provenance: str = ""
+    waiting: str = ""
+    history: list[HistoryRow] = dataclass_field(default_factory=list)
+
+
+def record_values_for_display(
+    *, record: Record, user: User, fields: Sequence[Field] | None = None
+) -> list[FieldDisplay]:
+    """Every predicted field of ``record`` with value, provenance, what waits, and history.
+
+    Four queries (three with ``fields`` given), however long the history.
+    """
+    fields = list(fields) if fields is not None else fields_for_display()
+    if not fields:
+        return []
+    staff = is_cataloguer(user)
+    values = list(
+        FieldValue.objects.filter(record=record, field__in=fields)
+        .select_related("model_version", "user")
+        .order_by("-created_at", "-id")
+    )
+    waiting = {
+        p.field_id: p
+        for p in Prediction.objects.filter(
+            record=record, field__in=fields, status=Prediction.Status.QUEUED
+        ).order_by("created_at", "id")
+    }
+    codes = {v.label for v in values}
+    known = {
+        (field_id, code): name
+        for field_id, code, name in Label.objects.filter(field__in=fields, code__in=codes)
+        .order_by()
+        .values_list("field_id", "code", "name")
+    }
+    names = {
+        (f.id, code): known.get((f.id, code)) or _fallback_name(f, code)
+        for f in fields
+        for code in codes
+        if code
+    }
+
+    displays = []
+    for f in fields:
+        show_model = shows_public(f) or staff
+        display = FieldDisplay(field=f, show_model=show_model, show_users=staff)
+        for value in values:
+            if value.field_id != f.id:
+                continue
+            if not show_model and value.source not in PUBLIC_SOURCES:
+                continue
+            name = names.get((f.id, value.label), value.label)
+            display.history.append(
+                HistoryRow(
+                    value=value,
+                    name=name,
+                    provenance=provenance(value, field=f, show_users=staff),
+                    confidence=percent(value.confidence) if show_model else "",
+                )
+            )
+            if value.is_current and value.label:
+                display.value, display.name = value, name
+                display.provenance = provenance(value, field=f, show_users=staff)
+        prediction = waiting.get(f.id)
+        if prediction is not None:
+            display.waiting = waiting_text(prediction, show_model=show_model)
+        displays.append(display)
+    return displays
+
+
+def provenance(value: FieldValue, *, field: Field, show_users: bool = False) -> str:
+    """Where a value came from, in words a visitor understands."""
+    when = timezone.localtime(value.created_at).date().isoformat()
+    if value.source == FieldValue.Source.IMPORT:
+        return "from the source catalogue"
+    if value.source == FieldValue.Source.HUMAN:
+        verb = HUMAN_VERBS.get(value.action, "checked")
+        who = "a cataloguer"
+        if show_users and value.user is not None:
+            who = f"a cataloguer ({value.user.get_username()})"
+        return f"{verb} by {who} on {when}"
+    model = "a model"
+    if value.model_version is not None:
+        model = f"a model ({field.key} v{value.model_version.version})"
+    if value.action == FieldValue.Action.WITHDRAWN:
+        reason = WITHDRAWN_REASONS.get(value.policy, "")
+        return " ".join(filter(None, [f"suggested by {model}, withdrawn on {when}", reason]))
+    if value.confidence is None:
+        return f"suggested by {model}"
+    return f"suggested by {model}, {percent(value.confidence)} confident"
+
+
+def waiting_text(prediction: Prediction, *, show_model: bool = True) -> str:
+    if not show_model:
+        return "waiting for a cataloguer"
+    return (
+        f"waiting for a cataloguer (model suggests {prediction.label}, "
+        f"{percent(prediction.confidence)})"
+    )
+
+
+def extra_items(record: Record) -> list[tuple[str, str]]:
+    """The record's extra fields as (name, text) pairs, in a stable order."""
+    if not isinstance(record.extra, dict):
+        return []
+    return [(str(k), _text(v)) for k, v in sorted(record.extra.items()) if _text(v)]
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(t for t in (_text(v) for v in value) if t)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {t}" for k, v in value.items() if (t := _text(v)))
+    return str(value)

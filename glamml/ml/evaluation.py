@@ -1,0 +1,181 @@
+"""Metrics for a classifier with confidences: accuracy, macro-F1, calibration, coverage."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+PRECISION_TARGETS = (0.95, 0.99)
+ECE_BINS = 15
+
+
+def _bin_index(confidences: np.ndarray, n_bins: int) -> np.ndarray:
+    # Bins [k/n, (k+1)/n); a confidence of exactly 1.0 belongs to the last bin.
+    return np.minimum((confidences * n_bins).astype(int), n_bins - 1)
+
+
+def expected_calibration_error(
+    correct: Sequence[bool], confidences: Sequence[float], n_bins: int = ECE_BINS
+) -> float:
+    """Expected calibration error: sum over equal-width bins of share * |accuracy - confidence|."""
+    hits = np.asarray(correct, dtype=float)
+    conf = np.clip(np.asarray(confidences, dtype=float), 0.0, 1.0)
+    if hits.shape != conf.shape:
+        raise ValueError("correct and confidences need the same length")
+    if hits.size == 0:
+        return 0.0
+    bins = _bin_index(conf, n_bins)
+    error = 0.0
+    for b in np.unique(bins):
+        in_bin = bins == b
+        error += in_bin.mean() * abs(hits[in_bin].mean() - conf[in_bin].mean())
+    return float(error)
+
+
+def reliability_curve(
+    correct: Sequence[bool], confidences: Sequence[float], n_bins: int = ECE_BINS
+) -> list[dict[str, float]]:
+    """Per non-empty bin: its bounds, size, mean confidence and accuracy."""
+    hits = np.asarray(correct, dtype=float)
+    conf = np.clip(np.asarray(confidences, dtype=float), 0.0, 1.0)
+    bins = _bin_index(conf, n_bins) if conf.size else np.zeros(0, int)
+    curve = []
+    for b in np.unique(bins):
+        in_bin = bins == b
+        curve.append(
+            {
+                "lower": b / n_bins,
+                "upper": (b + 1) / n_bins,
+                "n": int(in_bin.sum()),
+                "confidence": float(conf[in_bin].mean()),
+                "accuracy": float(hits[in_bin].mean()),
+            }
+        )
+    return curve
+
+
+def precision_coverage_curve(
+    correct: Sequence[bool], confidences: Sequence[float]
+) -> list[dict[str, float]]:
+    """For each distinct confidence threshold t: precision and share of items with conf >= t.
+
+    Ties are kept together, as a threshold cannot split them. Highest threshold first.
+    """
+    hits = np.asarray(correct, dtype=float)
+    conf = np.asarray(confidences, dtype=float)
+    if hits.size == 0:
+        return []
+    order = np.argsort(-conf, kind="stable")
+    conf_sorted, hits_sorted = conf[order], hits[order]
+    cumulative = np.cumsum(hits_sorted)
+    # Last position of each run of equal confidences.
+    ends = np.flatnonzero(np.append(conf_sorted[1:] != conf_sorted[:-1], True))
+    return [
+        {
+            "threshold": float(conf_sorted[end]),
+            "precision": float(cumulative[end] / (end + 1)),
+            "coverage": float((end + 1) / hits.size),
+        }
+        for end in ends
+    ]
+
+
+def coverage_at_precision(
+    correct: Sequence[bool], confidences: Sequence[float], target: float
+) -> tuple[float, float | None]:
+    """Largest share of items, most confident first, whose precision reaches ``target``.
+
+    Returns ``(coverage, threshold)``; ``(0.0, None)`` when no threshold reaches it.
+    """
+    best = (0.0, None)
+    for point in precision_coverage_curve(correct, confidences):
+        if point["precision"] >= target and point["coverage"] > best[0]:
+            best = (point["coverage"], point["threshold"])
+    return best
+
+
+def _thin(curve: list[dict[str, float]], max_points: int = 101) -> list[dict[str, float]]:
+    if len(curve) <= max_points:
+        return curve
+    keep = np.unique(np.linspace(0, len(curve) - 1, max_points).round().astype(int))
+    return [curve[i] for i in keep]
+
+
+def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> dict[str, Any]:
+    """Held-out metrics, JSON-serialisable.
+
+    ``macro_f1`` averages over the labels present in ``y_true``; ``per_label`` covers every label
+    that is true or predicted (precision of a label never predicted is 0).
+    """
+    if not len(y_true) == len(y_pred) == len(confidences):
+        raise ValueError("y_true, y_pred and confidences need the same length")
+    n = len(y_true)
+    correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
+    support = Counter(y_true)
+    predicted = Counter(y_pred)
+    hits = Counter(t for t, ok in zip(y_true, correct, strict=True) if ok)
+    per_label: dict[str, dict[str, float]] = {}
+    for label in sorted(set(support) | set(predicted)):
+        precision = hits[label] / predicted[label] if predicted[label] else 0.0
+        recall = hits[label] / support[label] if support[label] else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "support": support[label],
+            "predicted": predicted[label],
+        }
+    macro_f1 = float(np.mean([per_label[label]["f1"] for label in support])) if support else 0.0
+    confusion: dict[str, dict[str, int]] = defaultdict(dict)
+    for (true, pred), count in sorted(Counter(zip(y_true, y_pred, strict=True)).items()):
+        confusion[true][pred] = count
+    coverage, thresholds = {}, {}
+    for target in PRECISION_TARGETS:
+        share, threshold = coverage_at_precision(correct, confidences, target)
+        coverage[f"{target:.2f}"] = share
+        thresholds[f"{target:.2f}"] = threshold
+    return {
+        "n": n,
+        "accuracy": float(np.mean(correct)) if n else 0.0,
+        "macro_f1": macro_f1,
+        "per_label": per_label,
+        "ece": expected_calibration_error(correct, confidences),
+        "mean_confidence": float(np.mean(confidences)) if n else 0.0,
+        "coverage_at_precision": coverage,
+        "threshold_at_precision": thresholds,
+        "reliability": reliability_curve(correct, confidences),
+        "precision_coverage": _thin(precision_coverage_curve(correct, confidences)),
+        "confusion": dict(confusion),
+    }
+
+
+def stratified_split(
+    labels: list[str], *, test_size: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices of a stratified train/test split, deterministic for a seed.
+
+    Each label with at least two examples puts about ``test_size`` of them (at least one, and
+    never all) in the test part; labels with fewer than two examples stay in train.
+    """
+    if not 0.0 < test_size < 1.0:
+        raise ValueError("test_size must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        by_label[label].append(index)
+    train: list[int] = []
+    test: list[int] = []
+    for label in sorted(by_label):
+        indices = by_label[label]
+        if len(indices) < 2:
+            train.extend(indices)
+            continue
+        shuffled = [indices[i] for i in rng.permutation(len(indices))]
+        n_test = min(len(indices) - 1, max(1, round(len(indices) * test_size)))
+        test.extend(shuffled[:n_test])
+        train.extend(shuffled[n_test:])
+    return sorted(train), sorted(test)

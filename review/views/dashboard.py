@@ -1,0 +1,174 @@
+"""The admin dashboard: per field, its decision policy (with a preview), its models and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import reswap, retarget
+
+from catalogue.models import Field, PolicyChange, TrainingRun
+from catalogue.services import policy as policy_service
+from catalogue.services import training as training_service
+from review.access import get_field_for_admin, get_training_run_for_admin, require_admin
+from review.forms import PolicyForm, ThresholdPreviewForm
+from review.selectors import FieldDashboard, dashboard_fields, training_run_get
+from review.views.common import wants_partial
+
+PANEL = "review/dashboard.html#field-panel"
+MODELS = "review/dashboard.html#field-models"
+PREVIEW = "review/dashboard.html#threshold-preview"
+RUN_ROW = "review/dashboard.html#training-run-row"
+
+NOTHING_CHANGED = "Nothing changed: the policy already said that."
+REROUTING = "Waiting predictions are being re-routed; decisions people made are not touched."
+RUN_STARTED = "Training a new {field} model: the run below updates itself until it finishes."
+RUN_FAILED = "Training failed: {message}"
+
+
+@dataclass
+class FieldPanel:
+    """One field's section of the dashboard, with its forms (bound when they had errors)."""
+
+    section: FieldDashboard
+    policy_form: PolicyForm
+    preview_form: ThresholdPreviewForm
+    message: str = ""
+    message_level: str = "success"
+
+
+def _preview_form(field: Field, data: dict | None = None) -> ThresholdPreviewForm:
+    return ThresholdPreviewForm(
+        data,
+        auto_id=f"{field.key}-preview-%s",
+        initial={"threshold": field.policy.threshold},
+    )
+
+
+def _panels(
+    *,
+    field: Field | None = None,
+    policy_forms: dict[int, PolicyForm] | None = None,
+    preview_forms: dict[int, ThresholdPreviewForm] | None = None,
+    previews: dict[int, float] | None = None,
+    message: str = "",
+    message_level: str = "success",
+) -> list[FieldPanel]:
+    policy_forms = policy_forms or {}
+    preview_forms = preview_forms or {}
+    return [
+        FieldPanel(
+            section=section,
+            policy_form=policy_forms.get(section.field.id)
+            or PolicyForm.for_policy(section.policy, prefix=section.field.key),
+            preview_form=preview_forms.get(section.field.id) or _preview_form(section.field),
+            message=message,
+            message_level=message_level,
+        )
+        for section in dashboard_fields(field=field, preview_thresholds=previews)
+    ]
+
+
+def _anchor(field: Field) -> str:
+    return f"{reverse('review:dashboard')}#field-{field.key}"
+
+
+def _describe(changes: list[PolicyChange]) -> str:
+    if not changes:
+        return NOTHING_CHANGED
+    said = "; ".join(f"{c.attribute} {c.old_value} → {c.new_value}" for c in changes)
+    message = f"Saved: {said}."
+    if {c.attribute for c in changes} & {"mode", "threshold"}:
+        message += " " + REROUTING
+    return message
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require_admin(request)
+    return render(request, "review/dashboard.html", {"panels": _panels()})
+
+
+@login_required
+@require_POST
+def policy_update(request: HttpRequest, key: str) -> HttpResponse:
+    field = get_field_for_admin(request, key)
+    form = PolicyForm(request.POST, prefix=field.key)
+    if form.is_valid():
+        try:
+            changes = policy_service.policy_update(
+                policy=field.policy,
+                changed_by=request.user,
+                mode=form.cleaned_data["mode"],
+                threshold=form.cleaned_data["threshold"],
+                show_public=form.cleaned_data["show_public"],
+            )
+        except policy_service.PolicyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            message = _describe(changes)
+            if request.htmx:
+                return render(request, PANEL, {"panel": _panels(field=field, message=message)[0]})
+            messages.success(request, f"{field.name}: {message}")
+            return redirect(_anchor(field))
+    if request.htmx:
+        panel = _panels(field=field, policy_forms={field.id: form})[0]
+        return render(request, PANEL, {"panel": panel}, status=422)
+    panels = _panels(policy_forms={field.id: form})
+    return render(request, "review/dashboard.html", {"panels": panels}, status=422)
+
+
+@login_required
+def threshold_preview(request: HttpRequest, key: str) -> HttpResponse:
+    """What a threshold would do, before anyone sets it: a partial for htmx, else the page."""
+    field = get_field_for_admin(request, key)
+    form = _preview_form(field, request.GET)
+    threshold = form.cleaned_data["threshold"] if form.is_valid() else field.policy.threshold
+    status = 200 if form.is_valid() else 422
+    panels = _panels(
+        field=field if wants_partial(request) else None,
+        preview_forms={field.id: form},
+        previews={field.id: threshold},
+    )
+    if wants_partial(request):
+        return render(request, PREVIEW, {"panel": panels[0]}, status=status)
+    return render(request, "review/dashboard.html", {"panels": panels}, status=status)
+
+
+@login_required
+@require_POST
+def training_run_create(request: HttpRequest, key: str) -> HttpResponse:
+    field = get_field_for_admin(request, key)
+    run = training_service.training_run_create(field=field, started_by=request.user)
+    # Without a broker the run has already finished in-process; say what actually happened.
+    run = training_run_get(pk=run.pk)
+    level, message = messages.SUCCESS, RUN_STARTED.format(field=field.name.lower())
+    if run.status == TrainingRun.Status.FAILED:
+        level, message = messages.ERROR, RUN_FAILED.format(message=run.message)
+    elif run.status == TrainingRun.Status.SUCCEEDED:
+        message = run.message
+    if request.htmx:
+        tag = messages.DEFAULT_TAGS[level]
+        panel = _panels(field=field, message=message, message_level=tag)[0]
+        return render(request, PANEL, {"panel": panel})
+    messages.add_message(request, level, message)
+    return redirect(_anchor(field))
+
+
+@login_required
+def training_run_detail(request: HttpRequest, code: UUID) -> HttpResponse:
+    """A run's status. Polled by its dashboard row while it is queued or running."""
+    run = get_training_run_for_admin(request, code)
+    if not wants_partial(request):
+        return render(request, "review/training_run.html", {"run": run})
+    if run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING):
+        return render(request, RUN_ROW, {"run": run})
+    # Finished: refresh the field's models section, so the new version shows beside the run.
+    response = render(request, MODELS, {"panel": _panels(field=run.field)[0]})
+    return reswap(retarget(response, f"#models-{run.field.key}"), "outerHTML")

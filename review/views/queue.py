@@ -1,0 +1,166 @@
+"""The review queue: waiting suggestions, and a cataloguer's accept / correct / reject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
+
+from catalogue.models import Decision, FieldValue, Prediction
+from catalogue.services.decisions import AlreadyDecided, DecisionError, decision_make
+from review.access import get_prediction_for_reviewer, require_cataloguer
+from review.forms import DecisionForm, QueueFilterForm
+from review.selectors import (
+    QUEUE_PAGE_SIZE,
+    label_name,
+    queue_counts_by_field,
+    queue_item_get,
+    queue_items,
+    queue_page_items,
+    queue_predictions,
+    record_current_value,
+    record_field_history,
+)
+from review.views.common import safe_next_url, wants_partial
+
+ITEM_PARTIAL = "review/queue.html#queue-item"
+INVALID_DECISION = "That decision could not be read: {errors}"
+
+_VERBS = {
+    Decision.Action.ACCEPT: "Accepted",
+    Decision.Action.CORRECT: "Corrected",
+    Decision.Action.REJECT: "Rejected",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a decision did, in words, and the record's value afterwards."""
+
+    decision: Decision
+    value: FieldValue | None
+    value_name: str
+    message: str
+
+
+def _named(code: str, name: str) -> str:
+    return f"{code} ({name})" if name and name != code else code
+
+
+def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
+    value = record_current_value(prediction=prediction)
+    now = value.label if value is not None else ""
+    now_name = label_name(field=prediction.field, code=now)
+    record = prediction.record
+    what = prediction.label
+    if decision.action == Decision.Action.CORRECT:
+        corrected = label_name(field=prediction.field, code=decision.label)
+        what = f"{prediction.label} → {_named(decision.label, corrected)}"
+    title = Truncator(record.title).chars(60)
+    message = (
+        f"{_VERBS[decision.action]} {what} for {record.identifier}"
+        + (f" “{title}”" if title else "")
+        + f": the record's {prediction.field.name.lower()} is now "
+        + (_named(now, now_name) if now else "empty")
+        + "."
+    )
+    return Outcome(decision=decision, value=value, value_name=now_name, message=message)
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    require_cataloguer(request)
+    filters = QueueFilterForm(request.GET)
+    field = collection = None
+    if filters.is_valid():
+        field = filters.cleaned_data["field"]
+        collection = filters.cleaned_data["collection"]
+    predictions = queue_page_items(queue_predictions(field=field, collection=collection))
+    page = Paginator(predictions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "filters": filters,
+        "page": page,
+        "items": queue_items(page.object_list),
+        "counts": queue_counts_by_field(),
+        "next_url": request.get_full_path(),
+    }
+    if wants_partial(request):
+        return render(request, "review/queue.html#queue-list", context)
+    return render(request, "review/queue.html", context)
+
+
+@login_required
+def item(request: HttpRequest, code: UUID) -> HttpResponse:
+    prediction = get_prediction_for_reviewer(request, code)
+    context = {
+        "item": queue_item_get(prediction=prediction),
+        "history": record_field_history(prediction=prediction),
+        "next_url": request.get_full_path(),
+    }
+    if wants_partial(request):
+        return render(request, ITEM_PARTIAL, context)
+    return render(request, "review/item.html", context)
+
+
+@login_required
+@require_POST
+def decide(request: HttpRequest, code: UUID) -> HttpResponse:
+    prediction = get_prediction_for_reviewer(request, code)
+    form = DecisionForm(request.POST)
+    next_url = safe_next_url(request, request.POST.get("next"), default=reverse("review:queue"))
+    if not form.is_valid():
+        errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        message = INVALID_DECISION.format(errors=errors)
+        return _refused(request, prediction, form, next_url, message=message, status=400)
+    try:
+        decision = decision_make(
+            prediction=prediction,
+            reviewer=request.user,
+            action=form.cleaned_data["action"],
+            label=form.cleaned_data["label"],
+            review_round=form.cleaned_data["review_round"],
+        )
+    except AlreadyDecided as exc:
+        return _refused(request, prediction, form, next_url, message=str(exc), status=409)
+    except DecisionError as exc:
+        return _refused(request, prediction, form, next_url, message=str(exc), status=422)
+    outcome = _outcome(prediction=prediction, decision=decision)
+    if request.htmx:
+        context = {
+            "item": queue_item_get(prediction=prediction),
+            "outcome": outcome,
+            "next_url": next_url,
+        }
+        return render(request, ITEM_PARTIAL, context)
+    messages.success(request, outcome.message)
+    return redirect(next_url)
+
+
+def _refused(
+    request: HttpRequest,
+    prediction: Prediction,
+    form: DecisionForm,
+    next_url: str,
+    *,
+    message: str,
+    status: int,
+) -> HttpResponse:
+    """Nothing was stored: say why, and show the item as it is now."""
+    if request.htmx:
+        context = {
+            "item": queue_item_get(prediction=prediction),
+            "error": message,
+            "typed": form.data.get("label_text", ""),
+            "next_url": next_url,
+        }
+        return render(request, ITEM_PARTIAL, context, status=status)
+    messages.error(request, message)
+    return redirect(next_url)

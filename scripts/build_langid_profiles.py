@@ -1,0 +1,275 @@
+"""Build the shipped language-identification profiles from the shared data sets.
+
+    .venv/bin/python scripts/build_langid_profiles.py [--data-dir ../shared/data]
+
+Reads the four sources in ``../shared/data`` (British Library books, FinGreyLit, Tatoeba, UDHR),
+splits each by source with a hash of the record key, builds per-language character n-gram count
+profiles from the training parts only, fits the calibration temperature by cross-fitting (each
+catalogue/Tatoeba training example is scored by a model built without it), evaluates on the
+held-out parts and writes:
+
+- ``glamml/ml/data/langid_profiles.npz`` and its ``.sha256`` (committed; deterministic),
+- ``glamml/ml/data/langid_eval_sample.csv``, a small held-out sample the app can evaluate the
+  base model on (committed),
+- ``var/heldout/<source>.csv`` (``text,label``) and ``var/heldout/metrics.json`` (not committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from glamml.ml.artefacts import write_checksum_file  # noqa: E402
+from glamml.ml.calibration import fit_temperature  # noqa: E402
+from glamml.ml.corpora import (  # noqa: E402
+    SOURCES,
+    Example,
+    hash_fraction,
+    is_evaluation_text,
+    read_all,
+    write_heldout,
+)
+from glamml.ml.evaluation import evaluate  # noqa: E402
+from glamml.ml.langid import (  # noqa: E402
+    BASE_MODEL_PATH,
+    Hyperparameters,
+    LanguageIdentifier,
+)
+
+CATALOGUE_SOURCES = ("bl", "fingreylit")
+# Sources whose training examples the temperature is fitted on (short texts, like titles).
+CALIBRATION_SOURCES = ("bl", "fingreylit", "tatoeba")
+# Languages with less training text than this are left out of the model.
+MIN_TRAIN_CHARS = 2000
+# The base prior is worth this many in-domain examples (each adds one pseudo-count).
+PRIOR_TOTAL = 1000.0
+EVAL_SAMPLE_SIZES = {"bl": 150, "fingreylit": 150, "tatoeba": 50, "udhr": 100}
+EVAL_SAMPLE_PATH = BASE_MODEL_PATH.parent / "langid_eval_sample.csv"
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def training_examples(sources: dict[str, list[Example]]) -> list[Example]:
+    examples = []
+    for source in SOURCES:
+        for example in sources[source]:
+            if example.split != "train":
+                continue
+            # A title of a multilingual book may be in any of its languages.
+            if source == "bl" and example.extra.get("n_languages", "1") != "1":
+                continue
+            examples.append(example)
+    chars: Counter[str] = Counter()
+    for example in examples:
+        chars[example.label] += len(example.text)
+    return [example for example in examples if chars[example.label] >= MIN_TRAIN_CHARS]
+
+
+def build(
+    examples: list[Example], *, catalogue_weight: float, top_n: int, hyper: Hyperparameters
+) -> LanguageIdentifier:
+    return LanguageIdentifier.from_examples(
+        [example.text for example in examples],
+        [example.label for example in examples],
+        weights=[catalogue_weight if e.source in CATALOGUE_SOURCES else 1.0 for e in examples],
+        top_n=top_n,
+        prior_total=PRIOR_TOTAL,
+        hyper=hyper,
+    )
+
+
+def cross_fitted_temperature(
+    examples: list[Example],
+    *,
+    folds: int,
+    catalogue_weight: float,
+    top_n: int,
+    hyper: Hyperparameters,
+) -> tuple[float, int]:
+    """Fit the temperature on out-of-fold scores of the calibration sources' training examples."""
+    parts = []
+    n_scored = 0
+    for fold in range(folds):
+
+        def in_fold(example: Example, fold: int = fold) -> bool:
+            return (
+                example.source in CALIBRATION_SOURCES
+                and int(hash_fraction(example.source, example.key, "fold") * folds) == fold
+            )
+
+        held = [example for example in examples if in_fold(example)]
+        rest = [example for example in examples if not in_fold(example)]
+        model = build(rest, catalogue_weight=catalogue_weight, top_n=top_n, hyper=hyper)
+        scores, targets = model.calibration_scores(
+            [example.text for example in held], [example.label for example in held]
+        )
+        parts.append((scores, targets))
+        n_scored += len(targets)
+        print(f"  fold {fold + 1}/{folds}: {len(targets)} out-of-fold examples scored")
+    temperature = fit_temperature(
+        parts, prior_weight=hyper.prior_weight, length_exponent=hyper.length_exponent
+    )
+    return temperature, n_scored
+
+
+def evaluate_source(model: LanguageIdentifier, examples: list[Example]) -> dict:
+    texts = [example.text for example in examples]
+    truth = [example.label for example in examples]
+    best = model.predict(texts)
+    metrics = evaluate(truth, [label for label, _ in best], [conf for _, conf in best])
+    raw = model.with_temperature(1.0).predict(texts)
+    metrics["ece_uncalibrated"] = evaluate(
+        truth, [label for label, _ in raw], [conf for _, conf in raw]
+    )["ece"]
+    unknown = sorted({label for label in truth if label not in set(model.classes_)})
+    metrics["labels_unknown_to_model"] = unknown
+    return metrics
+
+
+def eval_sample(heldout: dict[str, list[Example]]) -> list[tuple[str, str, str]]:
+    rows = []
+    for source in SOURCES:
+        ranked = sorted(
+            heldout[source], key=lambda example: hash_fraction(source, example.key, "sample")
+        )
+        rows += [
+            (example.text, example.label, source) for example in ranked[: EVAL_SAMPLE_SIZES[source]]
+        ]
+    return rows
+
+
+def measure_speed(model: LanguageIdentifier, texts: list[str], n: int = 10_000) -> float:
+    batch = (texts * (n // max(len(texts), 1) + 1))[:n]
+    start = time.perf_counter()
+    model.predict_top_k(batch, k=3)
+    return n / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--output", type=Path, default=BASE_MODEL_PATH)
+    parser.add_argument("--heldout-dir", type=Path, default=REPO / "var" / "heldout")
+    parser.add_argument("--top-n", type=int, default=6000, help="n-grams kept per language")
+    parser.add_argument("--catalogue-weight", type=float, default=10.0)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument(
+        "--no-write", action="store_true", help="evaluate only; leave the shipped files alone"
+    )
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    sources = read_all(args.data_dir)
+    hyper = Hyperparameters(in_domain_weight=args.catalogue_weight)
+    train = training_examples(sources)
+    heldout = {
+        source: [e for e in sources[source] if e.split == "test" and is_evaluation_text(e)]
+        for source in SOURCES
+    }
+    print(f"training examples: {dict(Counter(e.source for e in train))}")
+    print(f"held-out examples: { {s: len(v) for s, v in heldout.items()} }")
+
+    print(f"cross-fitting the temperature over {args.folds} folds")
+    temperature, n_calibration = cross_fitted_temperature(
+        train,
+        folds=args.folds,
+        catalogue_weight=args.catalogue_weight,
+        top_n=args.top_n,
+        hyper=hyper,
+    )
+    model = build(train, catalogue_weight=args.catalogue_weight, top_n=args.top_n, hyper=hyper)
+    model = model.with_temperature(temperature)
+    per_source = defaultdict(Counter)
+    for example in train:
+        per_source[example.source][example.label] += 1
+    model.info = {
+        "build": {
+            "script": "scripts/build_langid_profiles.py",
+            "sources": {
+                source: {"n_train": sum(per_source[source].values()), "labels": len(labels)}
+                for source, labels in per_source.items()
+            },
+            "weights": {
+                source: args.catalogue_weight if source in CATALOGUE_SOURCES else 1.0
+                for source in SOURCES
+            },
+            "top_n": args.top_n,
+            "prior_total": PRIOR_TOTAL,
+            "min_train_chars": MIN_TRAIN_CHARS,
+            "calibration": {
+                "method": "temperature scaling, cross-fitted",
+                "folds": args.folds,
+                "n": n_calibration,
+                "sources": list(CALIBRATION_SOURCES),
+            },
+            "split": "sha256 of source and record key; see glamml/ml/corpora.py",
+        }
+    }
+
+    print(f"model: {model!r}")
+    metrics: dict = {"params": model.params(), "sources": {}}
+    metrics["params"].pop("classes")
+    for source in SOURCES:
+        result = evaluate_source(model, heldout[source])
+        metrics["sources"][source] = result
+        print(
+            f"  {source:<11} n={result['n']:>5} accuracy={result['accuracy']:.3f} "
+            f"macro_f1={result['macro_f1']:.3f} ece={result['ece']:.3f} "
+            f"(uncalibrated {result['ece_uncalibrated']:.3f}) "
+            f"coverage@0.95={result['coverage_at_precision']['0.95']:.3f} "
+            f"coverage@0.99={result['coverage_at_precision']['0.99']:.3f}"
+        )
+        if result["labels_unknown_to_model"]:
+            print(f"    labels the model cannot output: {result['labels_unknown_to_model']}")
+    titles = [example.text for example in heldout["bl"]]
+    metrics["speed_texts_per_second"] = measure_speed(model, titles)
+    print(f"speed: {metrics['speed_texts_per_second']:.0f} BL titles/second (top-3)")
+
+    for source in SOURCES:
+        path = args.heldout_dir / f"{source}.csv"
+        rows = write_heldout([e for e in sources[source] if e.split == "test"], path)
+        print(f"wrote {relative(path)} ({rows} rows)")
+
+    if not args.no_write:
+        digest = model.save(args.output)
+        write_checksum_file(f"{args.output}.sha256", digest, args.output.name)
+        size = args.output.stat().st_size
+        metrics["model_file_bytes"] = size
+        print(f"wrote {relative(args.output)} ({size / 1e6:.2f} MB, sha256 {digest[:12]}...)")
+        sample = eval_sample(heldout)
+        with EVAL_SAMPLE_PATH.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["text", "label", "source"])
+            writer.writerows(sample)
+        print(f"wrote {relative(EVAL_SAMPLE_PATH)} ({len(sample)} rows)")
+
+    metrics_path = args.heldout_dir / "metrics.json"
+    metrics_path.write_text(json.dumps(metrics, indent=1, sort_keys=True, default=_json_default))
+    print(f"wrote {relative(metrics_path)}; took {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

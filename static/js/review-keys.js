@@ -1,0 +1,101 @@
+/*
+ * Keyboard shortcuts for the review queue (glamml). No dependencies; htmx is optional.
+ *
+ *   a  accept the suggestion of the current item
+ *   r  reject it
+ *   c  focus "Correct to" of the current item
+ *   j  next waiting item,  k  previous one
+ *
+ * The current item is the one holding focus, else the first waiting item. Keys typed into a
+ * field, or pressed with Ctrl/Alt/Meta, are left alone. Every action is also a plain button,
+ * so nothing here is needed to use the queue.
+ */
+(function () {
+  "use strict";
+
+  var ITEM = ".queue-item";
+  var WAITING = ".queue-item:not(.is-decided)";
+  var lastItemId = null;
+
+  function waiting() {
+    return Array.prototype.slice.call(document.querySelectorAll(WAITING));
+  }
+
+  function isTyping(el) {
+    if (!el) return false;
+    if (el.isContentEditable) return true;
+    return /^(INPUT|SELECT|TEXTAREA)$/.test(el.tagName);
+  }
+
+  function nextWaitingAfter(el) {
+    var items = waiting();
+    for (var i = 0; i < items.length; i++) {
+      if (el.compareDocumentPosition(items[i]) & Node.DOCUMENT_POSITION_FOLLOWING) return items[i];
+    }
+    return items[items.length - 1] || null;
+  }
+
+  function currentItem() {
+    var active = document.activeElement;
+    var item = active && active.closest ? active.closest(ITEM) : null;
+    if (item && item.classList.contains("is-decided")) return nextWaitingAfter(item);
+    return item || waiting()[0] || null;
+  }
+
+  function focusItem(item) {
+    if (!item) return;
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    var items = waiting();
+    if (!items.length) return;
+    var index = items.indexOf(currentItem());
+    var next = items[Math.min(Math.max(index + step, 0), items.length - 1)];
+    focusItem(next);
+  }
+
+  function press(item, key) {
+    var control = item.querySelector('[data-key="' + key + '"]');
+    if (!control) return false;
+    if (control.tagName === "BUTTON") control.click();
+    else control.focus();
+    return true;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (isTyping(event.target)) return;
+    var key = event.key;
+    if (key === "j" || key === "k") {
+      move(key === "j" ? 1 : -1);
+      event.preventDefault();
+      return;
+    }
+    if (key !== "a" && key !== "r" && key !== "c") return;
+    var item = currentItem();
+    if (!item) return;
+    lastItemId = item.id;
+    if (press(item, key)) event.preventDefault();
+  });
+
+  // Remember which item a decision was for (it may have been made with the mouse).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var item = event.target.closest && event.target.closest(ITEM);
+    if (item) lastItemId = item.id;
+  });
+
+  // After a decision is swapped in: announce it, and move on to the next waiting item.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!lastItemId) return;
+    var item = document.getElementById(lastItemId);
+    lastItemId = null;
+    if (!item) return;
+    var live = document.getElementById("review-live");
+    var said = item.querySelector("[data-outcome], [role=alert]");
+    if (live && said) live.textContent = said.textContent.trim();
+    if (item.classList.contains("is-decided")) focusItem(nextWaitingAfter(item) || item);
+    else focusItem(item);
+  });
+})();

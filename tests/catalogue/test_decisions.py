@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from catalogue.models import Decision, FieldValue, Prediction
+from catalogue.services.decisions import (
+    ALREADY_DECIDED,
+    AlreadyDecided,
+    DecisionError,
+    decision_make,
+)
+from tests.factories import CataloguerFactory, PredictionFactory
+
+
+@pytest.mark.django_db
+def test_accepting_makes_the_suggestion_the_records_value_from_a_person(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source, value.action, value.user) == (
+        "fra",
+        "human",
+        "accepted",
+        cataloguer,
+    )
+    assert prediction.status == "accepted"
+
+
+@pytest.mark.django_db
+def test_correcting_takes_any_language_form_and_stores_iso_639_3(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label="Italian")
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.action) == ("ita", "corrected")
+    assert Decision.objects.get().label == "ita"
+
+
+@pytest.mark.django_db
+def test_correcting_to_an_unknown_label_is_refused_and_changes_nothing(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    with pytest.raises(DecisionError, match="xqzz"):
+        decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label="xqzz")
+    prediction.refresh_from_db()
+    assert prediction.status == "queued"
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_rejecting_leaves_no_value_but_keeps_the_rejected_label(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="reject")
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source, value.action) == ("", "human", "rejected")
+    assert Decision.objects.get().label == "fra"
+
+
+@pytest.mark.django_db
+def test_a_second_decision_is_refused_and_nothing_is_counted_twice(field, cataloguer):
+    prediction = PredictionFactory()
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept", review_round=0)
+    other = CataloguerFactory()
+    stale = Prediction.objects.get(pk=prediction.pk)
+    with pytest.raises(AlreadyDecided) as excinfo:
+        decision_make(prediction=stale, reviewer=other, action="reject", review_round=0)
+    assert str(excinfo.value) == ALREADY_DECIDED
+    assert Decision.objects.count() == 1
+    assert FieldValue.objects.filter(record=prediction.record).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_cataloguers_deciding_at_once_one_wins(field):
+    prediction = PredictionFactory()
+    reviewers = [CataloguerFactory(), CataloguerFactory()]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def decide(reviewer, action):
+        try:
+            barrier.wait()
+            decision_make(
+                prediction=Prediction.objects.get(pk=prediction.pk),
+                reviewer=reviewer,
+                action=action,
+                review_round=0,
+            )
+            outcomes.append("won")
+        except AlreadyDecided:
+            outcomes.append("told")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(reviewers[0], "accept")),
+        threading.Thread(target=decide, args=(reviewers[1], "reject")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["told", "won"]
+    assert Decision.objects.filter(prediction=prediction).count() == 1
+    assert FieldValue.objects.filter(record=prediction.record, source="human").count() == 1

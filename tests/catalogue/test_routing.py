@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import DecisionPolicy, FieldValue, PolicyChange, Prediction
+from catalogue.services.policy import BAD_THRESHOLD, PolicyError, policy_update
+from catalogue.services.routing import route
+from catalogue.services.values import value_set
+from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
+
+
+def routed(mode, confidence, *, threshold=0.9, collection_sensitive=False, label_sensitive=False):
+    return route(
+        mode=mode,
+        threshold=threshold,
+        confidence=confidence,
+        collection_sensitive=collection_sensitive,
+        label_sensitive=label_sensitive,
+    )
+
+
+def test_auto_applies_whatever_the_confidence():
+    assert routed("auto", 0.2).status == "applied"
+
+
+def test_review_queues_even_a_certain_prediction():
+    assert routed("review", 1.0).status == "queued"
+
+
+def test_threshold_applies_at_or_above_and_queues_below():
+    assert routed("threshold", 0.9).status == "applied"
+    assert routed("threshold", 0.8999).status == "queued"
+
+
+def test_sensitive_collections_and_labels_always_go_to_a_person():
+    assert routed("auto", 1.0, collection_sensitive=True) == ("queued", "sensitive-collection")
+    assert routed("auto", 1.0, label_sensitive=True) == ("queued", "sensitive-label")
+
+
+@pytest.mark.django_db
+def test_changing_the_threshold_reroutes_waiting_predictions_but_not_decided_ones(
+    field, admin_user, django_capture_on_commit_callbacks
+):
+    policy = field.policy
+    policy_update(policy=policy, changed_by=admin_user, mode="threshold", threshold=0.95)
+    waiting = PredictionFactory(confidence=0.8, status="queued")
+    applied = PredictionFactory(confidence=0.97, status="applied")
+    value_set(
+        record=applied.record,
+        field=field,
+        label=applied.label,
+        source="model",
+        prediction=applied,
+        model_version=applied.model_version,
+    )
+    decided = PredictionFactory(confidence=0.5, status="accepted")
+    value_set(record=decided.record, field=field, label="fra", source="human", user=admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_update(policy=policy, changed_by=admin_user, threshold=0.75)
+    waiting.refresh_from_db()
+    assert waiting.status == "applied"
+    assert FieldValue.objects.get(record=waiting.record, is_current=True).source == "model"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_update(policy=policy, changed_by=admin_user, threshold=0.99)
+    waiting.refresh_from_db()
+    applied.refresh_from_db()
+    assert (waiting.status, applied.status) == ("queued", "queued")
+    # The model's value is withdrawn (kept in history), the person's value untouched.
+    assert FieldValue.objects.get(record=applied.record, is_current=True).label == ""
+    assert FieldValue.objects.filter(record=applied.record).count() == 2
+    decided.refresh_from_db()
+    assert decided.status == "accepted"
+    assert FieldValue.objects.get(record=decided.record, is_current=True).source == "human"
+
+
+@pytest.mark.django_db
+def test_rerouting_respects_a_sensitive_collection(
+    field, admin_user, django_capture_on_commit_callbacks
+):
+    record = RecordFactory(collection=CollectionFactory(is_sensitive=True))
+    prediction = PredictionFactory(record=record, confidence=0.99, status="queued")
+    other = PredictionFactory(confidence=0.2, status="queued")
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    other.refresh_from_db()
+    assert other.status == "applied"
+    prediction.refresh_from_db()
+    assert prediction.status == "queued"
+
+
+@pytest.mark.django_db
+def test_every_policy_change_is_logged_with_who_old_and_new(field, admin_user):
+    old = field.policy.threshold
+    policy_update(policy=field.policy, changed_by=admin_user, threshold=0.5, show_public=False)
+    changes = {c.attribute: c for c in PolicyChange.objects.all()}
+    assert set(changes) == {"threshold", "show_public"}
+    assert (changes["threshold"].old_value, changes["threshold"].new_value) == (old, 0.5)
+    assert changes["threshold"].changed_by == admin_user
+    # Setting the same values again logs nothing.
+    assert policy_update(policy=field.policy, changed_by=admin_user, threshold=0.5) == []
+
+
+@pytest.mark.django_db
+def test_a_threshold_outside_zero_to_one_is_refused(field, admin_user):
+    with pytest.raises(PolicyError) as excinfo:
+        policy_update(policy=field.policy, changed_by=admin_user, threshold=1.5)
+    assert str(excinfo.value) == BAD_THRESHOLD.format(threshold=1.5)
+    field.policy.refresh_from_db()
+    assert field.policy.mode == DecisionPolicy.Mode.THRESHOLD
+    assert not PolicyChange.objects.exists()
+    assert Prediction.objects.count() == 0

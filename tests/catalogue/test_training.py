@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from catalogue.machine import model_load
+from catalogue.models import ModelVersion, Prediction, TrainingRun
+from catalogue.services.training import training_examples, training_run_execute
+from catalogue.services.values import value_set
+from tests.factories import CollectionFactory, RecordFactory
+
+LATIN = [
+    "De bello Gallico commentarii septem",
+    "Historiae Romanae libri qui supersunt",
+    "Carmina selecta cum notis et indice",
+    "Epistolae ad familiares et ad Atticum",
+    "De natura deorum libri tres",
+    "Institutiones grammaticae linguae Latinae",
+    "Annales ab excessu divi Augusti",
+    "Metamorphoseon libri quindecim",
+]
+ENGLISH = [
+    "A history of the county of York",
+    "The poetical works of the late author",
+    "Notes on a journey through the north of England",
+    "Sermons preached in the parish church",
+]
+
+
+@pytest.fixture
+def labelled(field, cataloguer):
+    collection = CollectionFactory()
+    for i, title in enumerate(LATIN):
+        record = RecordFactory(collection=collection, title=title)
+        # Half from the catalogue, half decided by a person: both are training data.
+        source = "import" if i % 2 else "human"
+        value_set(record=record, field=field, label="lat", source=source, user=cataloguer)
+    for title in ENGLISH:
+        value_set(
+            record=RecordFactory(collection=collection, title=title),
+            field=field,
+            label="eng",
+            source="import",
+        )
+    model_only = RecordFactory(collection=collection, title="Ein Buch über Bäume")
+    value_set(record=model_only, field=field, label="eng", source="model")
+    rejected = RecordFactory(collection=collection, title="Un livre sur les arbres")
+    value_set(record=rejected, field=field, label="", source="human", action="rejected")
+    return collection
+
+
+@pytest.mark.django_db
+def test_training_data_is_imported_and_human_values_never_model_values(field, labelled):
+    texts, labels = training_examples(field=field)
+    assert "Ein Buch über Bäume" not in texts
+    assert "Un livre sur les arbres" not in texts
+    assert sorted(set(labels)) == ["eng", "lat"]
+    assert len(texts) == len(LATIN) + len(ENGLISH)
+
+
+@pytest.mark.django_db
+def test_a_training_run_builds_evaluates_and_activates_a_new_version(field, labelled, active_model):
+    run = TrainingRun.objects.create(field=field)
+    run = training_run_execute(run=run)
+    assert run.status == "succeeded", run.message
+    version = run.model_version
+    assert version.version == 2 and version.status == "active"
+    active_model.refresh_from_db()
+    assert active_model.status == "retired"
+    assert version.metrics["n_test"] >= 1
+    assert {"accuracy", "macro_f1", "ece"} <= set(version.metrics)
+    assert len(version.training_fingerprint) == 64
+    # The catalogue's own label (Latin) is now one the model can give.
+    assert "lat" in model_load(version=version).classes_
+    assert field.labels.filter(code="lat").exists()
+
+
+@pytest.mark.django_db
+def test_a_run_delivered_twice_trains_once(field, labelled):
+    run = TrainingRun.objects.create(field=field)
+    training_run_execute(run=run)
+    training_run_execute(run=TrainingRun.objects.get(pk=run.pk))
+    assert ModelVersion.objects.filter(field=field).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_run_says_why_and_leaves_the_active_version_active(
+    field, labelled, active_model, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while writing the artefact")
+
+    monkeypatch.setattr("catalogue.services.training.train_language_model", broken)
+    run = training_run_execute(run=TrainingRun.objects.create(field=field))
+    assert run.status == "failed"
+    assert "disk full" in run.message
+    active_model.refresh_from_db()
+    assert active_model.status == "active"
+    assert ModelVersion.objects.filter(field=field).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_train_command_trains_and_predicts_waiting_records(
+    field, labelled, capsys, django_capture_on_commit_callbacks
+):
+    unlabelled = RecordFactory(collection=labelled, title="Commentarii de rebus gestis")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("train", "--field", "language")
+    assert "Training run" in capsys.readouterr().out
+    run = TrainingRun.objects.get()
+    assert (run.status, run.model_version.version) == ("succeeded", 1)
+    prediction = Prediction.objects.get(record=unlabelled)
+    assert prediction.model_version.version == 1
+    stats = json.loads(_stats_json(capsys))
+    assert stats["fields"]["language"]["active_model"]["version"] == 1
+
+
+def _stats_json(capsys) -> str:
+    call_command("stats", "--json")
+    return capsys.readouterr().out

@@ -1,0 +1,264 @@
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from glamml.ml import langid
+from glamml.ml.evaluation import expected_calibration_error, stratified_split
+from glamml.ml.langid import (
+    FORMAT_VERSION,
+    UNDETERMINED,
+    ArtefactError,
+    LanguageIdentifier,
+)
+from glamml.ml.languages import UnknownLanguageError
+from glamml.ml.text import MAX_CHARS, clean_text
+from glamml.ml.training import load_eval_sample
+
+
+def accuracy(model: LanguageIdentifier, texts: list[str], labels: list[str]) -> float:
+    predicted = [label for label, _ in model.predict(texts)]
+    return float(np.mean([p == t for p, t in zip(predicted, labels, strict=True)]))
+
+
+# -- the shipped model --------------------------------------------------------------------------
+
+
+def test_the_base_model_identifies_held_out_catalogue_titles(base_model, catalogue_titles):
+    texts, labels = catalogue_titles
+    assert accuracy(base_model, texts, labels) >= 0.9
+
+
+def test_the_base_model_is_accurate_on_the_shipped_held_out_sample(base_model):
+    texts, labels = load_eval_sample()
+    assert len(texts) >= 300
+    assert accuracy(base_model, texts, labels) >= 0.93
+
+
+def test_probabilities_have_one_row_per_text_summing_to_one(base_model):
+    proba = base_model.predict_proba(["Suomen historia", "", "Histoire de France"])
+    assert proba.shape == (3, len(base_model.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert base_model.classes_[int(proba[2].argmax())] == "fra"
+
+
+def test_top_k_is_best_first_and_agrees_with_predict_proba(base_model):
+    texts = ["Geschichte der deutschen Literatur", "Svenska folkets historia"]
+    top = base_model.predict_top_k(texts, k=3)
+    proba = base_model.predict_proba(texts)
+    assert [row[0][0] for row in top] == ["deu", "swe"]
+    for row, probabilities in zip(top, proba, strict=True):
+        assert len(row) == 3
+        assert [p for _, p in row] == sorted((p for _, p in row), reverse=True)
+        for label, p in row:
+            assert p == pytest.approx(probabilities[base_model.classes_.index(label)])
+
+
+def test_labels_are_folded_iso639_3_codes(base_model):
+    assert {"eng", "fin", "swe", "zho", "ara", "fas", "nor"} <= set(base_model.classes_)
+    assert not {"cmn", "arb", "pes", "nob", UNDETERMINED} & set(base_model.classes_)
+
+
+# -- undetermined and hostile input ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t", "1887", "12.3 -- (45) !?", "[1887.]", "§ 3, 4"])
+def test_text_without_letters_is_undetermined_with_full_confidence(base_model, text):
+    assert base_model.predict_top_k([text], k=3) == [[(UNDETERMINED, 1.0)]]
+    proba = base_model.predict_proba([text])
+    np.testing.assert_allclose(proba, 1.0 / len(base_model.classes_))
+
+
+def test_a_megabyte_of_text_is_truncated_before_featurising(base_model):
+    huge = "Die Geschichte der Stadt Berlin und ihrer Bewohner. " * 20_000  # ~1 MB
+    assert len(huge) > 1_000_000
+    assert len(clean_text(huge)) <= MAX_CHARS
+    start = time.perf_counter()
+    [[(label, confidence), *_]] = base_model.predict_top_k([huge])
+    assert time.perf_counter() - start < 1.0
+    assert label == "deu"
+    assert confidence > 0.99
+
+
+def test_cataloguer_notes_in_square_brackets_are_ignored():
+    assert clean_text("Vid nedre Kongo [With illustrations and maps.]") == "vid nedre kongo"
+    # ... unless there is nothing else.
+    assert clean_text("[Untitled]") == "untitled"
+
+
+def test_a_batch_of_ten_thousand_titles_takes_seconds(base_model, catalogue_titles):
+    texts, _ = catalogue_titles
+    batch = (texts * 102)[:10_000]
+    start = time.perf_counter()
+    results = base_model.predict_top_k(batch, k=3)
+    assert len(results) == 10_000
+    assert time.perf_counter() - start < 10.0
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+def test_a_model_trained_on_a_few_real_sentences_tells_them_apart(tatoeba_sentences):
+    texts, labels = tatoeba_sentences
+    train, test = stratified_split(labels, test_size=0.25, seed=0)
+    model = LanguageIdentifier.from_examples([texts[i] for i in train], [labels[i] for i in train])
+    assert sorted(model.classes_) == ["eng", "fra", "ita", "spa"]
+    held_out = [texts[i] for i in test]
+    assert accuracy(model, held_out, [labels[i] for i in test]) >= 0.75
+
+
+def test_fit_incremental_adds_a_new_label_as_a_class(base_model, ancient_greek_titles):
+    texts, labels = ancient_greek_titles
+    assert "grc" not in base_model.classes_
+    before = base_model.predict_proba(["Ἀνάβασις"])
+    model = base_model.fit_incremental(texts[:-5], labels[:-5])
+    assert "grc" in model.classes_
+    assert "grc" not in base_model.classes_  # the base model is unchanged
+    np.testing.assert_allclose(base_model.predict_proba(["Ἀνάβασις"]), before)
+    assert [label for label, _ in model.predict(texts[-5:])] == ["grc"] * 5
+    # Modern Greek is still recognised as Modern Greek.
+    assert model.predict(["Η ιστορία της νεότερης Ελλάδας"])[0][0] == "ell"
+    assert model.params()["n_in_domain_examples"] == len(texts) - 5
+
+
+def test_fit_incremental_learns_in_domain_titles(base_model, catalogue_titles):
+    texts, labels = catalogue_titles
+    sami = [(t, lab) for t, lab in zip(texts, labels, strict=True) if lab == "sme"]
+    before = accuracy(base_model, [t for t, _ in sami[5:]], [lab for _, lab in sami[5:]])
+    model = base_model.fit_incremental([t for t, _ in sami[:5]], [lab for _, lab in sami[:5]])
+    after = accuracy(model, [t for t, _ in sami[5:]], [lab for _, lab in sami[5:]])
+    assert after >= before
+
+
+def test_fit_incremental_normalises_labels_and_rejects_unknown_ones(base_model):
+    model = base_model.fit_incremental(["Sveriges historia"], ["sv"])
+    assert model.classes_ == base_model.classes_
+    with pytest.raises(UnknownLanguageError, match="'klingon'"):
+        base_model.fit_incremental(["Qapla'"], ["klingon"])
+    with pytest.raises(ValueError, match="2 texts but 1 labels"):
+        base_model.fit_incremental(["a", "b"], ["eng"])
+
+
+def test_fit_incremental_skips_undetermined_examples(base_model):
+    model = base_model.fit_incremental(["1887", "Historia"], ["und", "lat"])
+    assert model.params()["n_in_domain_examples"] == 1
+    assert UNDETERMINED not in model.classes_
+
+
+# -- calibration --------------------------------------------------------------------------------
+
+
+def test_calibration_lowers_the_expected_calibration_error(base_model):
+    texts, labels = load_eval_sample()
+    calibration, evaluation = stratified_split(labels, test_size=0.5, seed=0)
+    # Plain naive Bayes: no temperature, no length scaling, the prior counted once.
+    raw = base_model.with_hyperparameters(temperature=1.0, length_exponent=0.0, prior_weight=1.0)
+    calibrated = raw.calibrate([texts[i] for i in calibration], [labels[i] for i in calibration])
+
+    def ece(model: LanguageIdentifier) -> float:
+        best = model.predict([texts[i] for i in evaluation])
+        truth = [labels[i] for i in evaluation]
+        return expected_calibration_error(
+            [p == t for (p, _), t in zip(best, truth, strict=True)], [c for _, c in best]
+        )
+
+    assert calibrated.hyper.temperature > 1.0  # naive Bayes is over-confident
+    assert ece(calibrated) < ece(raw)
+    assert ece(calibrated) < 0.06
+    assert ece(base_model) < 0.06
+
+
+def test_calibrate_needs_some_usable_examples(base_model):
+    with pytest.raises(ValueError, match="no labelled text"):
+        base_model.calibrate(["1887", ""], ["eng", "eng"])
+
+
+# -- files --------------------------------------------------------------------------------------
+
+
+def test_save_and_load_round_trip(base_model, ancient_greek_titles, tmp_path):
+    model = base_model.fit_incremental(*ancient_greek_titles).with_temperature(1.7)
+    path = tmp_path / "model.npz"
+    checksum = model.save(path)
+    assert checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+    loaded = LanguageIdentifier.load(path, checksum=checksum)
+    assert loaded.classes_ == model.classes_
+    texts = ["Πλάτωνος Κρατύλος", "Suomen kansan historia", "The history of Rome"]
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), rtol=1e-6)
+    assert loaded.params() == json.loads(json.dumps(model.params()))
+    assert loaded.params()["temperature"] == 1.7
+    # Same model, same bytes: the checksum identifies the content.
+    assert model.save(tmp_path / "again.npz") == checksum
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_missing_file_is_an_artefact_error(tmp_path):
+    with pytest.raises(ArtefactError, match="missing"):
+        LanguageIdentifier.load(tmp_path / "absent.npz")
+
+
+def test_a_corrupt_file_is_an_artefact_error(base_model, tmp_path):
+    path = tmp_path / "model.npz"
+    base_model.save(path)
+    path.write_bytes(path.read_bytes()[:1000])  # truncated
+    with pytest.raises(ArtefactError, match="corrupt") as caught:
+        LanguageIdentifier.load(path)
+    assert str(path) in str(caught.value)
+    path.write_bytes(b"not a model at all")
+    with pytest.raises(ArtefactError, match="corrupt"):
+        LanguageIdentifier.load(path)
+
+
+def test_a_wrong_checksum_is_an_artefact_error(base_model, tmp_path):
+    path = tmp_path / "model.npz"
+    base_model.save(path)
+    with pytest.raises(ArtefactError, match="checksum"):
+        LanguageIdentifier.load(path, checksum="0" * 64)
+
+
+def _rewrite_member(path, name: str, array: np.ndarray, *, allow_pickle: bool = False) -> None:
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    members[f"{name}.npy"] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for filename, data in members.items():
+            archive.writestr(filename, data)
+
+
+def test_another_format_version_is_an_artefact_error(base_model, tmp_path):
+    path = tmp_path / "model.npz"
+    base_model.save(path)
+    _rewrite_member(path, "format_version", np.array(FORMAT_VERSION + 1))
+    with pytest.raises(ArtefactError, match=f"format version {FORMAT_VERSION + 1}"):
+        LanguageIdentifier.load(path)
+
+
+def test_a_pickled_member_is_refused(base_model, tmp_path):
+    path = tmp_path / "model.npz"
+    base_model.save(path)
+    _rewrite_member(
+        path, "classes", np.array([{"evil": "object"}], dtype=object), allow_pickle=True
+    )
+    with pytest.raises(ArtefactError, match="corrupt"):
+        LanguageIdentifier.load(path)
+
+
+def test_base_refuses_profiles_that_fail_their_checksum(tmp_path, monkeypatch):
+    checksum_file = tmp_path / "langid_profiles.npz.sha256"
+    checksum_file.write_text("f" * 64 + "  langid_profiles.npz\n")
+    monkeypatch.setattr(langid, "BASE_MODEL_CHECKSUM_PATH", checksum_file)
+    with pytest.raises(ArtefactError, match="checksum"):
+        LanguageIdentifier.base()
+
+
+def test_the_shipped_checksum_matches_the_shipped_profiles():
+    expected = langid.BASE_MODEL_CHECKSUM_PATH.read_text().split()[0]
+    assert hashlib.sha256(langid.BASE_MODEL_PATH.read_bytes()).hexdigest() == expected

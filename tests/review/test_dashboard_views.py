@@ -1,0 +1,378 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import (
+    DecisionPolicy,
+    FieldValue,
+    ModelVersion,
+    PolicyChange,
+    Prediction,
+    TrainingRun,
+)
+from catalogue.services.values import value_set
+from tests.factories import (
+    CollectionFactory,
+    LabelFactory,
+    ModelVersionFactory,
+    PredictionFactory,
+    RecordFactory,
+    TrainingRunFactory,
+)
+from tests.review.conftest import HTMX
+
+DASHBOARD = reverse("review:dashboard")
+
+
+def policy_url(key: str = "language") -> str:
+    return reverse("review:policy_update", args=[key])
+
+
+def policy_data(**changes: object) -> dict[str, object]:
+    data = {"mode": "threshold", "threshold": "0.9", "show_public": "on"}
+    data.update(changes)
+    return {f"language-{name}": value for name, value in data.items() if value is not None}
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_it_shows_each_fields_policy_models_and_runs(staff_client, admin_user, field):
+    ModelVersionFactory(
+        field=field,
+        version=3,
+        status=ModelVersion.Status.ACTIVE,
+        n_train=1234,
+        metrics={"accuracy": 0.9312, "macro_f1": 0.8123, "ece": 0.0421},
+        training_fingerprint="abcdef0123456789" + "0" * 48,
+    )
+    ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.RETIRED, metrics={})
+    TrainingRunFactory(field=field, status=TrainingRun.Status.FAILED, message="Out of letters")
+    PredictionFactory.create_batch(2, confidence=0.95, status=Prediction.Status.APPLIED)
+    PredictionFactory(confidence=0.5)
+    PolicyChange.objects.create(
+        policy=field.policy,
+        changed_by=admin_user,
+        attribute="threshold",
+        old_value=0.8,
+        new_value=0.9,
+    )
+
+    response = staff_client.get(DASHBOARD)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in (
+        'name="language-mode"',
+        'name="language-threshold"',
+        'name="language-show_public"',
+        "0.931",
+        "0.812",
+        "0.042",
+        "abcdef012345",
+        "1234",
+        "Out of letters",
+        "Train a new version",
+        f"{admin_user.username} · threshold: <code>0.8</code> → <code>0.9</code>",
+    ):
+        assert text in html, text
+    preview = response.context["panels"][0].section.preview
+    assert (preview.threshold, preview.would_apply, preview.would_queue) == (0.9, 2, 1)
+    counts = {value: n for value, _, n in response.context["panels"][0].section.status_counts}
+    assert (counts["applied"], counts["queued"], counts["accepted"]) == (2, 1, 0)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_for_admins_only(client, cataloguer, field):
+    assert client.get(DASHBOARD).status_code == 302
+    client.force_login(cataloguer)
+    assert client.get(DASHBOARD).status_code == 403
+
+
+# --- the policy ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_admin_changes_the_policy_and_the_change_is_logged(staff_client, admin_user, field):
+    response = staff_client.post(policy_url(), policy_data(mode="review", threshold="0.75"))
+
+    assert response.status_code == 302
+    assert response.url == f"{DASHBOARD}#field-language"
+    policy = DecisionPolicy.objects.get(field=field)
+    assert (policy.mode, policy.threshold, policy.show_public) == ("review", 0.75, True)
+    changes = {
+        c.attribute: (c.old_value, c.new_value, c.changed_by) for c in PolicyChange.objects.all()
+    }
+    assert changes == {
+        "mode": ("threshold", "review", admin_user),
+        "threshold": (0.9, 0.75, admin_user),
+    }
+
+
+@pytest.mark.django_db
+def test_a_lower_threshold_applies_waiting_predictions_in_the_background(
+    staff_client, field, django_capture_on_commit_callbacks
+):
+    waiting = PredictionFactory(confidence=0.8)
+    decided = PredictionFactory(confidence=0.8, status=Prediction.Status.REJECTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(policy_url(), policy_data(threshold="0.7"))
+
+    waiting.refresh_from_db()
+    decided.refresh_from_db()
+    assert waiting.status == Prediction.Status.APPLIED
+    assert decided.status == Prediction.Status.REJECTED
+    value = FieldValue.objects.get(record=waiting.record, is_current=True)
+    assert (value.label, value.source) == ("fra", "model")
+
+
+@pytest.mark.django_db
+def test_a_policy_change_with_htmx_returns_the_fields_panel(staff_client, field):
+    response = staff_client.post(policy_url(), policy_data(show_public=None), **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
+    assert "Saved: show_public True → False." in html
+    assert PolicyChange.objects.get().attribute == "show_public"
+
+
+@pytest.mark.django_db
+def test_saving_an_unchanged_policy_logs_nothing(staff_client, field):
+    response = staff_client.post(policy_url(), policy_data(), **HTMX)
+
+    assert "Nothing changed" in response.content.decode()
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_threshold_outside_0_to_1_is_refused(staff_client, field):
+    response = staff_client.post(policy_url(), policy_data(threshold="1.5"), **HTMX)
+
+    assert response.status_code == 422
+    assert "less than or equal to 1" in response.content.decode()
+    assert DecisionPolicy.objects.get(field=field).threshold == 0.9
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_cataloguer_may_not_change_the_policy(cataloguer_client, field):
+    response = cataloguer_client.post(policy_url(), policy_data(mode="auto"), **HTMX)
+
+    assert response.status_code == 403
+    assert DecisionPolicy.objects.get(field=field).mode == "threshold"
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_changing_a_policy_needs_a_login_and_a_known_field(client, admin_user, field):
+    response = client.post(policy_url(), policy_data(mode="auto"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+    client.force_login(admin_user)
+    assert client.post(policy_url("no-such-field"), policy_data()).status_code == 404
+    assert not PolicyChange.objects.exists()
+
+
+# --- the threshold preview ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_preview_counts_what_a_threshold_would_apply_and_queue(staff_client, field):
+    for confidence in (0.55, 0.65, 0.75, 0.85):
+        PredictionFactory(confidence=confidence)
+    PredictionFactory(confidence=0.95, status=Prediction.Status.APPLIED)
+    PredictionFactory(confidence=0.99, status=Prediction.Status.ACCEPTED)  # decided: not live
+    PredictionFactory(
+        confidence=0.9, record=RecordFactory(collection=CollectionFactory(is_sensitive=True))
+    )
+    LabelFactory(field=field, code="yid", name="Yiddish", is_sensitive=True)
+    PredictionFactory(confidence=0.9, label="yid")
+
+    response = staff_client.get(
+        reverse("review:threshold_preview", args=["language"]), {"threshold": "0.7"}, **HTMX
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="preview-result"')
+    assert "of the 7 waiting or model-applied predictions" in html
+    assert "<strong>3</strong> would be applied" in html
+    assert "<strong>2</strong> would wait for review" in html
+    assert "<strong>2</strong> stay with people anyway" in html
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_the_held_out_precision_of_the_active_model(staff_client, field):
+    ModelVersionFactory(
+        field=field,
+        metrics={
+            "precision_coverage": [
+                {"threshold": 0.95, "precision": 1.0, "coverage": 0.4},
+                {"threshold": 0.8, "precision": 0.97, "coverage": 0.7},
+                {"threshold": 0.5, "precision": 0.9, "coverage": 1.0},
+            ],
+            "threshold_at_precision": {"0.95": 0.8, "0.99": 0.95},
+            "coverage_at_precision": {"0.95": 0.7, "0.99": 0.4},
+        },
+    )
+
+    response = staff_client.get(
+        reverse("review:threshold_preview", args=["language"]), {"threshold": "0.8"}, **HTMX
+    )
+
+    html = response.content.decode()
+    assert "right <strong>97%</strong> of the time" in html
+    assert "covered 70% of the held-out records" in html
+    assert "0.95</a>\n          for 99% precision (covers 40%)" in html
+
+
+@pytest.mark.django_db
+def test_the_preview_without_htmx_is_the_whole_dashboard(staff_client, field):
+    response = staff_client.get(
+        reverse("review:threshold_preview", args=["language"]), {"threshold": "0.5"}
+    )
+
+    assert response.status_code == 200
+    assert "<html" in response.content.decode()
+    assert response.context["panels"][0].section.preview.threshold == 0.5
+
+
+@pytest.mark.django_db
+def test_a_preview_of_a_nonsense_threshold_falls_back_to_the_saved_one(staff_client, field):
+    response = staff_client.get(
+        reverse("review:threshold_preview", args=["language"]), {"threshold": "2"}, **HTMX
+    )
+
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Showing the saved threshold instead." in html
+    assert "At a threshold of <strong>0.90</strong>" in html
+
+
+@pytest.mark.django_db
+def test_the_preview_is_for_admins_only(cataloguer_client, field):
+    url = reverse("review:threshold_preview", args=["language"])
+
+    assert cataloguer_client.get(url, {"threshold": "0.5"}).status_code == 403
+
+
+# --- training -----------------------------------------------------------------------------------
+
+TITLES = {
+    "lat": [
+        "De bello Gallico commentarii septem",
+        "Historiae Romanae libri qui supersunt",
+        "Carmina selecta cum notis et indice",
+        "Epistolae ad familiares et ad Atticum",
+        "De natura deorum libri tres",
+        "Annales ab excessu divi Augusti",
+    ],
+    "eng": [
+        "A history of the county of York",
+        "The poetical works of the late author",
+        "Notes on a journey through the north of England",
+        "Sermons preached in the parish church",
+        "An account of the voyage to the South Seas",
+        "Letters written during a residence in Sweden",
+    ],
+}
+
+
+@pytest.mark.django_db
+def test_an_admin_trains_a_new_version_and_sees_how_the_run_ended(
+    staff_client, admin_user, field, django_capture_on_commit_callbacks
+):
+    collection = CollectionFactory()
+    for label, titles in TITLES.items():
+        for title in titles:
+            record = RecordFactory(collection=collection, title=title)
+            value_set(record=record, field=field, label=label, source="import")
+
+    # The task runs in-process once the view's transaction commits, as in the demo set-up.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("review:training_run_create", args=["language"]), **HTMX
+        )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
+    run = TrainingRun.objects.get()
+    run_url = reverse("review:training_run", args=[run.code])
+    assert f'hx-get="{run_url}" hx-trigger="every 2s"' in html
+    assert run.started_by == admin_user
+    assert run.status == TrainingRun.Status.SUCCEEDED, run.message
+    assert run.model_version.status == ModelVersion.Status.ACTIVE
+    # The row's next poll finds the run finished and brings the new version into view.
+    polled = staff_client.get(run_url, **HTMX).content.decode()
+    assert run.message in polled
+    assert f"v{run.model_version.version}" in polled
+
+
+@pytest.mark.django_db
+def test_training_without_htmx_redirects_to_the_field_with_a_message(staff_client, field):
+    # Without capturing on-commit callbacks the run stays queued, as with a real broker.
+    response = staff_client.post(reverse("review:training_run_create", args=["language"]))
+
+    assert response.status_code == 302
+    assert response.url == f"{DASHBOARD}#field-language"
+    assert TrainingRun.objects.get().status == TrainingRun.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_a_cataloguer_may_not_train(cataloguer_client, field):
+    response = cataloguer_client.post(reverse("review:training_run_create", args=["language"]))
+
+    assert response.status_code == 403
+    assert not TrainingRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_running_run_polls_itself_until_it_finishes(staff_client, field):
+    run = TrainingRunFactory(field=field, status=TrainingRun.Status.RUNNING)
+    url = reverse("review:training_run", args=[run.code])
+
+    dashboard = staff_client.get(DASHBOARD).content.decode()
+    polled = staff_client.get(url, **HTMX)
+
+    assert f'href="{url}" hx-get="{url}" hx-trigger="every 2s"' in dashboard
+    assert polled.status_code == 200
+    assert polled.content.decode().lstrip().startswith(f'<tr id="run-{run.code}"')
+    assert 'hx-trigger="every 2s"' in polled.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_finished_run_stops_polling_and_refreshes_the_models_section(staff_client, field):
+    version = ModelVersionFactory(field=field, version=7)
+    run = TrainingRunFactory(
+        field=field, status=TrainingRun.Status.SUCCEEDED, model_version=version, message="Done"
+    )
+
+    response = staff_client.get(reverse("review:training_run", args=[run.code]), **HTMX)
+
+    assert response.headers["HX-Retarget"] == "#models-language"
+    assert response.headers["HX-Reswap"] == "outerHTML"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="models" id="models-language"')
+    assert "v7" in html
+    assert "every 2s" not in html
+
+
+@pytest.mark.django_db
+def test_a_run_has_its_own_page_for_admins_only(client, cataloguer, admin_user, field):
+    run = TrainingRunFactory(field=field, status=TrainingRun.Status.FAILED, message="No letters")
+    url = reverse("review:training_run", args=[run.code])
+
+    assert client.get(url).status_code == 302
+    client.force_login(cataloguer)
+    assert client.get(url).status_code == 403
+    client.force_login(admin_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "No letters" in response.content.decode()
+    missing = reverse("review:training_run", args=["00000000-0000-0000-0000-000000000000"])
+    assert client.get(missing).status_code == 404

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import Flag
+from tests.factories import FlagFactory, PredictionFactory, RecordFactory
+from tests.review.conftest import HTMX
+
+FLAGS = reverse("review:flags")
+
+
+@pytest.mark.django_db
+def test_it_lists_open_flags_with_a_link_to_each_queue_item(cataloguer_client, labels):
+    prediction = PredictionFactory(
+        label="fra", flagged=True, routed_by="flag", record__identifier="bl-000777"
+    )
+    FlagFactory(
+        record=prediction.record,
+        prediction=prediction,
+        flagged_label="fra",
+        proposed_label="ita",
+        comment="Surely Italian",
+    )
+    FlagFactory(status=Flag.Status.RESOLVED, comment="Already dealt with")
+
+    response = cataloguer_client.get(FLAGS)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in ("bl-000777", "French", "Italian", "Surely Italian", " ago"):
+        assert text in html, text
+    assert reverse("review:item", args=[prediction.code]) in html
+    assert "Already dealt with" not in html
+    assert len(response.context["rows"]) == 1
+
+
+@pytest.mark.django_db
+def test_it_filters_flags_by_field_and_collection(cataloguer_client, field):
+    wanted = FlagFactory(record=RecordFactory(collection__slug="maps"))
+    FlagFactory(record=RecordFactory(collection__slug="books"))
+
+    response = cataloguer_client.get(FLAGS, {"collection": "maps", "field": "language"})
+
+    assert [row.flag for row in response.context["rows"]] == [wanted]
+
+
+@pytest.mark.django_db
+def test_it_renders_only_the_list_for_htmx(cataloguer_client, field):
+    FlagFactory()
+
+    response = cataloguer_client.get(FLAGS, **HTMX)
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="flag-list"')
+    assert "<html" not in html
+
+
+@pytest.mark.django_db
+def test_flags_are_for_cataloguers_only(client, visitor, field):
+    FlagFactory()
+
+    assert client.get(FLAGS).status_code == 302
+    client.force_login(visitor)
+    assert client.get(FLAGS).status_code == 403
+
+
+@pytest.mark.django_db
+def test_its_query_count_does_not_grow_with_the_number_of_flags(
+    cataloguer_client, field, django_assert_num_queries
+):
+    FlagFactory.create_batch(2)
+    with django_assert_num_queries(9):
+        cataloguer_client.get(FLAGS)
+    FlagFactory.create_batch(10)
+    with django_assert_num_queries(9):
+        cataloguer_client.get(FLAGS)

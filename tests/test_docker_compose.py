@@ -1,0 +1,60 @@
+"""docker-compose.yml must describe the deployment the app expects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def service(name: str) -> dict:
+    return COMPOSE["services"][name]
+
+
+def test_it_has_web_workers_beat_postgres_and_redis():
+    assert set(COMPOSE["services"]) == {
+        "web",
+        "worker-inference",
+        "worker-training",
+        "beat",
+        "postgres",
+        "redis",
+    }
+
+
+def test_workers_consume_the_queues_the_tasks_are_routed_to():
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    consumed = set()
+    for name in ("worker-inference", "worker-training"):
+        command = service(name)["command"].split()
+        consumed |= set(command[command.index("--queues") + 1].split(","))
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= consumed
+    assert "training" in service("worker-training")["command"]
+    assert "training" not in service("worker-inference")["command"].split("--queues")[1].split()[0]
+
+
+def test_app_services_run_in_production_against_the_compose_postgres_and_redis():
+    postgres = service("postgres")["environment"]
+    for name in ("web", "worker-inference", "worker-training", "beat"):
+        env = service(name)["environment"]
+        assert env["GLAMML_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert f"@postgres:5432/{postgres['POSTGRES_DB']}" in env["DATABASE_URL"]
+        assert env["REDIS_URL"].startswith("redis://redis:6379")
+        assert "SECRET_KEY" in env and "?" in env["SECRET_KEY"]  # required, never a default
+        assert "glamml-data:/data" in service(name)["volumes"]
+        assert env["GLAMML_DATA_DIR"] == "/data"
+
+
+def test_the_beat_schedule_names_tasks_that_exist():
+    from glamml.celery import app
+
+    app.loader.import_default_modules()
+    for entry in settings.CELERY_BEAT_SCHEDULE.values():
+        assert entry["task"] in app.tasks
+    for task in settings.CELERY_TASK_ROUTES:
+        assert task in app.tasks

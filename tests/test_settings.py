@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "GLAMML_",
+                "CELERY_",
+                "DATABASE_URL",
+                "REDIS_URL",
+                "SECRET_KEY",
+                "DEBUG",
+                "ALLOWED_HOSTS",
+            )
+        )
+    }
+    clean.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GLAMML_FLAG_RATE_LIMIT": "lots"}, "GLAMML_FLAG_RATE_LIMIT='lots' is not a whole number"),
+        ({"GLAMML_DEFAULT_THRESHOLD": "1.5"}, "GLAMML_DEFAULT_THRESHOLD='1.5' must be between"),
+        ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL is not a valid database URL"),
+        (
+            {"REDIS_URL": "http://localhost"},
+            "REDIS_URL='http://localhost' must start with redis://",
+        ),
+        ({"GLAMML_ENV": "production"}, "SECRET_KEY must be set when GLAMML_ENV=production"),
+        ({"GLAMML_ENV": "staging"}, "GLAMML_ENV='staging' is not known"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_naming_the_variable(env, named):
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert named in result.stderr
+
+
+def test_production_settings_pass_the_deployment_checks(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        GLAMML_ENV="production",
+        SECRET_KEY="x7$" + "k" * 30 + "Q9!zL#p2" * 4,
+        ALLOWED_HOSTS="glamml.example.org",
+        DATABASE_URL="postgres://glamml@db.invalid:5432/glamml",
+        REDIS_URL="redis://redis.invalid:6379/0",
+        GLAMML_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_with_nothing_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)",
+        GLAMML_DATA_DIR=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]

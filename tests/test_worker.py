@@ -1,0 +1,100 @@
+"""A real Celery worker process, against Redis and PostgreSQL, predicts an imported record."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from catalogue.models import Collection, Prediction
+from catalogue.services.imports import records_import
+from glamml.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@pytest.fixture
+def worker(data_dir):
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "GLAMML_DATA_DIR": str(data_dir),
+    }
+    # Messages left from an earlier interrupted run must not reach this worker.
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "glamml",
+            "worker",
+            "--queues",
+            "inference,training,default",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    yield process
+    celery_app.conf.task_always_eager = eager
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_predicts_and_routes_imported_records(active_model, worker, tmp_path):
+    path = tmp_path / "records.csv"
+    path.write_text(
+        "identifier,title\n"
+        "w1,Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart\n"
+        "w2,Histoire de la Révolution française depuis 1789 jusqu'en 1814\n",
+        encoding="utf-8",
+    )
+    collection = Collection.objects.create(slug="worker-test", name="Worker test")
+    records_import(path=path, collection=collection)
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if Prediction.objects.filter(record__collection=collection).count() == 2:
+            break
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    predictions = {
+        p.record.identifier: p
+        for p in Prediction.objects.filter(record__collection=collection).select_related("record")
+    }
+    assert set(predictions) == {"w1", "w2"}, "the worker did not predict both records in time"
+    assert predictions["w1"].label == "deu"
+    assert predictions["w2"].label == "fra"
+    for p in predictions.values():
+        assert p.status in ("applied", "queued")
+        assert p.routed_by == "threshold"
