@@ -38,6 +38,7 @@ class ImportResult:
     updated: int = 0
     values_set: int = 0
     values_kept_human: int = 0
+    unchanged: int = 0
     record_ids: list[int] = dc_field(default_factory=list)
 
 
@@ -224,9 +225,13 @@ def records_import(
     result = ImportResult()
     now = timezone.now()
     with transaction.atomic():
-        existing = dict(
-            Record.objects.filter(collection=collection).values_list("identifier", "id")
-        )
+        existing = {
+            identifier: (title, description, extra)
+            for identifier, title, description, extra in Record.objects.filter(
+                collection=collection
+            ).values_list("identifier", "title", "description", "extra")
+        }
+        # Only new or changed records are written: re-importing an unchanged export is cheap.
         objs = [
             Record(
                 collection=collection,
@@ -238,6 +243,7 @@ def records_import(
                 updated_at=now,
             )
             for r in rows
+            if existing.get(r.identifier) != (r.title, r.description, r.extra)
         ]
         for chunk in _chunks(objs):
             Record.objects.bulk_create(
@@ -248,9 +254,12 @@ def records_import(
             )
             if progress:
                 progress(len(chunk))
+        if progress:
+            progress(len(rows) - len(objs))
         ids = dict(Record.objects.filter(collection=collection).values_list("identifier", "id"))
         result.created = sum(1 for r in rows if r.identifier not in existing)
-        result.updated = len(rows) - result.created
+        result.updated = len(objs) - result.created
+        result.unchanged = len(rows) - len(objs)
         result.record_ids = [ids[r.identifier] for r in rows]
         for key, field in fields.items():
             labels_ensure(field=field, codes={r.values[key] for r in rows if key in r.values})

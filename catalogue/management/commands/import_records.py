@@ -62,6 +62,7 @@ class Command(BaseCommand):
             bar.close()
         self.stdout.write(
             f"{collection.slug}: {result.created} records created, {result.updated} updated, "
+            f"{result.unchanged} unchanged, "
             f"{result.values_set} values set from the file"
             + (
                 f", {result.values_kept_human} kept because a cataloguer decided them"
