@@ -95,8 +95,9 @@ class QueueItem:
 def queue_predictions(
     *, field: Field | None = None, collection: Collection | None = None
 ) -> QuerySet[Prediction]:
-    """Waiting predictions, flagged first, then the least confident first."""
-    qs = Prediction.objects.filter(status=Prediction.Status.QUEUED)
+    """Waiting predictions, flagged first, then the least confident first, with the joins the
+    queue template needs (slice it, then wrap the slice with ``queue_items``)."""
+    qs = _with_queue_joins(Prediction.objects.filter(status=Prediction.Status.QUEUED))
     if field is not None:
         qs = qs.filter(field=field)
     if collection is not None:
@@ -166,11 +167,6 @@ def queue_item_get(*, prediction: Prediction) -> QueueItem:
     """One prediction as a queue item (for the item page and the htmx partial)."""
     fetched = _with_queue_joins(Prediction.objects.filter(pk=prediction.pk)).get()
     return queue_items([fetched])[0]
-
-
-def queue_page_items(qs: QuerySet[Prediction]) -> QuerySet[Prediction]:
-    """The queue queryset with the joins the item template needs; slice it, then wrap it."""
-    return _with_queue_joins(qs)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from catalogue.models import Decision, FieldValue, Prediction
+from catalogue.models import Decision, Prediction
 from catalogue.services.decisions import AlreadyDecided, DecisionError, decision_make
 from review.access import get_prediction_for_reviewer, require_cataloguer
 from review.forms import DecisionForm, QueueFilterForm
@@ -24,7 +24,6 @@ from review.selectors import (
     queue_counts_by_field,
     queue_item_get,
     queue_items,
-    queue_page_items,
     queue_predictions,
     record_current_value,
     record_field_history,
@@ -43,11 +42,9 @@ _VERBS = {
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a decision did, in words, and the record's value afterwards."""
+    """What a decision did, in words, with the record's value afterwards."""
 
     decision: Decision
-    value: FieldValue | None
-    value_name: str
     message: str
 
 
@@ -72,7 +69,7 @@ def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
         + (_named(now, now_name) if now else "empty")
         + "."
     )
-    return Outcome(decision=decision, value=value, value_name=now_name, message=message)
+    return Outcome(decision=decision, message=message)
 
 
 @login_required
@@ -83,7 +80,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     if filters.is_valid():
         field = filters.cleaned_data["field"]
         collection = filters.cleaned_data["collection"]
-    predictions = queue_page_items(queue_predictions(field=field, collection=collection))
+    predictions = queue_predictions(field=field, collection=collection)
     page = Paginator(predictions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,

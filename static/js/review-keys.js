@@ -93,9 +93,15 @@
     lastItemId = null;
     if (!item) return;
     var live = document.getElementById("review-live");
-    var said = item.querySelector("[data-outcome], [role=alert]");
+    var said = item.querySelector("[data-outcome]");
     if (live && said) live.textContent = said.textContent.trim();
-    if (item.classList.contains("is-decided")) focusItem(nextWaitingAfter(item) || item);
+    if (item.classList.contains("is-decided")) {
+      focusItem(nextWaitingAfter(item) || item);
+      return;
+    }
+    // Refused (role=alert announces why): back to what was typed, to fix it, or to the item.
+    var typed = item.querySelector('input[aria-invalid="true"]');
+    if (typed) typed.focus();
     else focusItem(item);
   });
 })();

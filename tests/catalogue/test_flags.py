@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from catalogue.machine import model_cache_clear
+from catalogue.machine import artefact_path, model_cache_clear, model_dir
 from catalogue.models import FieldValue, Flag, ModelVersion, Prediction
 from catalogue.services.flags import RATE_LIMITED, FlagError, FlagRateLimited, flag_create
-from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.langid import FORMAT_VERSION, LanguageIdentifier
 from tests.factories import (
     FieldValueFactory,
     FlagFactory,
@@ -183,21 +183,21 @@ def test_a_flag_with_no_model_to_ask_still_reaches_a_cataloguer(field):
 
 
 @pytest.fixture
-def trained_model(field, settings, tmp_path):
+def trained_model(field):
     """An active model version trained on a tiny real text set, saved where the app looks."""
-    settings.GLAMML_MODEL_DIR = tmp_path
     model = LanguageIdentifier.from_examples(
         list(UDHR_ARTICLE_1.values()), list(UDHR_ARTICLE_1.keys())
     )
-    checksum = model.save(tmp_path / "language" / "v0001.npz")
+    path = artefact_path(field=field, version=1)
+    checksum = model.save(path)
     model_cache_clear()
     yield ModelVersion.objects.create(
         field=field,
         version=1,
         status=ModelVersion.Status.ACTIVE,
-        artefact="language/v0001.npz",
+        artefact=str(path.relative_to(model_dir())),
         checksum=checksum,
-        format_version=1,
+        format_version=FORMAT_VERSION,
         training_fingerprint="f" * 64,
     )
     model_cache_clear()

@@ -23,6 +23,9 @@ from tests.factories import (
 from tests.review.conftest import HTMX
 
 DASHBOARD = reverse("review:dashboard")
+# Session, user, fields, status counts, and per field: change log, versions, threshold preview,
+# runs. (Roles cost nothing for staff.)
+DASHBOARD_QUERIES = 8
 
 
 def policy_url(key: str = "language") -> str:
@@ -376,3 +379,23 @@ def test_a_run_has_its_own_page_for_admins_only(client, cataloguer, admin_user, 
     assert "No letters" in response.content.decode()
     missing = reverse("review:training_run", args=["00000000-0000-0000-0000-000000000000"])
     assert client.get(missing).status_code == 404
+
+
+@pytest.mark.django_db
+def test_its_query_count_does_not_grow_with_versions_runs_or_predictions(
+    staff_client, field, django_assert_num_queries
+):
+    def load() -> None:
+        assert staff_client.get(DASHBOARD).status_code == 200
+
+    ModelVersionFactory(field=field, status=ModelVersion.Status.RETIRED)
+    TrainingRunFactory(field=field, status=TrainingRun.Status.SUCCEEDED)
+    PredictionFactory()
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        load()
+
+    ModelVersionFactory.create_batch(4, field=field, status=ModelVersion.Status.RETIRED)
+    TrainingRunFactory.create_batch(4, field=field, status=TrainingRun.Status.FAILED)
+    PredictionFactory.create_batch(5)
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        load()

@@ -28,7 +28,7 @@ def test_it_lists_open_flags_with_a_link_to_each_queue_item(cataloguer_client, l
 
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("bl-000777", "French", "Italian", "Surely Italian", " ago"):
+    for text in ("bl-000777", "French", "Italian", "Surely Italian", "just now"):
         assert text in html, text
     assert reverse("review:item", args=[prediction.code]) in html
     assert "Already dealt with" not in html

@@ -56,6 +56,8 @@ def test_it_shows_a_waiting_suggestion_with_everything_needed_to_decide(catalogu
         "from the source catalogue",
         reverse("review:decide", args=[prediction.code]),
         'name="review_round" value="0"',
+        "js/review-keys.js",
+        "css/review.css",
     ):
         assert text in html, text
     # Alternatives are offered first when correcting, and the suggestion itself is not.

@@ -1,0 +1,68 @@
+"""The queue from the keyboard, in a real browser: htmx swaps and the vendored shortcuts."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import Decision, FieldValue
+from tests.factories import PredictionFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
+
+
+@pytest.fixture
+def browser_page(live_server, client, cataloguer, monkeypatch):
+    """A Chromium page logged in as the cataloguer (Playwright's sync API runs an event loop)."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    client.force_login(cataloguer)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+        assert errors == []
+
+
+def test_a_cataloguer_works_the_queue_from_the_keyboard(live_server, browser_page, labels):
+    page = browser_page
+    first = PredictionFactory(label="fra", confidence=0.3, record__identifier="rec-first")
+    second = PredictionFactory(label="fra", confidence=0.4, record__identifier="rec-second")
+    page.goto(live_server.url + reverse("review:queue"))
+
+    page.keyboard.press("a")
+
+    page.wait_for_selector(f"#item-{first.code}.is-decided")
+    assert "Accepted fra for rec-first" in page.text_content(f"#item-{first.code}")
+    page.wait_for_function(f"document.activeElement.id === 'item-{second.code}'")
+    assert "Accepted fra for rec-first" in page.text_content("#review-live")
+
+    page.keyboard.press("c")
+    assert page.evaluate("document.activeElement.name") == "label"
+    page.keyboard.press("Tab")
+    page.keyboard.type("Italian")
+    page.keyboard.press("Enter")
+
+    page.wait_for_selector(f"#item-{second.code}.is-decided")
+    assert "Corrected fra → ita (Italian)" in page.text_content(f"#item-{second.code}")
+    assert sorted(Decision.objects.values_list("action", "label")) == [
+        ("accept", "fra"),
+        ("correct", "ita"),
+    ]
+    assert FieldValue.objects.get(record=second.record, is_current=True).label == "ita"
