@@ -14,7 +14,12 @@ def is_cataloguer(user: AbstractBaseUser | AnonymousUser) -> bool:
         return False
     if user.is_staff:
         return True
-    return user.groups.filter(name=CATALOGUERS).exists()
+    # Views and the navigation both ask within one request: ask the database once per user object.
+    cached = getattr(user, "_glamml_is_cataloguer", None)
+    if cached is None:
+        cached = user.groups.filter(name=CATALOGUERS).exists()
+        user._glamml_is_cataloguer = cached
+    return cached
 
 
 def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:

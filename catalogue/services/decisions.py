@@ -6,10 +6,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from catalogue.models import Decision, FieldValue, Flag, Prediction
-from catalogue.services.labels import UnknownLabelError, label_normalise
+from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.values import value_set
 
-ALREADY_DECIDED = "This suggestion has already been decided by someone else; nothing was changed."
+ALREADY_DECIDED = (
+    "This suggestion was decided or changed after you opened it; your decision was not saved."
+)
 LABEL_REQUIRED = "Choose the correct label to correct a suggestion."
 UNKNOWN_ACTION = "Unknown action {action!r}: use accept, correct or reject."
 
@@ -56,6 +58,7 @@ def decision_make(
             label = label_normalise(field=prediction.field, value=label)
         except UnknownLabelError as exc:
             raise DecisionError(str(exc)) from None
+        labels_ensure(field=prediction.field, codes={label})
     elif action == Decision.Action.ACCEPT:
         label = prediction.label
     else:

@@ -83,7 +83,7 @@ def predictions_create(
         return result
 
     top_k = model.predict_top_k([record_text(record=r, field=field) for r in todo], k=3)
-    labels_ensure(field=field, codes={alts[0][0] for alts in top_k})
+    labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
     policy = field.policy
     sensitive = sensitive_labels(field=field)
     with transaction.atomic():

@@ -78,6 +78,11 @@ def predictions_reroute(*, field: Field) -> RerouteResult:
             label_sensitive=prediction.label in sensitive,
         )
         if new.status == prediction.status:
+            if new.routed_by != prediction.routed_by:
+                # Same place, new reason: the queue should say why an item is there now.
+                Prediction.objects.filter(
+                    pk=prediction.pk, status=prediction.status, review_round=prediction.review_round
+                ).update(routed_by=new.routed_by)
             result.unchanged += 1
             continue
         with transaction.atomic():

@@ -47,7 +47,7 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarr
                     info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
                     info.compress_type = zipfile.ZIP_DEFLATED
                     info.external_attr = 0o644 << 16
-                    archive.writestr(info, buffer.getvalue(), compresslevel=9)
+                    archive.writestr(info, buffer.getvalue(), compresslevel=6)
             handle.flush()
             os.fsync(handle.fileno())
         checksum = sha256_file(temp_name)

@@ -97,8 +97,27 @@ class Hyperparameters:
     prior_weight: float = 1.5  # b: how much the class prior counts after the temperature
     length_exponent: float = 0.5  # g: the temperature grows with text length as n**g
     temperature: float = 1.0  # T, fitted by calibrate()
-    in_domain_weight: float = 10.0  # default weight of examples given to fit_incremental
+    in_domain_weight: float = 3.0  # default n-gram weight of examples given to fit_incremental
     max_chars: int = MAX_CHARS
+
+
+def _delta_encode(indices: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Column indices as gaps within each (sorted) row: they compress to half the size."""
+    deltas = indices.astype(np.int64)
+    deltas[1:] -= indices[:-1]
+    starts = indptr[:-1][np.diff(indptr) > 0]
+    deltas[starts] = indices[starts]
+    return deltas.astype(np.uint32)
+
+
+def _delta_decode(deltas: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    if len(deltas) != indptr[-1]:
+        raise ValueError("counts_indices and counts_indptr disagree")
+    running = np.cumsum(deltas, dtype=np.int64)
+    lengths = np.diff(indptr)
+    starts = indptr[:-1][lengths > 0]
+    offsets = np.repeat(running[starts] - deltas[starts], lengths[lengths > 0])
+    return running - offsets
 
 
 class LanguageIdentifier:
@@ -490,7 +509,7 @@ class LanguageIdentifier:
             "classes": np.array(self.classes_, dtype=str),
             "vocab": np.array(self._vocab, dtype=str),
             "counts_data": counts.data.astype(np.float32),
-            "counts_indices": counts.indices.astype(np.int32),
+            "counts_indices": _delta_encode(counts.indices, counts.indptr),
             "counts_indptr": counts.indptr.astype(np.int64),
             "totals": self._totals,
             "docs": self._docs,
@@ -523,7 +542,7 @@ class LanguageIdentifier:
             counts = sparse.csr_matrix(
                 (
                     arrays["counts_data"].astype(np.float64),
-                    arrays["counts_indices"],
+                    _delta_decode(arrays["counts_indices"], arrays["counts_indptr"]),
                     arrays["counts_indptr"],
                 ),
                 shape=(len(classes), len(vocab)),

@@ -111,3 +111,14 @@ def test_a_threshold_outside_zero_to_one_is_refused(field, admin_user):
     assert field.policy.mode == DecisionPolicy.Mode.THRESHOLD
     assert not PolicyChange.objects.exists()
     assert Prediction.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_rerouting_updates_why_a_waiting_item_is_in_the_queue(
+    field, admin_user, django_capture_on_commit_callbacks
+):
+    prediction = PredictionFactory(confidence=0.5, status="queued", routed_by="threshold")
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_update(policy=field.policy, changed_by=admin_user, mode="review")
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.routed_by) == ("queued", "review")

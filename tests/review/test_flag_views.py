@@ -70,8 +70,8 @@ def test_its_query_count_does_not_grow_with_the_number_of_flags(
     cataloguer_client, field, django_assert_num_queries
 ):
     FlagFactory.create_batch(2)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         cataloguer_client.get(FLAGS)
     FlagFactory.create_batch(10)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         cataloguer_client.get(FLAGS)

@@ -16,7 +16,7 @@ from tests.review.conftest import HTMX
 QUEUE = reverse("review:queue")
 # Session, user, role (twice: the view and the navigation), count, page, current values, flags,
 # label names, waiting per field, and the two filter menus.
-QUEUE_QUERIES = 12
+QUEUE_QUERIES = 11
 
 
 def item_codes(response) -> list[str]:
