@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.text import slugify
 
 from catalogue.models import Collection, DecisionPolicy, ModelVersion
 from catalogue.roles import cataloguer_group
@@ -28,12 +29,12 @@ SAMPLE = Path(settings.BASE_DIR) / "data" / "sample" / "records.csv"
 
 # source column value -> (slug, name, licence)
 COLLECTIONS = {
-    "bl": (
+    "British Library": (
         "bl-books",
         "British Library 18th–19th century books",
         "CC0 1.0 (metadata); packaging CC BY 4.0, Living with Machines / British Library",
     ),
-    "fingreylit": (
+    "FinGreyLit": (
         "fingreylit",
         "Finnish grey literature (FinGreyLit)",
         "CC0 1.0, National Library of Finland",
@@ -87,7 +88,7 @@ def demo_load(*, sample: Path = SAMPLE) -> dict[str, int]:
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         for source, rows in sorted(by_source.items()):
-            slug, name, licence = COLLECTIONS.get(source, (source, source, ""))
+            slug, name, licence = COLLECTIONS.get(source, (slugify(source), source, ""))
             collection, _ = Collection.objects.get_or_create(
                 slug=slug, defaults={"name": name, "licence": licence, "is_public": True}
             )

@@ -29,6 +29,8 @@ def manage(data_dir: Path, *args: str) -> str:
 def test_the_demo_loads_trains_predicts_routes_and_is_safe_to_run_twice(tmp_path):
     manage(tmp_path, "migrate", "--no-input")
     out = manage(tmp_path, "demo")
+    assert "Imported 410 records into bl-books." in out
+    assert "Imported 373 records into fingreylit." in out
     assert "Demo admin: admin / " in out and "Demo cataloguer: cataloguer / " in out
     stats = json.loads(manage(tmp_path, "stats", "--json"))
     language = stats["fields"]["language"]

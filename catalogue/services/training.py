@@ -8,13 +8,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from glamml.ml.training import train_language_model
 
 from catalogue.machine import artefact_path, model_dir
 from catalogue.models import Field, FieldValue, ModelVersion, TrainingRun
 from catalogue.services.labels import labels_ensure
 from catalogue.services.predictions import record_text
 from glamml.ml.langid import FORMAT_VERSION
+from glamml.ml.training import train_language_model
 
 logger = logging.getLogger(__name__)
 
