@@ -30,6 +30,19 @@ from catalogue.models import (
 from catalogue.roles import is_cataloguer
 from glamml.ml.languages import UnknownLanguageError, language_name
 
+
+def settled_values(*, field: Field) -> QuerySet[FieldValue]:
+    """Current, non-empty values that a person or the source catalogue set.
+
+    These are what the model learns from and what it never predicts over.
+    """
+    return FieldValue.objects.filter(
+        field=field,
+        is_current=True,
+        source__in=[FieldValue.Source.IMPORT, FieldValue.Source.HUMAN],
+    ).exclude(label="")
+
+
 User = AbstractBaseUser | AnonymousUser
 
 # Provenance filters on the collection page, in the order they are offered.

@@ -137,9 +137,24 @@ def label_names(*, field_ids: Iterable[int]) -> dict[int, dict[str, str]]:
 def queue_items(predictions: Iterable[Prediction]) -> list[QueueItem]:
     """Wrap predictions (fetched with the queue's joins) for the template, in one extra query."""
     predictions = list(predictions)
-    names = label_names(field_ids={p.field_id for p in predictions})
+    field_ids = {p.field_id for p in predictions}
+    names = label_names(field_ids=field_ids)
+    # Offer the labels the catalogue actually uses, not a language field's hundreds of codes:
+    # anything else can be typed (code or name) beside the list.
+    in_use: dict[int, set[str]] = defaultdict(set)
+    for field_id, code in (
+        FieldValue.objects.filter(field_id__in=field_ids, is_current=True)
+        .exclude(label="")
+        .values_list("field_id", "label")
+        .distinct()
+    ):
+        in_use[field_id].add(code)
     vocabularies = {
-        field_id: [LabelChoice(code, name) for code, name in sorted(codes.items())]
+        field_id: [
+            LabelChoice(code, name)
+            for code, name in sorted(codes.items())
+            if code in in_use[field_id]
+        ]
         for field_id, codes in names.items()
     }
     items = []

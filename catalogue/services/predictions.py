@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from catalogue.machine import active_model_version, model_load
-from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
+from catalogue.models import Field, ModelVersion, Prediction, Record
+from catalogue.selectors import settled_values
 from catalogue.services.labels import labels_ensure
 from catalogue.services.routing import FLAG, Route, route, sensitive_labels
 from catalogue.services.values import value_apply_prediction
@@ -38,14 +39,7 @@ def records_needing_prediction(*, field: Field, records: Iterable[Record]) -> li
     """Records whose value for ``field`` did not come from a person or the source catalogue."""
     records = list(records)
     settled = set(
-        FieldValue.objects.filter(
-            record__in=records,
-            field=field,
-            is_current=True,
-            source__in=[FieldValue.Source.HUMAN, FieldValue.Source.IMPORT],
-        )
-        .exclude(label="")
-        .values_list("record_id", flat=True)
+        settled_values(field=field).filter(record__in=records).values_list("record_id", flat=True)
     )
     return [r for r in records if r.id not in settled]
 
@@ -132,16 +126,7 @@ def predictions_create(
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
     """Ids of records with no prediction from this version and no settled value."""
-    field = model_version.field
-    settled = (
-        FieldValue.objects.filter(
-            field=field,
-            is_current=True,
-            source__in=[FieldValue.Source.HUMAN, FieldValue.Source.IMPORT],
-        )
-        .exclude(label="")
-        .values("record_id")
-    )
+    settled = settled_values(field=model_version.field).values("record_id")
     predicted = Prediction.objects.filter(model_version=model_version).values("record_id")
     return list(
         Record.objects.exclude(id__in=settled)

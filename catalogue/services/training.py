@@ -10,7 +10,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalogue.machine import artefact_path, model_dir
-from catalogue.models import Field, FieldValue, ModelVersion, TrainingRun
+from catalogue.models import Field, ModelVersion, TrainingRun
+from catalogue.selectors import settled_values
 from catalogue.services.labels import labels_ensure
 from catalogue.services.predictions import record_text
 from glamml.ml.langid import FORMAT_VERSION
@@ -26,16 +27,7 @@ def training_examples(*, field: Field) -> tuple[list[str], list[str]]:
 
     Rejections carry no positive label (their value is empty) and so are left out here.
     """
-    values = (
-        FieldValue.objects.filter(
-            field=field,
-            is_current=True,
-            source__in=[FieldValue.Source.IMPORT, FieldValue.Source.HUMAN],
-        )
-        .exclude(label="")
-        .select_related("record")
-        .order_by("record_id")
-    )
+    values = settled_values(field=field).select_related("record").order_by("record_id")
     texts, labels = [], []
     for value in values.iterator(chunk_size=2000):
         text = record_text(record=value.record, field=field)

@@ -8,6 +8,7 @@ from tests.factories import (
     CollectionFactory,
     FieldValueFactory,
     FlagFactory,
+    LabelFactory,
     PredictionFactory,
     RecordFactory,
 )
@@ -16,7 +17,7 @@ from tests.review.conftest import HTMX
 QUEUE = reverse("review:queue")
 # Session, user, role (twice: the view and the navigation), count, page, current values, flags,
 # label names, waiting per field, and the two filter menus.
-QUEUE_QUERIES = 11
+QUEUE_QUERIES = 12
 
 
 def item_codes(response) -> list[str]:
@@ -31,6 +32,8 @@ def test_it_shows_a_waiting_suggestion_with_everything_needed_to_decide(catalogu
         description="Dalle origini al Cinquecento.",
     )
     FieldValueFactory(record=record, label="spa", source="import")
+    FieldValueFactory(label="deu", source="human")  # used elsewhere in the catalogue
+    LabelFactory(field=labels["fra"].field, code="lat", name="Latin")  # known, never used
     prediction = PredictionFactory(
         record=record,
         label="ita",
@@ -60,10 +63,12 @@ def test_it_shows_a_waiting_suggestion_with_everything_needed_to_decide(catalogu
         "css/review.css",
     ):
         assert text in html, text
-    # Alternatives are offered first when correcting, and the suggestion itself is not.
+    # Alternatives are offered first when correcting, then the labels the catalogue uses;
+    # the suggestion itself is not, nor labels nobody uses (those can be typed).
     correct = html.split(f'id="label-{prediction.code}"')[1].split("</select>")[0]
     assert correct.index('value="fra"') < correct.index('value="deu"')
     assert 'value="ita"' not in correct
+    assert 'value="lat"' not in correct
 
 
 @pytest.mark.django_db
