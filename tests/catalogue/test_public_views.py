@@ -610,3 +610,18 @@ def test_the_record_page_offers_the_flag_form_to_everyone(client, flagged_record
     assert f'hx-post="{flag_url(record)}"' in response.text
     assert f'action="{flag_url(record)}"' in response.text
     assert 'name="csrfmiddlewaretoken"' in response.text
+
+
+def test_the_flag_rate_limit_reads_the_forwarded_address_only_behind_trusted_proxies(rf, settings):
+    from catalogue.access import client_hash
+
+    def request(forwarded: str):
+        return rf.post("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+
+    settings.GLAMML_TRUSTED_PROXIES = 0
+    # Without trusted proxies a forged header changes nothing.
+    assert client_hash(request("1.1.1.1")) == client_hash(request("2.2.2.2"))
+    settings.GLAMML_TRUSTED_PROXIES = 1
+    assert client_hash(request("1.1.1.1")) != client_hash(request("2.2.2.2"))
+    # A client prepending its own entries cannot choose the address our proxy saw.
+    assert client_hash(request("9.9.9.9, 1.1.1.1")) == client_hash(request("1.1.1.1"))
