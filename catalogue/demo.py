@@ -7,6 +7,7 @@ passwords, and a model is trained only when there is none.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import secrets
 import tempfile
@@ -18,14 +19,42 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from catalogue.models import Collection, DecisionPolicy, ModelVersion
+from catalogue.models import Collection, DecisionPolicy, Field, ModelVersion
 from catalogue.roles import cataloguer_group
-from catalogue.services.fields import field_ensure_language
+from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
-from catalogue.services.policy import policy_update
+from catalogue.services.policy import label_rules_update, policy_update
 from catalogue.services.training import training_run_create
 
 SAMPLE = Path(settings.BASE_DIR) / "data" / "sample" / "records.csv"
+LABEL_SAMPLES = Path(settings.BASE_DIR) / "data" / "label-samples"
+
+# Label fields the demo defines: (key, name, labels, text source, sample file, collection,
+# collection name, licence). Labels are read from the sample itself.
+LABEL_FIELDS = [
+    (
+        "genre",
+        "Genre",
+        ["title"],
+        "bl-genre.csv",
+        "bl-books",
+        "British Library 18th–19th century books",
+        "CC0 1.0 (metadata); packaging CC BY 4.0, Living with Machines / British Library",
+    ),
+    (
+        "object_type",
+        "Object type",
+        ["title", "description"],
+        "tate-object-type.csv",
+        "tate",
+        "Tate collection (2014 snapshot)",
+        "CC0 1.0, Tate",
+    ),
+]
+# Starting rules baselines for the demo fields (admins edit them in the app).
+DEMO_RULES = LABEL_SAMPLES / "rules.json"
+# Share of each label sample whose value the demo hides, so the model has records to predict.
+HIDDEN_SHARE = 0.4
 
 # source column value -> (slug, name, licence)
 COLLECTIONS = {
@@ -114,3 +143,54 @@ def demo_train() -> str:
         run = training_run_create(field=field)
     run.refresh_from_db()
     return f"Training run: {run.status}. {run.message}"
+
+
+def _hidden(identifier: str) -> bool:
+    digest = hashlib.blake2b(identifier.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < HIDDEN_SHARE
+
+
+def demo_label_fields() -> dict[str, int]:
+    """Define genre and object type, import their samples with some values hidden, train them.
+
+    Safe to run again: fields and records are reused, and a field with an active model is not
+    trained again.
+    """
+    counts = {}
+    for key, name, text_source, filename, slug, collection_name, licence in LABEL_FIELDS:
+        path = LABEL_SAMPLES / filename
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        collection, _ = Collection.objects.get_or_create(
+            slug=slug, defaults={"name": collection_name, "licence": licence}
+        )
+        field = Field.objects.filter(key=key).first()
+        if field is None:
+            labels = sorted({row[key] for row in rows if row[key]})
+            field = field_create(
+                key=key,
+                name=name,
+                labels=[(code, code) for code in labels],
+                text_source=text_source,
+                mode=DecisionPolicy.Mode.THRESHOLD,
+                collections=[collection],
+            )
+            starting = json.loads(DEMO_RULES.read_text(encoding="utf-8")).get(key, {})
+            rules = {code: "\n".join(patterns) for code, patterns in starting.items()}
+            label_rules_update(field=field, rules=rules, changed_by=None)
+        with tempfile.TemporaryDirectory() as tmp:
+            part = Path(tmp) / filename
+            with part.open("w", encoding="utf-8", newline="") as out:
+                writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+                writer.writeheader()
+                for row in rows:
+                    writer.writerow({**row, key: "" if _hidden(row["identifier"]) else row[key]})
+            mapping = {key: key}
+            if "language" in rows[0]:
+                mapping["language"] = "language"
+            records_import(path=part, collection=collection, mapping=mapping)
+        counts[key] = len(rows)
+        if not ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).exists():
+            with transaction.atomic():
+                training_run_create(field=field)
+    return counts

@@ -13,13 +13,16 @@ from django.conf import settings
 
 from catalogue.models import Field, ModelVersion
 from glamml.ml.langid import ArtefactError, LanguageIdentifier
+from glamml.ml.textclf import TextClassifier
 
 NO_ACTIVE_MODEL = (
     "No active model for field {field!r}: run `python manage.py train --field {field}`."
 )
 ARTEFACT_UNUSABLE = "Model {version} for field {field!r} cannot be used: {reason}"
 
-_cache: dict[str, LanguageIdentifier] = {}
+Model = LanguageIdentifier | TextClassifier
+
+_cache: dict[str, Model] = {}
 _cache_lock = threading.Lock()
 
 
@@ -42,14 +45,18 @@ def active_model_version(*, field: Field) -> ModelVersion:
     return version
 
 
-def model_load(*, version: ModelVersion) -> LanguageIdentifier:
+def model_class(*, field: Field) -> type[LanguageIdentifier] | type[TextClassifier]:
+    return LanguageIdentifier if field.kind == Field.Kind.LANGUAGE else TextClassifier
+
+
+def model_load(*, version: ModelVersion) -> Model:
     """The loaded model for ``version``, cached by checksum so workers load each file once."""
     with _cache_lock:
         cached = _cache.get(version.checksum)
         if cached is not None:
             return cached
         try:
-            model = LanguageIdentifier.load(
+            model = model_class(field=version.field).load(
                 model_dir() / version.artefact, checksum=version.checksum
             )
         except ArtefactError as exc:

@@ -60,11 +60,20 @@ class Field(models.Model):
         LANGUAGE = "language", "Language"
         LABEL = "label", "Label"
 
+    class Metric(models.TextChoices):
+        ACCURACY = "accuracy", "Accuracy"
+        MACRO_F1 = "macro_f1", "Macro-F1 (every label counts the same)"
+
     key = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LABEL)
     # Which record attributes make the text the model reads, in order.
     text_source = models.JSONField(default=list)
+    metric = models.CharField(max_length=20, choices=Metric.choices, default=Metric.MACRO_F1)
+    # Where the field applies; none chosen means every collection (as for language).
+    collections = models.ManyToManyField(Collection, blank=True, related_name="fields")
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
         ordering = ["key"]
@@ -80,6 +89,8 @@ class Label(models.Model):
     is_sensitive = models.BooleanField(
         default=False, help_text="Never applied without a person, whatever the policy."
     )
+    # The rules baseline: regular expressions, one per line, any of which suggests this label.
+    rules = models.TextField(blank=True)
 
     class Meta:
         ordering = ["field_id", "code"]
@@ -101,6 +112,10 @@ class DecisionPolicy(models.Model):
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.REVIEW)
     threshold = models.FloatField(default=0.9)
     show_public = models.BooleanField(default=True)
+    # A candidate at least as good as the active version (and better than the rules) goes live.
+    auto_promote = models.BooleanField(default=True)
+    # Scheduled retraining waits for this many new human decisions since the last run.
+    retrain_after_decisions = models.PositiveIntegerField(default=50)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -140,11 +155,24 @@ class ModelVersion(models.Model):
     params = models.JSONField(default=dict)
     training_fingerprint = models.CharField(max_length=64)
     n_train = models.PositiveIntegerField(default=0)
+    n_test = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
     metrics = models.JSONField(default=dict)
+    baselines = models.JSONField(default=dict)
+    # Everything the model card says, frozen when the version is made.
+    card = models.JSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["field_id", "-version"]
@@ -166,11 +194,21 @@ class TrainingRun(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        SKIPPED = "skipped", "Skipped: nothing new to learn"
         FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Started by a person"
+        SCHEDULE = "schedule", "Scheduled: new decisions arrived"
+        COMMAND = "command", "Command line"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="training_runs")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    progress = models.PositiveSmallIntegerField(default=0)
+    params = models.JSONField(default=dict)
+    fingerprint = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
     model_version = models.OneToOneField(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_run"
@@ -214,6 +252,10 @@ class Prediction(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices)
     # Which rule sent it where: a policy mode, "sensitive-collection", "sensitive-label", "flag".
     routed_by = models.CharField(max_length=40, blank=True)
+    # Gap between the two likeliest labels: small means the model hesitates between two.
+    margin = models.FloatField(default=1.0)
+    # A fixed pseudo-random rank, so a random audit sample is stable across pages.
+    audit_rank = models.FloatField(default=0.0)
     # Bumped each time the item goes back to the queue, so a decision names the round it answers.
     review_round = models.PositiveIntegerField(default=0)
     flagged = models.BooleanField(default=False)
@@ -231,6 +273,31 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record.identifier} {self.field.key}={self.label} ({self.confidence:.2f})"
+
+
+class SplitAssignment(models.Model):
+    """Which side of a field's frozen held-out split a labelled record is on.
+
+    Fixed the first time a record is labelled, so every model version of a field is compared
+    on the same held-out records; the held-out side grows only with new human decisions.
+    """
+
+    class Side(models.TextChoices):
+        TRAIN = "train", "Training"
+        TEST = "test", "Held out"
+
+    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="split")
+    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=10, choices=Side.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["field", "record"], name="one_split_side_per_record")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.field_id}/{self.record_id}: {self.side}"
 
 
 class FieldValue(models.Model):

@@ -43,6 +43,14 @@ def settled_values(*, field: Field) -> QuerySet[FieldValue]:
     ).exclude(label="")
 
 
+def records_for_field(*, field: Field) -> QuerySet[Record]:
+    """The records a field applies to: its collections, or every record if it names none."""
+    records = Record.objects.all()
+    if field.collections.exists():
+        records = records.filter(collection__in=field.collections.all())
+    return records
+
+
 User = AbstractBaseUser | AnonymousUser
 
 # Provenance filters on the collection page, in the order they are offered.

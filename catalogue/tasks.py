@@ -9,10 +9,16 @@ from django.conf import settings
 from django.db import OperationalError
 
 from catalogue.machine import ModelUnavailable
-from catalogue.models import Field, ModelVersion, Record, TrainingRun
+from catalogue.models import Field, ModelVersion, TrainingRun
+from catalogue.selectors import records_for_field
 from catalogue.services.predictions import predictions_create
 from catalogue.services.routing import predictions_reroute
-from catalogue.services.training import training_run_execute
+from catalogue.services.training import (
+    fields_due_for_retraining,
+    training_run_create,
+    training_run_execute,
+    training_runs_reap,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,15 +64,46 @@ def train_field(run_id: int) -> str:
     run = TrainingRun.objects.filter(pk=run_id).select_related("field").first()
     if run is None:
         return "gone"
-    run = training_run_execute(run=run)
-    if run.status == TrainingRun.Status.SUCCEEDED:
-        predict_field(run.field_id)
-    return run.status
+    # A promoted version re-predicts through repredict_field once its transaction commits.
+    return training_run_execute(run=run).status
+
+
+@shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def repredict_field(field_id: int) -> int:
+    """After a promotion or rollback: predict every record again with the active version.
+
+    Records a person or the source catalogue settled are skipped; records the version has
+    already predicted are skipped, so running it twice enqueues work that then does nothing.
+    """
+    if not Field.objects.filter(pk=field_id).exists():
+        return 0
+    return predict_field(field_id)
+
+
+@shared_task(acks_late=True)
+def retrain_due_fields() -> list[str]:
+    """Periodic: start a run for each field with enough new human decisions.
+
+    A run whose labelled data has not changed ends as ``skipped``; a field with a run in
+    progress is left alone, so overlapping schedules start nothing twice.
+    """
+    started = []
+    for field in fields_due_for_retraining():
+        training_run_create(field=field, trigger=TrainingRun.Trigger.SCHEDULE)
+        started.append(field.key)
+    return started
+
+
+@shared_task(acks_late=True)
+def reap_stale_training_runs() -> int:
+    """Periodic: a run still 'running' long past the time limit lost its worker."""
+    return training_runs_reap()
 
 
 def predict_field(field_id: int, *, collection_id: int | None = None) -> int:
     """Enqueue prediction of every record of a field (optionally one collection) in batches."""
-    records = Record.objects.order_by("id")
+    field = Field.objects.get(pk=field_id)
+    records = records_for_field(field=field).order_by("id")
     if collection_id is not None:
         records = records.filter(collection_id=collection_id)
     ids = list(records.values_list("id", flat=True))

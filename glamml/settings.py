@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_celery_beat",
     "catalogue",
     "review",
 ]
@@ -210,14 +211,28 @@ CELERY_TASK_ROUTES = {
     "catalogue.tasks.reroute_field": {"queue": "inference"},
     "catalogue.tasks.predict_pending": {"queue": "inference"},
     "catalogue.tasks.train_field": {"queue": "training"},
+    "catalogue.tasks.retrain_due_fields": {"queue": "training"},
+    "catalogue.tasks.reap_stale_training_runs": {"queue": "training"},
+    "catalogue.tasks.repredict_field": {"queue": "inference"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = _env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, low=1, high=86400)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
+# Beat keeps its schedule in the database (django-celery-beat), so admins can change it in
+# the admin site; these entries are written there on start.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "predict-pending": {
         "task": "catalogue.tasks.predict_pending",
         "schedule": _env_int("GLAMML_PREDICT_PENDING_SECONDS", 600, low=10, high=86400),
-    }
+    },
+    "retrain-due-fields": {
+        "task": "catalogue.tasks.retrain_due_fields",
+        "schedule": _env_int("GLAMML_RETRAIN_CHECK_SECONDS", 3600, low=10, high=86400),
+    },
+    "reap-stale-training-runs": {
+        "task": "catalogue.tasks.reap_stale_training_runs",
+        "schedule": 300,
+    },
 }
 GLAMML_TRAINING_TIME_LIMIT = _env_int("GLAMML_TRAINING_TIME_LIMIT", 3600, low=1, high=86400)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from catalogue.models import Collection, Decision, DecisionPolicy, Field
+from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label
 
 
 class QueueFilterForm(forms.Form):
@@ -21,6 +21,15 @@ class QueueFilterForm(forms.Form):
         to_field_name="slug",
         required=False,
         empty_label="All collections",
+    )
+    order = forms.ChoiceField(
+        choices=[
+            ("uncertainty", "Least confident first (teach the model)"),
+            ("margin", "Closest call first: smallest gap between the top two labels"),
+            ("random", "Random audit sample (check the model)"),
+        ],
+        required=False,
+        label="Order",
     )
 
 
@@ -56,6 +65,22 @@ class PolicyForm(forms.Form):
     show_public = forms.BooleanField(
         required=False, label="Show predictions (with confidence) on public record pages"
     )
+    auto_promote = forms.BooleanField(
+        required=False,
+        label=(
+            "Promote a new version automatically when it beats the rules baseline and is not "
+            "worse than the active version"
+        ),
+    )
+    retrain_after_decisions = forms.IntegerField(
+        min_value=1,
+        label="Retrain after this many new decisions",
+        help_text=(
+            "The schedule trains a new version once this many cataloguer decisions have arrived "
+            "since the last run (and skips when the labelled data has not changed)."
+        ),
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "numeric"}),
+    )
 
     @classmethod
     def for_policy(cls, policy: DecisionPolicy, *, prefix: str) -> PolicyForm:
@@ -65,6 +90,8 @@ class PolicyForm(forms.Form):
                 "mode": policy.mode,
                 "threshold": policy.threshold,
                 "show_public": policy.show_public,
+                "auto_promote": policy.auto_promote,
+                "retrain_after_decisions": policy.retrain_after_decisions,
             },
         )
 
@@ -76,3 +103,107 @@ class ThresholdPreviewForm(forms.Form):
         label="Try a threshold",
         widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
+
+
+class ExperimentFilterForm(forms.Form):
+    field = forms.ModelChoiceField(
+        queryset=Field.objects.order_by("name"),
+        to_field_name="key",
+        required=False,
+        empty_label="All fields",
+    )
+
+
+class RulesForm(forms.Form):
+    """One textarea of regular expressions per label; the service checks the patterns."""
+
+    def __init__(self, *args: Any, labels: list[Label], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = labels
+        for index, label in enumerate(labels):
+            self.fields[self.name_for(index)] = forms.CharField(
+                required=False,
+                strip=False,
+                label=f"{label.name} ({label.code})" if label.name != label.code else label.code,
+                initial=label.rules,
+                widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+            )
+
+    @staticmethod
+    def name_for(index: int) -> str:
+        return f"rules-{index}"
+
+    def rows(self) -> list[tuple[Label, forms.BoundField]]:
+        return [(label, self[self.name_for(i)]) for i, label in enumerate(self.labels)]
+
+    def rules(self) -> dict[str, str]:
+        """``{code: "pattern\\npattern"}`` as the service takes it."""
+        return {
+            label.code: self.cleaned_data.get(self.name_for(i)) or ""
+            for i, label in enumerate(self.labels)
+        }
+
+
+TEXT_SOURCES = [("title", "Title"), ("description", "Description")]
+NO_TEXT_SOURCE = "Choose at least one part of the record for the model to read."
+BAD_LABEL_LINE = "Line {line}: {text!r} has no code before the “=”."
+
+
+class FieldDefinitionForm(forms.Form):
+    key = forms.SlugField(
+        max_length=50,
+        label="Key",
+        help_text="Short, lower case, used in URLs and in imports (e.g. genre).",
+    )
+    name = forms.CharField(
+        max_length=100, label="Name", help_text="As people read it (e.g. Genre)."
+    )
+    description = forms.CharField(
+        required=False,
+        label="Description",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What the field records, for cataloguers and for the model card.",
+    )
+    labels = forms.CharField(
+        label="Labels",
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text="One per line: a code, or code = Name (e.g. fic = Fiction).",
+    )
+    text_source = forms.MultipleChoiceField(
+        choices=TEXT_SOURCES,
+        required=False,
+        initial=["title"],
+        widget=forms.CheckboxSelectMultiple,
+        label="The model reads",
+    )
+    extra_columns = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Extra column names",
+        help_text="Other columns of the imported records it should read, separated by commas.",
+    )
+    metric = forms.ChoiceField(
+        choices=Field.Metric.choices,
+        initial=Field.Metric.MACRO_F1,
+        widget=forms.RadioSelect,
+        label="Metric to optimise",
+    )
+
+    def clean_labels(self) -> list[tuple[str, str]]:
+        labels = []
+        for line, text in enumerate(self.cleaned_data["labels"].splitlines(), start=1):
+            if not text.strip():
+                continue
+            code, _, name = text.partition("=")
+            if not code.strip():
+                raise forms.ValidationError(BAD_LABEL_LINE.format(line=line, text=text.strip()))
+            labels.append((code.strip(), name.strip() or code.strip()))
+        return labels
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        extra = [c.strip() for c in (data.get("extra_columns") or "").split(",") if c.strip()]
+        data["sources"] = list(dict.fromkeys([*(data.get("text_source") or []), *extra]))
+        if not data["sources"]:
+            self.add_error("text_source", NO_TEXT_SOURCE)
+        return data

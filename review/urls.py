@@ -20,4 +20,11 @@ urlpatterns = [
         name="training_run_create",
     ),
     path("dashboard/runs/<uuid:code>/", views.training_run_detail, name="training_run"),
+    path("models/<uuid:code>/", views.model_version_detail, name="model_version"),
+    path("models/<uuid:code>/card.md", views.model_card, name="model_card"),
+    path("models/<uuid:code>/promote/", views.model_version_promote, name="model_version_promote"),
+    path("experiments/", views.experiments, name="experiments"),
+    path("experiments.json", views.experiments_json, name="experiments_json"),
+    path("fields/new/", views.field_create, name="field_create"),
+    path("fields/<slug:key>/rules/", views.field_rules, name="field_rules"),
 ]

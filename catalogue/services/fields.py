@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 
-from catalogue.models import DecisionPolicy, Field, Label
+from catalogue.models import Collection, DecisionPolicy, Field, Label
 from glamml.ml.langid import UNDETERMINED
 from glamml.ml.languages import language_name
 
@@ -37,3 +37,54 @@ def field_get(*, key: str) -> Field:
     if key == LANGUAGE:
         return field_ensure_language()
     return Field.objects.select_related("policy").get(key=key)
+
+
+FIELD_EXISTS = "A field with the key {key!r} exists already."
+TOO_FEW_LABELS = "A label field needs at least two labels; {key!r} has {n}."
+BAD_TEXT_SOURCE = "Field {key!r} reads {name!r}, which is not title, description or a column name."
+
+
+@transaction.atomic
+def field_create(
+    *,
+    key: str,
+    name: str,
+    labels: list[tuple[str, str]],
+    text_source: list[str],
+    metric: str = Field.Metric.MACRO_F1,
+    description: str = "",
+    mode: str = DecisionPolicy.Mode.REVIEW,
+    collections: list[Collection] | None = None,
+) -> Field:
+    """Define a single-label text field: its vocabulary, what it reads, what it optimises.
+
+    A new field starts in ``review`` mode: nothing is applied before an admin decides so.
+    """
+    if Field.objects.filter(key=key).exists():
+        raise ValueError(FIELD_EXISTS.format(key=key))
+    codes = list(dict.fromkeys(code.strip() for code, _ in labels if code.strip()))
+    if len(codes) < 2:
+        raise ValueError(TOO_FEW_LABELS.format(key=key, n=len(codes)))
+    for source in text_source:
+        if not source.strip():
+            raise ValueError(BAD_TEXT_SOURCE.format(key=key, name=source))
+    if metric not in Field.Metric.values:
+        raise ValueError(f"Unknown metric {metric!r}: use accuracy or macro_f1.")
+    field = Field.objects.create(
+        key=key,
+        name=name,
+        kind=Field.Kind.LABEL,
+        text_source=[s.strip() for s in text_source],
+        metric=metric,
+        description=description,
+    )
+    if collections:
+        field.collections.set(collections)
+    names = {code.strip(): label_name.strip() for code, label_name in labels}
+    Label.objects.bulk_create(
+        [Label(field=field, code=code, name=names.get(code) or code) for code in codes]
+    )
+    DecisionPolicy.objects.create(
+        field=field, mode=mode, threshold=settings.GLAMML_DEFAULT_THRESHOLD
+    )
+    return field

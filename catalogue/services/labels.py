@@ -22,9 +22,27 @@ def label_normalise(*, field: Field, value: str) -> str:
             return normalise_language(value)
         except UnknownLanguageError as exc:
             raise UnknownLabelError(str(exc)) from None
-    if field.labels.filter(code=value).exists():
-        return value
+    code = _vocabulary(field).get(value) or _vocabulary(field).get(value.casefold())
+    if code is not None:
+        return code
     raise UnknownLabelError(UNKNOWN_LABEL.format(value=value, field=field.key))
+
+
+def _vocabulary(field: Field) -> dict[str, str]:
+    """Codes by code, and by case-folded code and name; read once per field object.
+
+    An import checks every row, so the vocabulary is kept on the field instance it was given.
+    """
+    cached = getattr(field, "_glamml_vocabulary", None)
+    if cached is None:
+        cached = {}
+        for code, name in field.labels.values_list("code", "name"):
+            cached.setdefault(name.casefold(), code)
+            cached.setdefault(code.casefold(), code)
+        for code in list(cached.values()):
+            cached[code] = code
+        field._glamml_vocabulary = cached
+    return cached
 
 
 def labels_ensure(*, field: Field, codes: Iterable[str]) -> None:

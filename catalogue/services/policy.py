@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from catalogue.models import DecisionPolicy, PolicyChange
+from catalogue.models import DecisionPolicy, Field, PolicyChange
 
 BAD_MODE = "Unknown mode {mode!r}: use auto, review or threshold."
 BAD_THRESHOLD = "The threshold must be between 0 and 1, not {threshold!r}."
+
+
+BAD_RETRAIN = "Retraining needs at least 1 new decision, not {n!r}."
+BAD_RULE = "{label!r}, line {line}: {pattern!r} is not a valid regular expression ({error})."
+UNKNOWN_RULE_LABEL = "{label!r} is not a label of this field."
 
 
 class PolicyError(ValueError):
@@ -22,13 +29,23 @@ def policy_update(
     mode: str | None = None,
     threshold: float | None = None,
     show_public: bool | None = None,
+    auto_promote: bool | None = None,
+    retrain_after_decisions: int | None = None,
 ) -> list[PolicyChange]:
     """Change what was asked, log each change, and re-route waiting predictions afterwards."""
     if mode is not None and mode not in DecisionPolicy.Mode.values:
         raise PolicyError(BAD_MODE.format(mode=mode))
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise PolicyError(BAD_THRESHOLD.format(threshold=threshold))
-    wanted = {"mode": mode, "threshold": threshold, "show_public": show_public}
+    if retrain_after_decisions is not None and retrain_after_decisions < 1:
+        raise PolicyError(BAD_RETRAIN.format(n=retrain_after_decisions))
+    wanted = {
+        "mode": mode,
+        "threshold": threshold,
+        "show_public": show_public,
+        "auto_promote": auto_promote,
+        "retrain_after_decisions": retrain_after_decisions,
+    }
     changes: list[PolicyChange] = []
     with transaction.atomic():
         locked = DecisionPolicy.objects.select_for_update().get(pk=policy.pk)
@@ -55,4 +72,48 @@ def policy_update(
 
             reroute_field.delay_on_commit(locked.field_id)
     policy.refresh_from_db()
+    return changes
+
+
+def label_rules_update(
+    *, field: Field, rules: dict[str, str], changed_by: AbstractBaseUser | None
+) -> list[PolicyChange]:
+    """Replace the rules baseline's regular expressions for the given labels (one per line).
+
+    Every pattern is checked first: one bad pattern changes nothing and the message names the
+    label, line and pattern. Each changed label is logged like a policy change.
+    """
+    labels = {label.code: label for label in field.labels.filter(code__in=list(rules))}
+    for code, text in rules.items():
+        if code not in labels:
+            raise PolicyError(UNKNOWN_RULE_LABEL.format(label=code))
+        for line, pattern in enumerate(text.splitlines(), start=1):
+            if not pattern.strip():
+                continue
+            try:
+                re.compile(pattern.strip())
+            except re.error as exc:
+                raise PolicyError(
+                    BAD_RULE.format(label=code, line=line, pattern=pattern.strip(), error=exc)
+                ) from None
+    changes = []
+    with transaction.atomic():
+        policy = DecisionPolicy.objects.select_for_update().get(field=field)
+        for code, text in rules.items():
+            clean = "\n".join(p.strip() for p in text.splitlines() if p.strip())
+            label = labels[code]
+            if clean == label.rules:
+                continue
+            changes.append(
+                PolicyChange(
+                    policy=policy,
+                    changed_by=changed_by,
+                    attribute=f"rules:{code}",
+                    old_value=label.rules,
+                    new_value=clean,
+                )
+            )
+            label.rules = clean
+            label.save(update_fields=["rules"])
+        PolicyChange.objects.bulk_create(changes)
     return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from catalogue.machine import active_model_version, model_load
 from catalogue.models import Field, ModelVersion, Prediction, Record
-from catalogue.selectors import settled_values
+from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.labels import labels_ensure
 from catalogue.services.routing import FLAG, Route, route, sensitive_labels
 from catalogue.services.values import value_apply_prediction
@@ -21,6 +22,20 @@ class PredictResult:
     applied: int = 0
     queued: int = 0
     skipped: int = 0
+    revived: int = 0
+
+
+def margin_of(alternatives: list[tuple[str, float]]) -> float:
+    """The gap between the two likeliest labels (1.0 when there is only one)."""
+    if len(alternatives) < 2:
+        return 1.0
+    return float(alternatives[0][1]) - float(alternatives[1][1])
+
+
+def audit_rank(record_id: int, version_id: int) -> float:
+    """A stable pseudo-random number in [0, 1) for the random audit order."""
+    digest = hashlib.blake2b(f"{record_id}:{version_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def record_text(*, record: Record, field: Field) -> str:
@@ -62,17 +77,31 @@ def predictions_create(
     model = model_load(version=version)
     result = PredictResult()
     records = list(
-        Record.objects.filter(id__in=list(record_ids)).select_related("collection").order_by("id")
+        records_for_field(field=field)
+        .filter(id__in=list(record_ids))
+        .select_related("collection")
+        .order_by("id")
     )
-    already = set(
-        Prediction.objects.filter(
-            field=field, model_version=version, record__in=records
-        ).values_list("record_id", flat=True)
-    )
-    todo = [r for r in records if r.id not in already]
+    existing = {
+        p.record_id: p
+        for p in Prediction.objects.filter(field=field, model_version=version, record__in=records)
+    }
+    todo = [r for r in records if r.id not in existing]
     if not include_settled:
         todo = records_needing_prediction(field=field, records=todo)
     result.skipped = len(records) - len(todo)
+    # A version made active again (a rollback) takes back its own earlier suggestions.
+    superseded = [
+        r
+        for r in records
+        if r.id in existing and existing[r.id].status == Prediction.Status.SUPERSEDED
+    ]
+    for record in records_needing_prediction(field=field, records=superseded):
+        prediction = existing[record.id]
+        prediction.record = record
+        if _revive(prediction, field=field):
+            result.revived += 1
+            result.skipped -= 1
     if not todo:
         return result
 
@@ -102,6 +131,8 @@ def predictions_create(
                     "alternatives": [[code, round(float(p), 6)] for code, p in alternatives],
                     "status": where.status,
                     "routed_by": where.routed_by,
+                    "margin": margin_of(alternatives),
+                    "audit_rank": audit_rank(record.id, version.id),
                     "flagged": force_review,
                 },
             )
@@ -129,8 +160,35 @@ def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
     settled = settled_values(field=model_version.field).values("record_id")
     predicted = Prediction.objects.filter(model_version=model_version).values("record_id")
     return list(
-        Record.objects.exclude(id__in=settled)
+        records_for_field(field=model_version.field)
+        .exclude(id__in=settled)
         .exclude(id__in=predicted)
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+@transaction.atomic
+def _revive(prediction: Prediction, *, field: Field) -> bool:
+    """Route a superseded prediction again as if it were new; False if someone changed it."""
+    where = route(
+        mode=field.policy.mode,
+        threshold=field.policy.threshold,
+        confidence=prediction.confidence,
+        collection_sensitive=prediction.record.collection.is_sensitive,
+        label_sensitive=prediction.label in sensitive_labels(field=field),
+    )
+    claimed = Prediction.objects.filter(
+        pk=prediction.pk, status=Prediction.Status.SUPERSEDED
+    ).update(status=where.status, routed_by=where.routed_by)
+    if not claimed:
+        return False
+    prediction.status, prediction.routed_by = where.status, where.routed_by
+    Prediction.objects.filter(
+        record_id=prediction.record_id,
+        field=field,
+        status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+    ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+    if where.status == Prediction.Status.APPLIED:
+        value_apply_prediction(prediction=prediction)
+    return True

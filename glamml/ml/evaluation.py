@@ -179,3 +179,108 @@ def stratified_split(
         test.extend(shuffled[:n_test])
         train.extend(shuffled[n_test:])
     return sorted(train), sorted(test)
+
+
+# -- predictions that may abstain (baselines), confusion as a matrix ---------------------------
+
+# Thresholds shared by training warnings and model cards.
+FEW_TRAINING_EXAMPLES = 10
+SMALL_TEST_SET = 50
+HIGH_ECE = 0.1
+LOW_RECALL = 0.5
+
+# Stands for "no prediction" inside evaluate(); never a real label (it is not printable text).
+_ABSTAINED = "\x00abstained"
+
+
+def confusion_matrix(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """``{"labels": [...], "matrix": [[...]]}``: rows are true labels, columns predicted ones.
+
+    ``labels`` fixes the order; any other label that occurs is added after them, sorted.
+    """
+    seen = sorted(set(y_true) | set(y_pred))
+    order = list(labels or []) + [label for label in seen if label not in set(labels or [])]
+    index = {label: i for i, label in enumerate(order)}
+    matrix = [[0] * len(order) for _ in order]
+    for true, pred in zip(y_true, y_pred, strict=True):
+        matrix[index[true]][index[pred]] += 1
+    return {"labels": order, "matrix": matrix}
+
+
+def _answered_curves(
+    hits: np.ndarray, confidences: np.ndarray, n_total: int
+) -> tuple[list[dict[str, float]], dict[str, float], dict[str, float | None]]:
+    """Precision/coverage over the answered items, with coverage relative to all ``n_total``."""
+    share = len(hits) / n_total if n_total else 0.0
+    curve = [
+        {**point, "coverage": point["coverage"] * share}
+        for point in precision_coverage_curve(hits.tolist(), confidences.tolist())
+    ]
+    coverage: dict[str, float] = {}
+    thresholds: dict[str, float | None] = {}
+    for target in PRECISION_TARGETS:
+        best: tuple[float, float | None] = (0.0, None)
+        for point in curve:
+            if point["precision"] >= target and point["coverage"] > best[0]:
+                best = (point["coverage"], point["threshold"])
+        coverage[f"{target:.2f}"], thresholds[f"{target:.2f}"] = best
+    return curve, coverage, thresholds
+
+
+def evaluate_top_k(
+    y_true: Sequence[str],
+    predictions: Sequence[Sequence[tuple[str, float]]],
+    *,
+    labels: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """:func:`evaluate` for ranked predictions, where an empty list is an abstention.
+
+    An abstention counts as wrong (accuracy, recall) and as not covered; calibration (ECE,
+    reliability) is measured on the answered items, and the precision/coverage curve counts
+    coverage over all items. Adds ``coverage`` (share answered), ``abstentions``,
+    ``top_k_accuracy`` (true label anywhere in the list), ``confusion`` as
+    ``{"labels", "matrix"}`` (plus ``abstained`` per true label when any) and ``count`` on each
+    reliability bin. ``labels`` fixes the order of the confusion matrix.
+    """
+    if len(y_true) != len(predictions):
+        raise ValueError("y_true and predictions need the same length")
+    y_true = list(y_true)
+    answered = [bool(p) for p in predictions]
+    y_pred = [p[0][0] if p else _ABSTAINED for p in predictions]
+    confidences = [float(p[0][1]) if p else 0.0 for p in predictions]
+    metrics = evaluate(y_true, y_pred, confidences)
+    metrics["per_label"].pop(_ABSTAINED, None)
+    n = len(y_true)
+    n_answered = sum(answered)
+    if n_answered < n:
+        mask = np.asarray(answered, dtype=bool)
+        hits = np.asarray([t == p for t, p in zip(y_true, y_pred, strict=True)])[mask]
+        conf = np.asarray(confidences)[mask]
+        curve, coverage, thresholds = _answered_curves(hits, conf, n)
+        metrics.update(
+            {
+                "ece": expected_calibration_error(hits.tolist(), conf.tolist()),
+                "mean_confidence": float(conf.mean()) if n_answered else 0.0,
+                "reliability": reliability_curve(hits.tolist(), conf.tolist()),
+                "precision_coverage": _thin(curve),
+                "coverage_at_precision": coverage,
+                "threshold_at_precision": thresholds,
+            }
+        )
+    for point in metrics["reliability"]:
+        point["count"] = point["n"]
+    kept_true = [t for t, ok in zip(y_true, answered, strict=True) if ok]
+    kept_pred = [p for p, ok in zip(y_pred, answered, strict=True) if ok]
+    order = list(labels) if labels is not None else sorted(set(y_true) | set(kept_pred))
+    confusion = confusion_matrix(kept_true, kept_pred, order)
+    if n_answered < n:
+        missed = Counter(t for t, ok in zip(y_true, answered, strict=True) if not ok)
+        confusion["abstained"] = [missed[label] for label in confusion["labels"]]
+    metrics["confusion"] = confusion
+    metrics["coverage"] = n_answered / n if n else 0.0
+    metrics["abstentions"] = n - n_answered
+    in_list = [any(label == t for label, _ in p) for t, p in zip(y_true, predictions, strict=True)]
+    metrics["top_k_accuracy"] = float(np.mean(in_list)) if n else 0.0
+    return metrics

@@ -1,13 +1,16 @@
-"""Language identification: a multinomial naive Bayes over character n-gram count profiles.
+"""Language identification: a multinomial naive Bayes over character n-gram and word profiles.
 
 The model is nothing but counts: for each language, how often each character n-gram (1-4
-letters, with word-boundary markers) occurred in its training text, weighted by source. That
-makes it compact to ship (``data/langid_profiles.npz``, built by
+letters, with word-boundary markers) and each whole word occurred in its training text, weighted
+by source. N-grams are kept as 64-bit hashes of their letters, extracted for a whole batch with
+array arithmetic and looked up in an open-addressing table, which is what makes prediction fast.
+That makes the model compact to ship (``data/langid_profiles.npz``, built by
 ``scripts/build_langid_profiles.py``), cheap to re-train (in-domain examples are added to the
 counts, new labels become new rows) and easy to inspect. Naive Bayes scores are far too sure of
 themselves because overlapping n-grams are not independent, so probabilities come from a
-temperature fitted on held-out labelled text (``calibrate``): ``softmax(loglik / (T * n**g) +
-b * log prior)``, where ``n`` is the number of known n-grams in the text.
+calibration fitted on held-out labelled text: ``softmax(loglik / (T * n**g) + b * log prior)``,
+where ``n`` is the number of known n-grams in the text, mixed with a small share (the lapse) of
+the uniform distribution, since a catalogue's language is now and then not the title's.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import math
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from glamml.ml.artefacts import (
     read_npz,
     write_npz_atomic,
 )
-from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softmax
+from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softmax, with_lapse
 from glamml.ml.languages import normalise_language
 from glamml.ml.text import MAX_CHARS, clean_text
 
@@ -45,7 +48,7 @@ __all__ = [
 ]
 
 UNDETERMINED = "und"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: n-grams stored as 64-bit keys (1: as strings)
 
 # ISO 639 special codes that are not a language a text can be recognised as.
 NOT_A_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
@@ -58,7 +61,7 @@ _REQUIRED_ARRAYS = (
     "format_version",
     "params",
     "classes",
-    "vocab",
+    "vocab_keys",
     "counts_data",
     "counts_indices",
     "counts_indptr",
@@ -70,7 +73,8 @@ _REQUIRED_ARRAYS = (
 def char_ngrams(cleaned: str, ngram_min: int, ngram_max: int) -> list[str]:
     """Character n-grams of a cleaned text, words padded with a space on each side.
 
-    Unigrams are the letters alone (a lone space says nothing about the language).
+    Unigrams are the letters alone (a lone space says nothing about the language). The model
+    works on their hashes (:func:`ngram_keys`); this spelled-out form is for inspection.
     """
     grams: list[str] = []
     for word in cleaned.split(" "):
@@ -86,17 +90,168 @@ def char_ngrams(cleaned: str, ngram_min: int, ngram_max: int) -> list[str]:
     return grams
 
 
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_ONE = np.uint64(1)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every bit of the key depends on every code point of the n-gram."""
+    h = h ^ (h >> np.uint64(30))
+    h = h * _MIX_1
+    h = h ^ (h >> np.uint64(27))
+    h = h * _MIX_2
+    h = h ^ (h >> np.uint64(31))
+    return h | _ONE  # 0 marks an empty slot in the lookup table
+
+
+def ngram_keys(
+    cleaned: Sequence[str], ngram_min: int, ngram_max: int, *, words: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """64-bit keys of the n-grams :func:`char_ngrams` spells out, for a batch of cleaned texts.
+
+    Returns ``(keys, text_index)``, one entry per n-gram occurrence. Done with array arithmetic
+    over the whole batch rather than a Python loop per n-gram: this is where prediction time
+    goes. The texts are joined as `` text1 <NUL> text2 ...``; an n-gram is a window that crosses
+    no text boundary and holds no space except at its ends (so it stays inside one padded word).
+    """
+    if not cleaned:
+        empty = np.zeros(0, dtype=np.uint64)
+        return empty, np.zeros(0, dtype=np.int64)
+    joined = "\0".join([f" {text} " for text in cleaned])
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    lengths = np.fromiter((len(text) + 3 for text in cleaned), dtype=np.int64, count=len(cleaned))
+    text_of = np.repeat(np.arange(len(cleaned), dtype=np.int64), lengths)[: len(points)]
+    boundary = points == 0
+    space = points == 32
+    boundaries = np.concatenate([[0], np.cumsum(boundary)])
+    spaces = np.concatenate([[0], np.cumsum(space)])
+    size = len(points)
+    keys: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    for n in range(max(ngram_min, 1), ngram_max + 1):
+        windows = size - n + 1
+        if windows <= 0:
+            break
+        if n == 1:
+            inside = np.flatnonzero(~(boundary | space))
+        else:
+            start = np.arange(windows)
+            inside = np.flatnonzero(
+                (boundaries[start + n] == boundaries[start])
+                & (spaces[start + n - 1] == spaces[start + 1])
+            )
+        h = np.full(len(inside), np.uint64(n))
+        for k in range(n):
+            h = h * _MULTIPLIER + points[inside + k]
+        keys.append(_mix(h))
+        owners.append(text_of[inside])
+    if words:
+        key, owner = _word_keys(points, boundary | space, text_of)
+        keys.append(key)
+        owners.append(owner)
+    return np.concatenate(keys), np.concatenate(owners)
+
+
+# Whole words are hashed on their first letters (and their full length); longer words are rare
+# and their n-grams say enough.
+_WORD_PREFIX = 24
+_WORD_TAG = np.uint64(1 << 20)
+
+
+def _word_keys(
+    points: np.ndarray, gap: np.ndarray, text_of: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One key per word (a run between spaces), distinct from every n-gram key."""
+    edges = np.diff(np.concatenate([[1], gap.view(np.int8), [1]]))
+    starts = np.flatnonzero(edges == -1)
+    lengths = np.flatnonzero(edges == 1) - starts
+    h = _WORD_TAG + lengths.astype(np.uint64)
+    for k in range(min(_WORD_PREFIX, int(lengths.max(initial=0)))):
+        inside = k < lengths
+        letters = np.where(inside, points[np.minimum(starts + k, len(points) - 1)], 0)
+        h = np.where(inside, h * _MULTIPLIER + letters, h)
+    return _mix(h), text_of[starts]
+
+
+def word_key(word: str) -> int:
+    """The key :func:`ngram_keys` gives a whole word."""
+    h = np.full(1, _WORD_TAG + np.uint64(len(word)))
+    for char in word[:_WORD_PREFIX]:
+        h = h * _MULTIPLIER + np.uint64(ord(char))
+    return int(_mix(h)[0])
+
+
+def ngram_key(gram: str) -> int:
+    """The key :func:`ngram_keys` gives one n-gram (a space marks a word boundary)."""
+    h = np.full(1, np.uint64(len(gram)))
+    for char in gram:
+        h = h * _MULTIPLIER + np.uint64(ord(char))
+    return int(_mix(h)[0])
+
+
+class _KeyTable:
+    """Open-addressing hash table from n-gram key to vocabulary column, looked up in batches.
+
+    A sorted-array search over half a million keys costs more than the rest of prediction
+    together; one or two vectorised probes into a table four times the vocabulary do not.
+    """
+
+    def __init__(self, keys: np.ndarray) -> None:
+        bits = max(8, int(math.ceil(math.log2(max(len(keys), 1) * 4))))
+        self._mask = np.uint64((1 << bits) - 1)
+        self._shift = np.uint64(64 - bits)
+        self._keys = np.zeros(1 << bits, dtype=np.uint64)
+        self._values = np.full(1 << bits, -1, dtype=np.int32)
+        pending = np.arange(len(keys))
+        home = keys >> self._shift
+        step = 0
+        while len(pending):
+            slots = (home[pending] + np.uint64(step)) & self._mask
+            free = self._keys[slots] == 0
+            candidates, slots = pending[free], slots[free]
+            # One key per free slot this round; the rest probe on.
+            _, first = np.unique(slots, return_index=True)
+            self._keys[slots[first]] = keys[candidates[first]]
+            self._values[slots[first]] = candidates[first]
+            placed = np.zeros(len(keys), dtype=bool)
+            placed[candidates[first]] = True
+            pending = pending[~placed[pending]]
+            step += 1
+        self.max_probe = step
+
+    def lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Column of each key, -1 for keys not in the vocabulary."""
+        result = np.full(len(keys), -1, dtype=np.int64)
+        pending = np.arange(len(keys))
+        slots = keys >> self._shift
+        for _ in range(self.max_probe):
+            if not len(pending):
+                break
+            found = self._keys[slots]
+            hit = found == keys[pending]
+            result[pending[hit]] = self._values[slots[hit]]
+            # Stop at a hit or an empty slot; probe on past other keys.
+            again = ~hit & (found != 0)
+            pending = pending[again]
+            slots = (slots[again] + _ONE) & self._mask
+        return result
+
+
 @dataclass(frozen=True)
 class Hyperparameters:
     """Chosen on development data carved out of the training parts (see docs/langid.md)."""
 
     ngram_min: int = 1
     ngram_max: int = 4
+    word_features: bool = True  # whole words count as features beside their n-grams
     alpha: float = 0.1  # additive smoothing per n-gram, in (weighted) counts
     smoothing_vocab: int = 100_000  # vocabulary size assumed by the smoothing denominator
     prior_weight: float = 1.5  # b: how much the class prior counts after the temperature
     length_exponent: float = 0.5  # g: the temperature grows with text length as n**g
     temperature: float = 1.0  # T, fitted by calibrate()
+    lapse: float = 0.0  # share of the uniform distribution mixed in (see calibration.with_lapse)
     in_domain_weight: float = 3.0  # default n-gram weight of examples given to fit_incremental
     max_chars: int = MAX_CHARS
 
@@ -120,6 +275,27 @@ def _delta_decode(deltas: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return running - offsets
 
 
+_TRAIN_CHUNK = 4000
+# An n-gram found in at least this many languages' profiles is scored from a dense block.
+_DENSE_MIN_CLASSES = 20
+# Texts scored at once by predict_top_k: bounds the memory of the score matrix.
+_PREDICT_CHUNK = 4000
+
+
+def _sum_by_class_and_key(
+    classes: np.ndarray, keys: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum ``values`` over equal ``(class, key)`` pairs; pairs come back sorted."""
+    if not len(keys):
+        return classes, keys, values
+    order = np.lexsort((keys, classes))
+    classes, keys, values = classes[order], keys[order], values[order]
+    starts = np.flatnonzero(
+        np.concatenate([[True], (classes[1:] != classes[:-1]) | (keys[1:] != keys[:-1])])
+    )
+    return classes[starts], keys[starts], np.add.reduceat(values, starts)
+
+
 class LanguageIdentifier:
     """Per-language character n-gram counts scored as multinomial naive Bayes, calibrated."""
 
@@ -127,7 +303,7 @@ class LanguageIdentifier:
         self,
         *,
         classes: Sequence[str],
-        vocab: Sequence[str],
+        keys: np.ndarray,
         counts: sparse.csr_matrix,
         totals: np.ndarray,
         docs: np.ndarray,
@@ -135,12 +311,12 @@ class LanguageIdentifier:
         info: dict[str, Any] | None = None,
     ) -> None:
         self.classes_: list[str] = list(classes)
-        self._vocab: list[str] = list(vocab)
-        self._index: dict[str, int] = {gram: i for i, gram in enumerate(self._vocab)}
-        if len(self._index) != len(self._vocab):
-            raise ValueError("vocabulary holds duplicate n-grams")
+        self._keys = np.asarray(keys, dtype=np.uint64)
+        if len(self._keys) > 1 and not np.all(self._keys[1:] > self._keys[:-1]):
+            raise ValueError("n-gram keys must be sorted and distinct")
+        self._table = _KeyTable(self._keys)
         counts = sparse.csr_matrix(counts, dtype=np.float64)
-        n_classes, n_vocab = len(self.classes_), len(self._vocab)
+        n_classes, n_vocab = len(self.classes_), len(self._keys)
         if counts.shape != (n_classes, n_vocab):
             raise ValueError(f"counts have shape {counts.shape}, expected {(n_classes, n_vocab)}")
         if len(totals) != n_classes or len(docs) != n_classes:
@@ -159,7 +335,17 @@ class LanguageIdentifier:
         # loglik(x, c) = sum_j x_j log((count_cj + a) / (total_c + a V))
         #             = x . log1p(count_c / a) + n(x) * (log a - log(total_c + a V)),
         # which keeps the big matrix sparse.
-        self._weights = log_counts.T.tocsr()
+        weights = log_counts.T.tocsr()
+        # N-grams most languages share ("e", "en") make most of the work of scoring: they are
+        # scored as a small dense float32 block, the long tail sparsely (see _loglik).
+        shared = np.diff(weights.indptr) >= _DENSE_MIN_CLASSES
+        self._dense_slot = np.full(len(self._keys), -1, dtype=np.int64)
+        self._dense_slot[shared] = np.arange(int(shared.sum()))
+        self._dense_weights = weights[np.flatnonzero(shared)].toarray().astype(np.float32)
+        sparse_rows = weights.copy()
+        sparse_rows.data[np.repeat(shared, np.diff(weights.indptr))] = 0.0
+        sparse_rows.eliminate_zeros()
+        self._sparse_weights = sparse_rows
         self._class_offset = math.log(hyper.alpha) - np.log(
             self._totals + hyper.alpha * hyper.smoothing_vocab
         )
@@ -194,7 +380,7 @@ class LanguageIdentifier:
         """
         empty = cls(
             classes=[],
-            vocab=[],
+            keys=np.zeros(0, dtype=np.uint64),
             counts=sparse.csr_matrix((0, 0)),
             totals=np.zeros(0),
             docs=np.zeros(0),
@@ -217,9 +403,8 @@ class LanguageIdentifier:
             start, end = counts.indptr[c], counts.indptr[c + 1]
             data, idx = counts.data[start:end], counts.indices[start:end]
             if len(data) > top_n:
-                # Stable order: by count, ties by n-gram, so the build is deterministic.
-                grams = np.array([self._vocab[i] for i in idx])
-                order = np.lexsort((grams, -data))[:top_n]
+                # Stable order: by count, ties by key, so the build is deterministic.
+                order = np.lexsort((self._keys[idx], -data))[:top_n]
                 data, idx = data[order], idx[order]
             rows.append(np.full(len(idx), c))
             cols.append(idx)
@@ -227,19 +412,14 @@ class LanguageIdentifier:
         row = np.concatenate(rows) if rows else np.zeros(0, int)
         col = np.concatenate(cols) if cols else np.zeros(0, int)
         val = np.concatenate(vals) if vals else np.zeros(0)
-        kept = np.unique(col)
-        # Re-index the vocabulary in sorted n-gram order so the file does not depend on the
-        # order examples came in.
-        kept_grams = sorted(self._vocab[i] for i in kept)
-        new_index = {gram: i for i, gram in enumerate(kept_grams)}
-        remap = np.array([new_index.get(gram, -1) for gram in self._vocab])
-        matrix = sparse.csr_matrix(
-            (val, (row, remap[col])), shape=(len(self.classes_), len(kept_grams))
-        )
+        kept = np.unique(col)  # sorted columns of sorted keys: the kept keys stay sorted
+        remap = np.full(len(self._keys), -1, dtype=np.int64)
+        remap[kept] = np.arange(len(kept))
+        matrix = sparse.csr_matrix((val, (row, remap[col])), shape=(len(self.classes_), len(kept)))
         matrix.sort_indices()
         return LanguageIdentifier(
             classes=self.classes_,
-            vocab=kept_grams,
+            keys=self._keys[kept],
             counts=matrix,
             totals=self._totals,
             docs=self._docs,
@@ -261,16 +441,12 @@ class LanguageIdentifier:
         if weights is not None and len(weights) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(weights)} weights")
         hyper = self.hyper
-        vocab = list(self._vocab)
-        index = dict(self._index)
         classes = list(self.classes_)
         class_index = {label: i for i, label in enumerate(classes)}
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        totals_add: Counter[int] = Counter()
+        kept_texts: list[str] = []
+        kept_classes: list[int] = []
+        kept_weights: list[float] = []
         docs_add: Counter[int] = Counter()
-        added = 0
         for position, (text, raw_label) in enumerate(zip(texts, labels, strict=True)):
             label = normalise_language(raw_label)
             if label in NOT_A_LANGUAGE:
@@ -285,42 +461,45 @@ class LanguageIdentifier:
             if c is None:
                 c = class_index[label] = len(classes)
                 classes.append(label)
-            grams = Counter(char_ngrams(cleaned, hyper.ngram_min, hyper.ngram_max))
-            for gram, count in grams.items():
-                j = index.get(gram)
-                if j is None:
-                    j = index[gram] = len(vocab)
-                    vocab.append(gram)
-                rows.append(c)
-                cols.append(j)
-                vals.append(count * weight)
-            totals_add[c] += grams.total() * weight
+            kept_texts.append(cleaned)
+            kept_classes.append(c)
+            kept_weights.append(weight)
             docs_add[c] += weight if prior_weight is None else prior_weight
-            added += 1
-        shape = (len(classes), len(vocab))
+        # (class, key, weighted count) triples, reduced chunk by chunk to bound memory.
         old = self._counts.tocoo()
-        counts = sparse.csr_matrix(
-            (
-                np.concatenate([old.data, np.asarray(vals, dtype=np.float64)]),
-                (
-                    np.concatenate([old.row, np.asarray(rows, dtype=np.int64)]),
-                    np.concatenate([old.col, np.asarray(cols, dtype=np.int64)]),
-                ),
-            ),
-            shape=shape,
-        )
-        counts.sum_duplicates()
+        part_classes = [old.row.astype(np.int64)]
+        part_keys = [self._keys[old.col]]
+        part_values = [old.data]
         totals = np.concatenate([self._totals, np.zeros(len(classes) - len(self.classes_))])
+        class_of = np.asarray(kept_classes, dtype=np.int64)
+        weight_of = np.asarray(kept_weights, dtype=np.float64)
+        for chunk in range(0, len(kept_texts), _TRAIN_CHUNK):
+            keys, owner = ngram_keys(
+                kept_texts[chunk : chunk + _TRAIN_CHUNK],
+                hyper.ngram_min,
+                hyper.ngram_max,
+                words=hyper.word_features,
+            )
+            owner += chunk
+            np.add.at(totals, class_of[owner], weight_of[owner])
+            reduced = _sum_by_class_and_key(class_of[owner], keys, weight_of[owner])
+            part_classes.append(reduced[0])
+            part_keys.append(reduced[1])
+            part_values.append(reduced[2])
+        row, key, value = _sum_by_class_and_key(
+            np.concatenate(part_classes), np.concatenate(part_keys), np.concatenate(part_values)
+        )
+        vocab, col = np.unique(key, return_inverse=True)
+        counts = sparse.csr_matrix((value, (row, col.ravel())), shape=(len(classes), len(vocab)))
+        counts.sort_indices()
         docs = np.concatenate([self._docs, np.zeros(len(classes) - len(self.classes_))])
-        for c, value in totals_add.items():
-            totals[c] += value
-        for c, value in docs_add.items():
-            docs[c] += value
+        for c, amount in docs_add.items():
+            docs[c] += amount
         info = dict(self.info)
-        info["n_in_domain_examples"] = int(info.get("n_in_domain_examples", 0)) + added
+        info["n_in_domain_examples"] = int(info.get("n_in_domain_examples", 0)) + len(kept_texts)
         return LanguageIdentifier(
             classes=classes,
-            vocab=vocab,
+            keys=vocab,
             counts=counts,
             totals=totals,
             docs=docs,
@@ -349,28 +528,41 @@ class LanguageIdentifier:
 
     # -- scoring ----------------------------------------------------------------------------------
 
-    def _featurise(self, cleaned: Iterable[str]) -> sparse.csr_matrix:
-        hyper = self.hyper
-        get = self._index.get
-        indptr = [0]
-        indices: list[int] = []
-        data: list[int] = []
-        for text in cleaned:
-            for gram, count in Counter(char_ngrams(text, hyper.ngram_min, hyper.ngram_max)).items():
-                j = get(gram)
-                if j is not None:
-                    indices.append(j)
-                    data.append(count)
-            indptr.append(len(indices))
-        return sparse.csr_matrix(
-            (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
-            shape=(len(indptr) - 1, len(self._vocab)),
-        )
-
     def _scores(self, cleaned: Sequence[str]) -> Scores:
-        features = self._featurise(cleaned)
-        lengths = np.asarray(features.sum(axis=1)).ravel()
-        loglik = (features @ self._weights).toarray()
+        keys, owner = ngram_keys(
+            cleaned, self.hyper.ngram_min, self.hyper.ngram_max, words=self.hyper.word_features
+        )
+        column = self._table.lookup(keys)
+        known = column >= 0
+        owner, column = owner[known], column[known]
+        n_texts, n_classes = len(cleaned), len(self.classes_)
+        lengths = np.bincount(owner, minlength=n_texts).astype(np.float64)
+        loglik = np.zeros((n_texts, n_classes))
+        # Shared n-grams: counts per text and n-gram, times the dense block.
+        slot = self._dense_slot[column]
+        dense = slot >= 0
+        if dense.any():
+            # Rows straight from the occurrences, duplicates and all (a product sums them);
+            # ngram_keys lists each n in text order, so a stable sort only merges runs.
+            rows = owner[dense]
+            order = np.argsort(rows, kind="stable")
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_texts))])
+            counts = sparse.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), slot[dense][order], indptr),
+                shape=(n_texts, len(self._dense_weights)),
+            )
+            loglik += counts @ self._dense_weights
+        # The long tail: each occurrence adds its n-gram's few non-zero weights.
+        owner, column = owner[~dense], column[~dense]
+        weights = self._sparse_weights
+        starts = weights.indptr[column]
+        sizes = weights.indptr[column + 1] - starts
+        if sizes.sum():
+            offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+            cells = np.repeat(owner, sizes) * n_classes + weights.indices[offsets]
+            loglik += np.bincount(
+                cells, weights=weights.data[offsets], minlength=n_texts * n_classes
+            ).reshape(n_texts, n_classes)
         loglik += lengths[:, None] * self._class_offset[None, :]
         return Scores(loglik=loglik, lengths=lengths, log_prior=self._log_prior)
 
@@ -396,7 +588,7 @@ class LanguageIdentifier:
         determined = [i for i, text in enumerate(cleaned) if text]
         if determined and n_classes:
             scores = self._scores([cleaned[i] for i in determined])
-            proba[determined] = softmax(self._logits(scores))
+            proba[determined] = with_lapse(softmax(self._logits(scores)), self.hyper.lapse)
         return proba
 
     def predict_top_k(self, texts: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
@@ -406,6 +598,12 @@ class LanguageIdentifier:
         """
         if k < 1:
             raise ValueError("k must be at least 1")
+        results: list[list[tuple[str, float]]] = []
+        for start in range(0, len(texts), _PREDICT_CHUNK):
+            results += self._top_k(texts[start : start + _PREDICT_CHUNK], k)
+        return results
+
+    def _top_k(self, texts: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
         cleaned = [clean_text(text) for text in texts]
         proba = self._proba_cleaned(cleaned)
         k = min(k, len(self.classes_))
@@ -458,6 +656,7 @@ class LanguageIdentifier:
             [(scores, targets)],
             prior_weight=self.hyper.prior_weight,
             length_exponent=self.hyper.length_exponent,
+            lapse=self.hyper.lapse,
         )
         return self.with_temperature(temperature)
 
@@ -469,6 +668,7 @@ class LanguageIdentifier:
             "prior_weight",
             "length_exponent",
             "temperature",
+            "lapse",
             "in_domain_weight",
         }
     )
@@ -507,7 +707,7 @@ class LanguageIdentifier:
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "params": np.array(json.dumps(header, sort_keys=True)),
             "classes": np.array(self.classes_, dtype=str),
-            "vocab": np.array(self._vocab, dtype=str),
+            "vocab_keys": self._keys,
             "counts_data": counts.data.astype(np.float32),
             "counts_indices": _delta_encode(counts.indices, counts.indptr),
             "counts_indptr": counts.indptr.astype(np.int64),
@@ -538,18 +738,18 @@ class LanguageIdentifier:
             header = json.loads(str(arrays["params"]))
             hyper = Hyperparameters(**header["hyper"])
             classes = [str(label) for label in arrays["classes"]]
-            vocab = [str(gram) for gram in arrays["vocab"]]
+            keys = np.asarray(arrays["vocab_keys"], dtype=np.uint64)
             counts = sparse.csr_matrix(
                 (
                     arrays["counts_data"].astype(np.float64),
                     _delta_decode(arrays["counts_indices"], arrays["counts_indptr"]),
                     arrays["counts_indptr"],
                 ),
-                shape=(len(classes), len(vocab)),
+                shape=(len(classes), len(keys)),
             )
             return cls(
                 classes=classes,
-                vocab=vocab,
+                keys=keys,
                 counts=counts,
                 totals=arrays["totals"],
                 docs=arrays["docs"],
@@ -565,6 +765,7 @@ class LanguageIdentifier:
             "model": "multinomial naive Bayes over character n-gram count profiles",
             "format_version": FORMAT_VERSION,
             "ngram_range": [self.hyper.ngram_min, self.hyper.ngram_max],
+            "word_features": self.hyper.word_features,
             "word_boundaries": True,
             "max_chars": self.hyper.max_chars,
             "alpha": self.hyper.alpha,
@@ -572,10 +773,11 @@ class LanguageIdentifier:
             "prior_weight": self.hyper.prior_weight,
             "length_exponent": self.hyper.length_exponent,
             "temperature": self.hyper.temperature,
+            "lapse": self.hyper.lapse,
             "in_domain_weight": self.hyper.in_domain_weight,
             "n_classes": len(self.classes_),
             "classes": list(self.classes_),
-            "vocab_size": len(self._vocab),
+            "vocab_size": len(self._keys),
             "n_profile_entries": int(self._counts.nnz),
             "n_in_domain_examples": int(self.info.get("n_in_domain_examples", 0)),
             "build": self.info.get("build", {}),
@@ -583,16 +785,17 @@ class LanguageIdentifier:
 
     def known_ngram_share(self, texts: list[str]) -> list[float]:
         """Share of each text's n-grams that the model has seen (for input drift); 0 when none."""
-        shares = []
-        for text in texts:
-            cleaned = clean_text(text)
-            grams = char_ngrams(cleaned, self.hyper.ngram_min, self.hyper.ngram_max)
-            known = sum(1 for gram in grams if gram in self._index)
-            shares.append(known / len(grams) if grams else 0.0)
-        return shares
+        cleaned = [clean_text(text) for text in texts]
+        keys, owner = ngram_keys(
+            cleaned, self.hyper.ngram_min, self.hyper.ngram_max, words=self.hyper.word_features
+        )
+        known = self._table.lookup(keys) >= 0
+        total = np.bincount(owner, minlength=len(cleaned))
+        hits = np.bincount(owner, weights=known, minlength=len(cleaned))
+        return [float(h / t) if t else 0.0 for h, t in zip(hits, total, strict=True)]
 
     def __repr__(self) -> str:
         return (
-            f"<LanguageIdentifier {len(self.classes_)} classes, {len(self._vocab)} n-grams, "
+            f"<LanguageIdentifier {len(self.classes_)} classes, {len(self._keys)} n-grams, "
             f"T={self.hyper.temperature:.3g}>"
         )

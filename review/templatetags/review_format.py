@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils.timesince import timesince
 
+from review.selectors import metric_value
 from review.selectors import percent as _percent
 
 register = template.Library()
@@ -26,3 +28,33 @@ def ago(moment: datetime | None) -> str:
         return ""
     since = timesince(moment, depth=1)
     return "just now" if since.startswith("0\xa0") or since.startswith("0 ") else f"{since} ago"
+
+
+@register.filter
+def metric_of(metrics: Any, key: str) -> float | None:
+    """``metrics[key]`` in a template (``{{ v.metrics|metric_of:field.metric }}``), or None."""
+    return metric_value(metrics, key)
+
+
+@register.filter
+def baseline_of(baselines: Any, key: str) -> dict[str, Any]:
+    """One baseline's metrics from a version's ``baselines`` (empty when it was not run)."""
+    value = baselines.get(key) if isinstance(baselines, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+@register.filter
+def score(value: float | None, digits: int = 3) -> str:
+    """A metric to three decimals, or an em dash when there is none."""
+    return "—" if value is None else f"{value:.{int(digits)}f}"
+
+
+@register.filter
+def seconds(value: float | None) -> str:
+    """A duration: ``"42 s"``, ``"3 min 5 s"``, or an em dash."""
+    if value is None:
+        return "—"
+    if value < 60:
+        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} min {rest} s"

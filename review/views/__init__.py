@@ -9,14 +9,24 @@ from review.views.dashboard import (
     training_run_create,
     training_run_detail,
 )
+from review.views.experiments import experiments, experiments_json
+from review.views.fields import field_create, field_rules
 from review.views.flags import flags
+from review.views.models import model_card, model_version_detail, model_version_promote
 from review.views.queue import decide, item, queue
 
 __all__ = [
     "dashboard",
     "decide",
+    "experiments",
+    "experiments_json",
+    "field_create",
+    "field_rules",
     "flags",
     "item",
+    "model_card",
+    "model_version_detail",
+    "model_version_promote",
     "policy_update",
     "queue",
     "threshold_preview",

@@ -41,6 +41,8 @@ class FieldPanel:
     preview_form: ThresholdPreviewForm
     message: str = ""
     message_level: str = "success"
+    # Said inside the models section, which htmx replaces on its own after a promotion.
+    models_message: str = ""
 
 
 def _preview_form(field: Field, data: dict | None = None) -> ThresholdPreviewForm:
@@ -59,6 +61,7 @@ def _panels(
     previews: dict[int, float] | None = None,
     message: str = "",
     message_level: str = "success",
+    models_message: str = "",
 ) -> list[FieldPanel]:
     policy_forms = policy_forms or {}
     preview_forms = preview_forms or {}
@@ -70,6 +73,7 @@ def _panels(
             preview_form=preview_forms.get(section.field.id) or _preview_form(section.field),
             message=message,
             message_level=message_level,
+            models_message=models_message,
         )
         for section in dashboard_fields(field=field, preview_thresholds=previews)
     ]
@@ -108,6 +112,8 @@ def policy_update(request: HttpRequest, key: str) -> HttpResponse:
                 mode=form.cleaned_data["mode"],
                 threshold=form.cleaned_data["threshold"],
                 show_public=form.cleaned_data["show_public"],
+                auto_promote=form.cleaned_data["auto_promote"],
+                retrain_after_decisions=form.cleaned_data["retrain_after_decisions"],
             )
         except policy_service.PolicyError as exc:
             form.add_error(None, str(exc))
@@ -172,3 +178,8 @@ def training_run_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     # Finished: refresh the field's models section, so the new version shows beside the run.
     response = render(request, MODELS, {"panel": _panels(field=run.field)[0]})
     return reswap(retarget(response, f"#models-{run.field.key}"), "outerHTML")
+
+
+def render_models_section(request: HttpRequest, *, field: Field, message: str) -> HttpResponse:
+    """The field's model versions and runs, for htmx to swap in after a promotion."""
+    return render(request, MODELS, {"panel": _panels(field=field, models_message=message)[0]})

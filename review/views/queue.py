@@ -77,13 +77,16 @@ def queue(request: HttpRequest) -> HttpResponse:
     require_cataloguer(request)
     filters = QueueFilterForm(request.GET)
     field = collection = None
+    order = "uncertainty"
     if filters.is_valid():
         field = filters.cleaned_data["field"]
         collection = filters.cleaned_data["collection"]
-    predictions = queue_predictions(field=field, collection=collection)
+        order = filters.cleaned_data["order"] or order
+    predictions = queue_predictions(field=field, collection=collection, order=order)
     page = Paginator(predictions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "filters": filters,
+        "order": order,
         "page": page,
         "items": queue_items(page.object_list),
         "counts": queue_counts_by_field(),

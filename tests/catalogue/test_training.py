@@ -53,7 +53,8 @@ def labelled(field, cataloguer):
 
 @pytest.mark.django_db
 def test_training_data_is_imported_and_human_values_never_model_values(field, labelled):
-    texts, labels = training_examples(field=field)
+    examples = training_examples(field=field)
+    texts, labels = [e.text for e in examples], [e.label for e in examples]
     assert "Ein Buch über Bäume" not in texts
     assert "Un livre sur les arbres" not in texts
     assert sorted(set(labels)) == ["eng", "lat"]
@@ -92,6 +93,7 @@ def test_a_failed_run_says_why_and_leaves_the_active_version_active(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while writing the artefact")
 
+    monkeypatch.setattr("catalogue.services.training.train_and_evaluate", broken)
     monkeypatch.setattr("catalogue.services.training.train_language_model", broken)
     run = training_run_execute(run=TrainingRun.objects.create(field=field))
     assert run.status == "failed"

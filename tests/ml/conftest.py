@@ -35,3 +35,15 @@ def tatoeba_sentences() -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="session")
 def ancient_greek_titles() -> tuple[list[str], list[str]]:
     return read_fixture("ancient_greek_titles.csv")
+
+
+@pytest.fixture(scope="session")
+def label_samples() -> dict[str, tuple[list[str], list[str]]]:
+    """The small fixture cut from data/label-samples: 100 BL genre and 100 Tate object-type rows."""
+    samples: dict[str, tuple[list[str], list[str]]] = {}
+    with (FIXTURES / "label_samples.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            texts, labels = samples.setdefault(row["sample"], ([], []))
+            texts.append(row["text"])
+            labels.append(row["label"])
+    return samples

@@ -86,10 +86,22 @@ def test_a_megabyte_of_text_is_truncated_before_featurising(base_model):
     assert confidence > 0.99
 
 
-def test_cataloguer_notes_in_square_brackets_are_ignored():
-    assert clean_text("Vid nedre Kongo [With illustrations and maps.]") == "vid nedre kongo"
-    # ... unless there is nothing else.
+def test_cataloguer_notes_in_square_brackets_are_ignored_beside_a_title_of_four_words():
+    assert (
+        clean_text("Norges Land og Folk, statistisk beskrevet [With maps and plates.]")
+        == "norges land og folk statistisk beskrevet"
+    )
+    # A shorter title (often a name) says too little alone: the note counts too ...
+    assert clean_text("Brenda [A novel.]") == "brenda a novel"
+    # ... and so it does when there is nothing else.
     assert clean_text("[Untitled]") == "untitled"
+
+
+def test_an_english_note_does_not_outvote_a_foreign_title(base_model):
+    [(label, _)] = base_model.predict(
+        ["Norges Land og Folk, statistisk og topografisk beskrevet [With maps and plates.]"]
+    )
+    assert label in {"dan", "nor"}
 
 
 def test_a_batch_of_ten_thousand_titles_takes_seconds(base_model, catalogue_titles):
@@ -173,7 +185,9 @@ def _ece(model: LanguageIdentifier, texts: list[str], labels: list[str]) -> floa
 
 def _plain_naive_bayes(model: LanguageIdentifier) -> LanguageIdentifier:
     # No temperature, no length scaling, the prior counted once.
-    return model.with_hyperparameters(temperature=1.0, length_exponent=0.0, prior_weight=1.0)
+    return model.with_hyperparameters(
+        temperature=1.0, length_exponent=0.0, prior_weight=1.0, lapse=0.0
+    )
 
 
 def test_the_shipped_model_is_better_calibrated_than_plain_naive_bayes(base_model):

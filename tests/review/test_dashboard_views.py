@@ -33,7 +33,13 @@ def policy_url(key: str = "language") -> str:
 
 
 def policy_data(**changes: object) -> dict[str, object]:
-    data = {"mode": "threshold", "threshold": "0.9", "show_public": "on"}
+    data = {
+        "mode": "threshold",
+        "threshold": "0.9",
+        "show_public": "on",
+        "auto_promote": "on",
+        "retrain_after_decisions": "50",
+    }
     data.update(changes)
     return {f"language-{name}": value for name, value in data.items() if value is not None}
 
@@ -85,6 +91,34 @@ def test_it_shows_each_fields_policy_models_and_runs(staff_client, admin_user, f
     assert (preview.threshold, preview.would_apply, preview.would_queue) == (0.9, 2, 1)
     counts = {value: n for value, _, n in response.context["panels"][0].section.status_counts}
     assert (counts["applied"], counts["queued"], counts["accepted"]) == (2, 1, 0)
+
+
+@pytest.mark.django_db
+def test_each_version_shows_the_rules_baseline_and_a_promote_or_rollback_button(
+    staff_client, field
+):
+    rules = {"rules": {"accuracy": 0.5, "macro_f1": 0.6789}}
+    active = ModelVersionFactory(
+        field=field, version=3, metrics={"macro_f1": 0.81}, baselines=rules
+    )
+    retired = ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.RETIRED)
+    candidate = ModelVersionFactory(
+        field=field, version=4, status=ModelVersion.Status.CANDIDATE, baselines=rules
+    )
+
+    html = staff_client.get(DASHBOARD).content.decode()
+
+    assert "0.679" in html
+    assert "(the model beats the rules)" in html
+    assert reverse("review:model_version", args=[active.code]) in html
+    for version, text in ((candidate, "Promote"), (retired, "Roll back to this version")):
+        url = reverse("review:model_version_promote", args=[version.code])
+        assert f'hx-post="{url}" hx-target="#models-language"' in html
+        assert f'{text}<span class="visually-hidden"> v{version.version}</span>' in html
+    assert reverse("review:model_version_promote", args=[active.code]) not in html
+    assert reverse("review:experiments") in html
+    assert reverse("review:field_create") in html
+    assert reverse("review:field_rules", args=["language"]) in html
 
 
 @pytest.mark.django_db
@@ -177,6 +211,33 @@ def test_changing_a_policy_needs_a_login_and_a_known_field(client, admin_user, f
     assert response.url.startswith(reverse("login"))
     client.force_login(admin_user)
     assert client.post(policy_url("no-such-field"), policy_data()).status_code == 404
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_admin_sets_automatic_promotion_and_the_retraining_trigger(
+    staff_client, admin_user, field
+):
+    response = staff_client.post(
+        policy_url(), policy_data(auto_promote=None, retrain_after_decisions="20"), **HTMX
+    )
+
+    assert response.status_code == 200
+    assert "auto_promote True → False; retrain_after_decisions 50 → 20" in response.content.decode()
+    policy = DecisionPolicy.objects.get(field=field)
+    assert (policy.auto_promote, policy.retrain_after_decisions) == (False, 20)
+    assert set(PolicyChange.objects.values_list("attribute", flat=True)) == {
+        "auto_promote",
+        "retrain_after_decisions",
+    }
+
+
+@pytest.mark.django_db
+def test_retraining_needs_at_least_one_decision(staff_client, field):
+    response = staff_client.post(policy_url(), policy_data(retrain_after_decisions="0"), **HTMX)
+
+    assert response.status_code == 422
+    assert DecisionPolicy.objects.get(field=field).retrain_after_decisions == 50
     assert not PolicyChange.objects.exists()
 
 

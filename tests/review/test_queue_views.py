@@ -234,3 +234,20 @@ def test_an_item_is_forbidden_to_a_non_cataloguer_and_anonymous_must_log_in(clie
     assert client.get(url).status_code == 302
     client.force_login(visitor)
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_it_orders_by_margin_or_a_stable_random_audit_sample(cataloguer_client, field):
+    close_call = PredictionFactory(confidence=0.5, margin=0.01)
+    clear = PredictionFactory(confidence=0.3, margin=0.25)
+    flagged = PredictionFactory(confidence=0.9, margin=0.8, flagged=True, routed_by="flag")
+
+    def order(name: str) -> list[str]:
+        response = cataloguer_client.get(QUEUE, {"order": name})
+        return [str(item.prediction.code) for item in response.context["items"]]
+
+    assert order("uncertainty") == [str(p.code) for p in (flagged, clear, close_call)]
+    assert order("margin") == [str(p.code) for p in (flagged, close_call, clear)]
+    audit = order("random")
+    assert audit[0] == str(flagged.code) and sorted(audit) == sorted(order("margin"))
+    assert audit == order("random")  # the same sample on every visit

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalogue.demo import SAMPLE, demo_load, demo_train, demo_users
+from catalogue.demo import SAMPLE, demo_label_fields, demo_load, demo_train, demo_users
 from catalogue.stats import catalogue_stats
 
 
@@ -16,10 +16,13 @@ class Command(BaseCommand):
         for slug, n in counts.items():
             self.stdout.write(f"Imported {n} records into {slug}.")
         self.stdout.write(demo_train())
-        stats = catalogue_stats()["fields"]["language"]["predictions"]
-        self.stdout.write(
-            f"Language predictions: {stats['applied']} applied, "
-            f"{stats['queued']} waiting for review."
-        )
+        for key, n in demo_label_fields().items():
+            self.stdout.write(f"Imported {n} records with {key} (some values hidden) and trained.")
+        for key, field in catalogue_stats()["fields"].items():
+            predictions = field["predictions"]
+            self.stdout.write(
+                f"{key}: {predictions['applied']} predictions applied, "
+                f"{predictions['queued']} waiting for review."
+            )
         for login in demo_users():
             self.stdout.write(f"Demo {login.role}: {login.username} / {login.password}")

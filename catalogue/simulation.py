@@ -1,0 +1,186 @@
+"""Simulating the human loop: a labelled file plays the cataloguer.
+
+Everything happens inside one transaction that is rolled back at the end, with model artefacts
+in a temporary directory, so a simulation leaves the catalogue exactly as it found it.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import override_settings
+
+from catalogue.machine import active_model_version, model_dir, model_load
+from catalogue.models import Collection, Field, Prediction, Record, TrainingRun
+from catalogue.services.decisions import decision_make
+from catalogue.services.labels import UnknownLabelError, label_normalise
+from catalogue.services.predictions import predictions_create, record_text
+from catalogue.services.training import model_version_promote, training_run_execute
+from glamml.ml.evaluation import evaluate
+
+ORDERS = {"uncertainty": ("confidence", "id"), "random": ("audit_rank", "id")}
+SCRATCH = "simulation-scratch"
+
+
+class SimulationError(ValueError):
+    pass
+
+
+@dataclass
+class _Item:
+    record: Record
+    truth: str
+
+
+def _read(
+    path: Path, *, field: Field, text_column: str, label_column: str
+) -> list[tuple[str, str]]:
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as exc:
+        raise SimulationError(f"{path}: cannot read the file ({exc.strerror}).") from None
+    rows = []
+    with handle:
+        reader = csv.DictReader(handle)
+        for column in (text_column, label_column):
+            if column not in (reader.fieldnames or []):
+                raise SimulationError(f"{path}, line 1: no column {column!r}.")
+        try:
+            for row in reader:
+                text, raw = row[text_column].strip(), row[label_column].strip()
+                if not text or not raw:
+                    continue
+                try:
+                    label = label_normalise(field=field, value=raw)
+                except UnknownLabelError as exc:
+                    raise SimulationError(
+                        f"{path}, line {reader.line_num}, column {label_column!r}: {exc}"
+                    ) from None
+                rows.append((text, label))
+        except UnicodeDecodeError:
+            raise SimulationError(f"{path}: not valid UTF-8.") from None
+    if not rows:
+        raise SimulationError(f"{path}: no rows with both a text and a label.")
+    return rows
+
+
+def _score(field: Field, items: list[_Item], answered: set[int]) -> dict[str, Any]:
+    """The active model on the records nobody has answered yet."""
+    rest = [i for i in items if i.record.id not in answered]
+    if not rest:
+        return {"n": 0, "accuracy": None, "macro_f1": None}
+    model = model_load(version=active_model_version(field=field))
+    top = model.predict_top_k([record_text(record=i.record, field=field) for i in rest], k=1)
+    best = [alts[0] if alts else ("", 0.0) for alts in top]
+    metrics = evaluate([i.truth for i in rest], [b[0] for b in best], [float(b[1]) for b in best])
+    return {"n": len(rest), "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
+
+
+def simulate_review(
+    *,
+    field: Field,
+    path: Path,
+    budget: float = 0.1,
+    batch: int = 50,
+    order: str = "uncertainty",
+    text_column: str = "text",
+    label_column: str = "label",
+) -> dict[str, Any]:
+    """Import, predict, route, answer up to ``budget × n`` queued items in ``order``,
+    retraining after every ``batch`` answers; return the learning curve."""
+    if order not in ORDERS:
+        raise SimulationError(f"Unknown order {order!r}: use uncertainty or random.")
+    if not 0 < budget <= 1:
+        raise SimulationError(f"The budget must be above 0 and at most 1, not {budget}.")
+    if batch < 1:
+        raise SimulationError("The batch size must be at least 1.")
+    rows = _read(Path(path), field=field, text_column=text_column, label_column=label_column)
+    version = active_model_version(field=field)  # fails early, with the usual message
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch_dir = Path(tmp)
+        (scratch_dir / version.artefact).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_dir() / version.artefact, scratch_dir / version.artefact)
+        with override_settings(GLAMML_MODEL_DIR=scratch_dir), transaction.atomic():
+            result = _run(field, rows, budget=budget, batch=batch, order=order)
+            transaction.set_rollback(True)
+    return result
+
+
+def _run(
+    field: Field, rows: list[tuple[str, str]], *, budget: float, batch: int, order: str
+) -> dict[str, Any]:
+    collection = Collection.objects.create(
+        slug=SCRATCH, name="Simulation (rolled back)", is_public=False
+    )
+    records = Record.objects.bulk_create(
+        [
+            Record(collection=collection, identifier=f"sim-{i:06d}", title=text)
+            for i, (text, _) in enumerate(rows)
+        ]
+    )
+    records = list(Record.objects.filter(collection=collection).order_by("id"))
+    items = [_Item(r, label) for r, (_, label) in zip(records, rows, strict=True)]
+    truth = {i.record.id: i.truth for i in items}
+    reviewer, _ = get_user_model().objects.get_or_create(username="simulated-cataloguer")
+    predictions_create(field=field, record_ids=[r.id for r in records])
+    start_queued = Prediction.objects.filter(
+        record__collection=collection, status=Prediction.Status.QUEUED
+    ).count()
+    limit = int(budget * len(items))
+    answered: set[int] = set()
+    curve = [
+        {
+            "reviewed": 0,
+            "version": active_model_version(field=field).version,
+            **_score(field, items, answered),
+        }
+    ]
+    while len(answered) < limit:
+        waiting = list(
+            Prediction.objects.filter(
+                record__collection=collection, status=Prediction.Status.QUEUED
+            )
+            .select_related("field", "record", "model_version")
+            .order_by(*ORDERS[order])[: min(batch, limit - len(answered))]
+        )
+        if not waiting:
+            break
+        for prediction in waiting:
+            label = truth[prediction.record_id]
+            action = "accept" if prediction.label == label else "correct"
+            decision_make(prediction=prediction, reviewer=reviewer, action=action, label=label)
+            answered.add(prediction.record_id)
+        run = training_run_execute(
+            run=TrainingRun.objects.create(field=field, trigger=TrainingRun.Trigger.COMMAND)
+        )
+        if run.status != TrainingRun.Status.SUCCEEDED:
+            raise SimulationError(f"Retraining failed after {len(answered)} answers: {run.message}")
+        # The simulation measures learning, not the promotion gate: every new version goes live.
+        model_version_promote(version=run.model_version, promoted_by=None)
+        unanswered = [r.id for r in records if r.id not in answered]
+        predictions_create(field=field, record_ids=unanswered)
+        curve.append(
+            {
+                "reviewed": len(answered),
+                "version": run.model_version.version,
+                **_score(field, items, answered),
+            }
+        )
+    return {
+        "field": field.key,
+        "n": len(items),
+        "budget": budget,
+        "batch": batch,
+        "order": order,
+        "queued_at_start": start_queued,
+        "reviewed": len(answered),
+        "curve": curve,
+        "final": curve[-1],
+    }

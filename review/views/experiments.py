@@ -1,0 +1,53 @@
+"""The experiment log: every training run with its parameters, data, metrics and baselines."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from review.access import require_admin
+from review.forms import ExperimentFilterForm
+from review.selectors import experiment_rows, experiment_runs
+
+
+@login_required
+def experiments(request: HttpRequest) -> HttpResponse:
+    """The log as a page, or as JSON with ``?format=json``."""
+    require_admin(request)
+    filters = ExperimentFilterForm(request.GET)
+    field = filters.cleaned_data["field"] if filters.is_valid() else None
+    rows = experiment_rows(experiment_runs(field=field))
+    if request.GET.get("format") == "json":
+        return _json(rows, field_key=field.key if field else None)
+    status = 200 if filters.is_valid() else 422
+    return render(
+        request,
+        "review/experiments.html",
+        {"filters": filters, "rows": rows, "field": field},
+        status=status,
+    )
+
+
+@login_required
+def experiments_json(request: HttpRequest) -> HttpResponse:
+    """The log as JSON (one object per run, full metrics and baselines), to share."""
+    require_admin(request)
+    filters = ExperimentFilterForm(request.GET)
+    field = filters.cleaned_data["field"] if filters.is_valid() else None
+    return _json(
+        experiment_rows(experiment_runs(field=field)), field_key=field.key if field else None
+    )
+
+
+def _json(rows: list, *, field_key: str | None) -> JsonResponse:
+    payload = {
+        "exported_at": timezone.now().isoformat(),
+        "field": field_key,
+        "runs": [row.as_json() for row in rows],
+    }
+    response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    name = f"glamml-experiments{'-' + field_key if field_key else ''}.json"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response

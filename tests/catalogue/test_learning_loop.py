@@ -1,0 +1,296 @@
+"""Model versions for any label field: frozen split, baselines, gate, promotion, rollback."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from catalogue.models import (
+    Decision,
+    ModelVersion,
+    Prediction,
+    SplitAssignment,
+    TrainingRun,
+)
+from catalogue.services.fields import field_create
+from catalogue.services.imports import records_import
+from catalogue.services.training import (
+    WORKER_LOST,
+    fields_due_for_retraining,
+    model_version_promote,
+    promotion_gate,
+    training_run_execute,
+    training_runs_reap,
+)
+from tests.factories import CataloguerFactory, CollectionFactory, PredictionFactory
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+GENRE_SAMPLE = ROOT / "data" / "label-samples" / "bl-genre.csv"
+
+
+@pytest.fixture
+def genre(db):
+    return field_create(
+        key="genre",
+        name="Genre",
+        labels=[("Fiction", "Fiction"), ("Non-fiction", "Non-fiction")],
+        text_source=["title"],
+        metric="macro_f1",
+    )
+
+
+@pytest.fixture
+def genre_records(genre, tmp_path):
+    """300 real BL records with their genre, imported as the catalogue's own values."""
+    with GENRE_SAMPLE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))[:300]
+    path = tmp_path / "genre.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["identifier", "title", "genre"])
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in ("identifier", "title", "genre")} for r in rows)
+    collection = CollectionFactory(slug="bl")
+    records_import(path=path, collection=collection, mapping={"genre": "genre"})
+    return collection
+
+
+def train(field, **kwargs) -> TrainingRun:
+    return training_run_execute(run=TrainingRun.objects.create(field=field, **kwargs))
+
+
+@pytest.mark.django_db
+def test_a_label_field_trains_with_baselines_on_a_frozen_split(genre, genre_records):
+    run = train(genre)
+    assert run.status == "succeeded", run.message
+    version = run.model_version
+    assert version.status == "active"
+    assert set(version.baselines) == {"stratified", "majority", "rules"}
+    for metrics in (version.metrics, *version.baselines.values()):
+        assert {"accuracy", "macro_f1"} <= set(metrics)
+    assert version.metrics["macro_f1"] > version.baselines["stratified"]["macro_f1"]
+    assert {"confusion", "reliability", "precision_coverage"} <= set(version.metrics)
+    assert version.n_test == SplitAssignment.objects.filter(field=genre, side="test").count() > 0
+    assert version.card["training_data"]["label_counts"]
+    assert version.size_bytes > 0
+
+
+@pytest.mark.django_db
+def test_the_held_out_split_stays_frozen_and_grows_only_with_human_decisions(
+    genre, genre_records, tmp_path
+):
+    train(genre)
+    before = dict(SplitAssignment.objects.filter(field=genre).values_list("record_id", "side"))
+    more = tmp_path / "more.csv"
+    more.write_text(
+        "identifier,title,genre\n"
+        + "".join(f"new{i},A new novel in three volumes {i},Fiction\n" for i in range(20)),
+        encoding="utf-8",
+    )
+    records_import(path=more, collection=genre_records, mapping={"genre": "genre"})
+    train(genre)
+    after = dict(SplitAssignment.objects.filter(field=genre).values_list("record_id", "side"))
+    assert {k: after[k] for k in before} == before
+    new_sides = {after[k] for k in set(after) - set(before)}
+    assert new_sides == {"train"}  # imported later: never joins the held-out side
+
+
+def candidate(field, *, model: float, rules: float) -> ModelVersion:
+    return ModelVersion.objects.create(
+        field=field,
+        version=ModelVersion.objects.filter(field=field).count() + 1,
+        artefact="x.npz",
+        checksum="0" * 64,
+        format_version=1,
+        training_fingerprint="0" * 64,
+        metrics={"macro_f1": model, "accuracy": model},
+        baselines={
+            "rules": {"macro_f1": rules, "accuracy": rules},
+            "majority": {"macro_f1": 0.3, "accuracy": 0.6},
+            "stratified": {"macro_f1": 0.5, "accuracy": 0.5},
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_the_gate_keeps_a_candidate_that_does_not_beat_the_rules(genre):
+    gate = promotion_gate(version=candidate(genre, model=0.7, rules=0.7), active_metrics=None)
+    assert not gate.promote
+    assert "does not beat the rules baseline on macro_f1" in gate.reason
+
+
+@pytest.mark.django_db
+def test_the_gate_keeps_a_candidate_worse_than_the_active_version_on_the_same_split(genre):
+    version = candidate(genre, model=0.8, rules=0.4)
+    assert promotion_gate(version=version, active_metrics={"macro_f1": 0.8}).promote
+    gate = promotion_gate(version=version, active_metrics={"macro_f1": 0.81})
+    assert not gate.promote and "worse than the active version" in gate.reason
+
+
+@pytest.mark.django_db
+def test_the_gate_leaves_promotion_to_an_admin_when_the_policy_says_so(genre):
+    genre.policy.auto_promote = False
+    genre.policy.save()
+    gate = promotion_gate(version=candidate(genre, model=0.9, rules=0.1), active_metrics=None)
+    assert not gate.promote and "promoted by an admin" in gate.reason
+
+
+@pytest.mark.django_db
+def test_an_admin_promotes_and_rolls_back_in_one_action(
+    genre, genre_records, admin_user, django_capture_on_commit_callbacks
+):
+    v1 = train(genre).model_version
+    v2 = train(genre).model_version
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_promote(version=v2, promoted_by=admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_promote(version=v1, promoted_by=admin_user)
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.status, v2.status) == ("active", "retired")
+    assert v1.promoted_by == admin_user
+    assert ModelVersion.objects.filter(field=genre, status="active").count() == 1
+
+
+@pytest.mark.django_db
+def test_promotion_repredicts_waiting_values_but_never_human_ones(
+    field, active_model, django_capture_on_commit_callbacks, cataloguer
+):
+    from catalogue.services.decisions import decision_make
+
+    waiting = PredictionFactory(model_version=active_model, confidence=0.3)
+    decided = PredictionFactory(model_version=active_model, confidence=0.3)
+    decision_make(prediction=decided, reviewer=cataloguer, action="accept")
+    v2 = ModelVersion.objects.create(
+        field=field,
+        version=2,
+        status="candidate",
+        artefact=active_model.artefact,
+        checksum=active_model.checksum,
+        format_version=active_model.format_version,
+        training_fingerprint="1" * 64,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_promote(version=v2, promoted_by=None)
+    waiting.refresh_from_db()
+    assert waiting.status == "superseded"
+    assert Prediction.objects.filter(record=waiting.record, model_version=v2).exists()
+    assert not Prediction.objects.filter(record=decided.record, model_version=v2).exists()
+    decided.refresh_from_db()
+    assert decided.status == "accepted"
+
+
+@pytest.mark.django_db
+def test_too_few_labels_ends_in_a_clear_failed_status(genre, tmp_path):
+    path = tmp_path / "one-label.csv"
+    path.write_text(
+        "identifier,title,genre\n" + "".join(f"r{i},Title {i},Fiction\n" for i in range(10)),
+        encoding="utf-8",
+    )
+    records_import(path=path, collection=CollectionFactory(), mapping={"genre": "genre"})
+    run = train(genre)
+    assert run.status == "failed"
+    assert "label" in run.message.lower()
+    assert not ModelVersion.objects.filter(field=genre).exists()
+
+
+@pytest.mark.django_db
+def test_a_field_with_no_labelled_records_fails_with_a_message(genre):
+    run = train(genre)
+    assert run.status == "failed"
+    assert "no labelled records" in run.message
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_is_marked_failed(genre, settings):
+    run = TrainingRun.objects.create(
+        field=genre,
+        status="running",
+        started_at=timezone.now() - timedelta(seconds=settings.GLAMML_TRAINING_TIME_LIMIT + 900),
+    )
+    fresh = TrainingRun.objects.create(field=genre, status="running", started_at=timezone.now())
+    assert training_runs_reap() == 1
+    run.refresh_from_db()
+    fresh.refresh_from_db()
+    assert run.status == "failed" and run.message.startswith(WORKER_LOST.split("(")[0])
+    assert fresh.status == "running"
+
+
+@pytest.mark.django_db
+def test_scheduled_retraining_waits_for_enough_decisions_and_skips_unchanged_data(
+    field, active_model
+):
+    field.policy.retrain_after_decisions = 2
+    field.policy.save()
+    assert fields_due_for_retraining() == []
+    reviewer = CataloguerFactory()
+    for _ in range(2):
+        prediction = PredictionFactory(model_version=active_model)
+        Decision.objects.create(
+            prediction=prediction, review_round=0, reviewer=reviewer, action="accept", label="fra"
+        )
+    assert fields_due_for_retraining() == [field]
+    first = train(field, trigger="schedule")
+    assert first.status == "succeeded", first.message
+    again = train(field, trigger="schedule")
+    assert again.status == "skipped"
+    assert "has not changed" in again.message
+
+
+@pytest.mark.django_db
+def test_define_field_command_creates_a_label_field_in_review_mode(capsys):
+    call_command(
+        "define_field",
+        "--key",
+        "object_type",
+        "--name",
+        "Object type",
+        "--label",
+        "on paper, unique",
+        "--label",
+        "painting",
+        "--text",
+        "title,description",
+    )
+    from catalogue.models import Field
+
+    field = Field.objects.get(key="object_type")
+    assert sorted(field.labels.values_list("code", flat=True)) == ["on paper, unique", "painting"]
+    assert field.policy.mode == "review"
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("define_field", "--key", "object_type", "--name", "X", "--labels", "a,b")
+
+
+@pytest.mark.django_db
+def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(genre, genre_records, capsys):
+    train(genre)
+    versions = ModelVersion.objects.count()
+    data = Path(__file__).resolve().parent.parent / "fixtures" / "genre_sim.csv"
+    call_command(
+        "simulate_review",
+        "--field",
+        "genre",
+        "--data",
+        str(data),
+        "--budget",
+        "0.5",
+        "--batch",
+        "10",
+        "--label-column",
+        "genre",
+        "--text-column",
+        "title",
+        "--json",
+    )
+    result = json.loads(capsys.readouterr().out)
+    assert result["curve"][0]["reviewed"] == 0
+    assert result["curve"][-1]["reviewed"] == result["reviewed"] > 0
+    assert all(0 <= p["accuracy"] <= 1 for p in result["curve"])
+    # Rolled back: no scratch records, versions, or decisions are left behind.
+    assert ModelVersion.objects.count() == versions
+    assert not Decision.objects.exists()

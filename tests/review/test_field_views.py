@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import DecisionPolicy, Field, Label, PolicyChange
+from catalogue.services.fields import FIELD_EXISTS
+from catalogue.services.policy import BAD_RULE
+from tests.factories import ModelVersionFactory
+from tests.review.conftest import HTMX
+
+FIELD_CREATE = reverse("review:field_create")
+
+
+def rules_url(key: str = "genre") -> str:
+    return reverse("review:field_rules", args=[key])
+
+
+def rules_data(fiction: str = "", non_fiction: str = "") -> dict[str, str]:
+    # Labels are listed by code: Fiction first, then Non-fiction.
+    return {"rules-0": fiction, "rules-1": non_fiction}
+
+
+# --- the rules baseline -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_rules_editor_shows_a_textarea_per_label_and_the_latest_scores(staff_client, genre):
+    genre.labels.filter(code="Fiction").update(rules=r"\bnovel\b")
+    ModelVersionFactory(
+        field=genre,
+        metrics={"accuracy": 0.91, "macro_f1": 0.8771},
+        baselines={
+            "stratified": {"accuracy": 0.5, "macro_f1": 0.48},
+            "majority": {"accuracy": 0.8, "macro_f1": 0.44},
+            "rules": {"accuracy": 0.7, "macro_f1": 0.6543},
+        },
+    )
+
+    response = staff_client.get(rules_url())
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<textarea") == 2
+    assert "\\bnovel\\b</textarea>" in html
+    assert "0.654" in html and "0.877" in html
+
+
+@pytest.mark.django_db
+def test_saving_rules_logs_the_change_per_label(staff_client, admin_user, genre):
+    response = staff_client.post(rules_url(), rules_data(fiction="\\bnovel\\b\n  \n\\btales?\\b"))
+
+    assert response.status_code == 302
+    assert response.url == rules_url()
+    fiction = Label.objects.get(field=genre, code="Fiction")
+    assert fiction.rules == "\\bnovel\\b\n\\btales?\\b"
+    change = PolicyChange.objects.get()
+    assert (change.attribute, change.old_value, change.new_value, change.changed_by) == (
+        "rules:Fiction",
+        "",
+        "\\bnovel\\b\n\\btales?\\b",
+        admin_user,
+    )
+    page = staff_client.get(response.url).content.decode()
+    assert "Saved the rules for Fiction." in page
+    assert "rules:Fiction" in page
+
+
+@pytest.mark.django_db
+def test_saving_rules_with_htmx_returns_the_form(staff_client, genre):
+    response = staff_client.post(rules_url(), rules_data(non_fiction="history"), **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<form method="post"')
+    assert "Saved the rules for Non-fiction." in html
+    assert Label.objects.get(field=genre, code="Non-fiction").rules == "history"
+
+
+@pytest.mark.django_db
+def test_an_invalid_pattern_is_refused_with_the_services_message(staff_client, genre):
+    genre.labels.filter(code="Fiction").update(rules="novel")
+    data = rules_data(fiction="romance", non_fiction="history\n(unclosed")
+
+    response = staff_client.post(rules_url(), data)
+
+    assert response.status_code == 422
+    expected = BAD_RULE.format(
+        label="Non-fiction",
+        line=2,
+        pattern="(unclosed",
+        error="missing ), unterminated subpattern at position 0",
+    )
+    assert response.context["form"].non_field_errors() == [expected]
+    assert "(unclosed" in response.content.decode()  # what was typed is kept
+    assert dict(genre.labels.values_list("code", "rules")) == {
+        "Fiction": "novel",
+        "Non-fiction": "",
+    }
+    assert not PolicyChange.objects.exists()
+    partial = staff_client.post(rules_url(), data, **HTMX)
+    assert partial.status_code == 422
+    assert partial.content.decode().lstrip().startswith('<form method="post"')
+    assert "line 2: &#x27;(unclosed&#x27; is not a valid" in partial.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_rules_editor_is_for_admins_only(client, cataloguer, admin_user, genre):
+    assert client.get(rules_url()).status_code == 302
+    client.force_login(cataloguer)
+    assert client.get(rules_url()).status_code == 403
+    assert client.post(rules_url(), rules_data(fiction="x")).status_code == 403
+    client.force_login(admin_user)
+    assert client.get(rules_url("no-such-field")).status_code == 404
+    assert not PolicyChange.objects.exists()
+
+
+# --- defining a field ---------------------------------------------------------------------------
+
+
+def definition(**changes: object) -> dict[str, object]:
+    data = {
+        "key": "object_type",
+        "name": "Object type",
+        "description": "What kind of object a work is.",
+        "labels": "painting = Painting\nprint = Print\n\nsculpture",
+        "text_source": ["title", "description"],
+        "extra_columns": "medium, ",
+        "metric": "accuracy",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+def test_an_admin_defines_a_field_in_review_mode(staff_client):
+    response = staff_client.post(FIELD_CREATE, definition())
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('review:dashboard')}#field-object_type"
+    field = Field.objects.get(key="object_type")
+    assert (field.name, field.kind, field.metric) == ("Object type", "label", "accuracy")
+    assert field.text_source == ["title", "description", "medium"]
+    assert dict(field.labels.values_list("code", "name")) == {
+        "painting": "Painting",
+        "print": "Print",
+        "sculpture": "sculpture",
+    }
+    assert field.policy.mode == DecisionPolicy.Mode.REVIEW
+    dashboard = staff_client.get(response.url).content.decode()
+    assert "--map object_type=COLUMN" in dashboard
+    assert 'id="field-object_type"' in dashboard
+
+
+@pytest.mark.django_db
+def test_a_duplicate_key_is_refused_with_the_services_message(staff_client, genre):
+    response = staff_client.post(FIELD_CREATE, definition(key="genre"))
+
+    assert response.status_code == 422
+    assert response.context["form"].non_field_errors() == [FIELD_EXISTS.format(key="genre")]
+    assert Field.objects.filter(key="genre").get().name == "Genre"
+
+
+@pytest.mark.django_db
+def test_a_field_needs_two_labels_and_something_to_read(staff_client):
+    response = staff_client.post(
+        FIELD_CREATE, definition(labels="painting", text_source=[], extra_columns="")
+    )
+
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert form.errors["text_source"] == [
+        "Choose at least one part of the record for the model to read."
+    ]
+    assert not Field.objects.filter(key="object_type").exists()
+    response = staff_client.post(FIELD_CREATE, definition(labels="painting"))
+    assert "needs at least two labels" in response.content.decode()
+    assert not Field.objects.filter(key="object_type").exists()
+
+
+@pytest.mark.django_db
+def test_defining_a_field_is_for_admins_only(client, cataloguer):
+    assert client.get(FIELD_CREATE).status_code == 302
+    client.force_login(cataloguer)
+    assert client.get(FIELD_CREATE).status_code == 403
+    assert client.post(FIELD_CREATE, definition()).status_code == 403
+    assert not Field.objects.filter(key="object_type").exists()
+
+
+@pytest.mark.django_db
+def test_the_definition_form_shows_every_control(staff_client):
+    response = staff_client.get(FIELD_CREATE)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ("key", "name", "description", "labels", "text_source", "extra_columns", "metric"):
+        assert f'name="{name}"' in html, name
