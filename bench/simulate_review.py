@@ -1,0 +1,141 @@
+"""Benchmark: the simulated human loop for language, genre and object type, both orders.
+
+Usage: .venv/bin/python bench/simulate_review.py [--budget 0.2] [--batch 50]
+
+Needs `var/heldout/bl.csv` (from `scripts/build_langid_profiles.py`, which reads
+../shared/data) for language, and the committed samples in data/label-samples/ for genre and
+object type. Each field starts from a small seed: language from the shipped base model, genre
+and object type from a model trained on the first 100 records of their sample; the simulation
+then runs on the rest. Runs in a temporary SQLite database; prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SEED_SIZE = 100
+
+
+def setup() -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="glamml-sim-"))
+    os.environ["GLAMML_DATA_DIR"] = str(tmp)
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glamml.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def label_field(key: str, name: str, sample: str, tmp: Path) -> Path:
+    """Define the field, train it on the first records of its sample, return the rest."""
+    from catalogue.models import Collection, TrainingRun
+    from catalogue.services.fields import field_create
+    from catalogue.services.imports import records_import
+    from catalogue.services.training import training_run_execute
+
+    with (ROOT / "data" / "label-samples" / sample).open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    field = field_create(
+        key=key,
+        name=name,
+        labels=[(c, c) for c in sorted({r[key] for r in rows})],
+        text_source=["title"],
+    )
+    # One text column: the simulation puts the text in the title.
+    texts = [" ; ".join(x for x in (r["title"], r.get("description", "")) if x) for r in rows]
+    seed = write_csv(
+        tmp / f"{key}-seed.csv",
+        ["identifier", "title", key],
+        [[r["identifier"], t, r[key]] for r, t in zip(rows[:SEED_SIZE], texts, strict=False)],
+    )
+    collection = Collection.objects.create(slug=f"{key}-seed", name=f"{name} seed")
+    records_import(path=seed, collection=collection, mapping={key: key})
+    run = training_run_execute(run=TrainingRun.objects.create(field=field))
+    assert run.status == "succeeded", run.message
+    rest = list(zip(rows, texts, strict=True))[SEED_SIZE:]
+    return write_csv(tmp / f"{key}-rest.csv", ["text", "label"], [[t, r[key]] for r, t in rest])
+
+
+def language_field(tmp: Path) -> Path:
+    from catalogue.models import TrainingRun
+    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.training import training_run_execute
+
+    heldout = ROOT / "var" / "heldout" / "bl.csv"
+    if not heldout.exists():
+        sys.exit("var/heldout/bl.csv is missing: run scripts/build_langid_profiles.py first.")
+    field = field_ensure_language()
+    run = training_run_execute(run=TrainingRun.objects.create(field=field))
+    assert run.status == "succeeded", run.message
+    return heldout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--budget", type=float, default=0.2)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    setup()
+    from catalogue.services.fields import field_get
+    from catalogue.simulation import simulate_review
+
+    tmp = Path(tempfile.mkdtemp(prefix="glamml-sim-data-"))
+    datasets = {
+        "language": language_field(tmp),
+        "genre": label_field("genre", "Genre", "bl-genre.csv", tmp),
+        "object_type": label_field("object_type", "Object type", "tate-object-type.csv", tmp),
+    }
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"budget {args.budget}, batch {args.batch}; metrics on the records not yet answered")
+    print()
+    print(
+        "| field | order | n | reviewed | accuracy start → end | macro-F1 start → end "
+        "| curve (reviewed: macro-F1) | seconds |"
+    )
+    print("| --- | --- | ---: | ---: | --- | --- | --- | ---: |")
+    for key, path in datasets.items():
+        for order in ("uncertainty", "random"):
+            t0 = time.perf_counter()
+            result = simulate_review(
+                field=field_get(key=key),
+                path=path,
+                budget=args.budget,
+                batch=args.batch,
+                order=order,
+            )
+            seconds = time.perf_counter() - t0
+            start, end = result["curve"][0], result["final"]
+            curve = ", ".join(f"{p['reviewed']}: {p['macro_f1']:.3f}" for p in result["curve"])
+            print(
+                f"| {key} | {order} | {result['n']} | {result['reviewed']} "
+                f"| {start['accuracy']:.3f} → {end['accuracy']:.3f} "
+                f"| {start['macro_f1']:.3f} → {end['macro_f1']:.3f} | {curve} | {seconds:.0f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
