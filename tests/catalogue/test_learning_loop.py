@@ -294,3 +294,54 @@ def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(genre, genre
     # Rolled back: no scratch records, versions, or decisions are left behind.
     assert ModelVersion.objects.count() == versions
     assert not Decision.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_label_with_a_single_example_trains_and_is_reported(genre, genre_records, tmp_path):
+    from catalogue.models import Label
+
+    Label.objects.create(field=genre, code="Poetry", name="Poetry")
+    path = tmp_path / "one.csv"
+    path.write_text("identifier,title,genre\nlonely,Sonnets and songs,Poetry\n", encoding="utf-8")
+    records_import(path=path, collection=genre_records, mapping={"genre": "genre"})
+    run = train(genre)
+    assert run.status == "succeeded", run.message
+    card = run.model_version.card
+    assert card["training_data"]["label_counts"]["Poetry"] == 1
+
+
+@pytest.mark.django_db
+def test_an_unusable_active_artefact_does_not_block_a_new_version(genre, genre_records, settings):
+    from catalogue.machine import model_cache_clear
+
+    first = train(genre).model_version
+    (settings.GLAMML_MODEL_DIR / first.artefact).write_bytes(b"truncated")
+    model_cache_clear()
+    run = train(genre)
+    assert run.status == "succeeded", run.message
+    assert run.model_version.status == "active"
+    assert run.model_version.metrics["active_on_same_split"] is None
+    model_cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_periodic_task_starts_a_run_for_a_field_with_enough_decisions(
+    field, active_model, django_capture_on_commit_callbacks
+):
+    from catalogue.tasks import retrain_due_fields
+
+    field.policy.retrain_after_decisions = 1
+    field.policy.save()
+    Decision.objects.create(
+        prediction=PredictionFactory(model_version=active_model),
+        review_round=0,
+        reviewer=CataloguerFactory(),
+        action="accept",
+        label="fra",
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retrain_due_fields() == ["language"]
+    run = TrainingRun.objects.get(field=field)
+    assert (run.trigger, run.status) == ("schedule", "succeeded")
+    # Nothing new since that run: the next tick starts nothing.
+    assert retrain_due_fields() == []
