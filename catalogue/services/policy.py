@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from catalogue.models import DecisionPolicy, Field, PolicyChange
+from glamml.ml.baselines import validate_rules
 
 BAD_MODE = "Unknown mode {mode!r}: use auto, review or threshold."
 BAD_THRESHOLD = "The threshold must be between 0 and 1, not {threshold!r}."
 
 
 BAD_RETRAIN = "Retraining needs at least 1 new decision, not {n!r}."
-BAD_RULE = "{label!r}, line {line}: {pattern!r} is not a valid regular expression ({error})."
-UNKNOWN_RULE_LABEL = "{label!r} is not a label of this field."
+BAD_RULES = "Nothing was saved: {problems}."
 
 
 class PolicyError(ValueError):
@@ -80,27 +78,23 @@ def label_rules_update(
 ) -> list[PolicyChange]:
     """Replace the rules baseline's regular expressions for the given labels (one per line).
 
-    Every pattern is checked first: one bad pattern changes nothing and the message names the
-    label, line and pattern. Each changed label is logged like a policy change.
+    Every pattern is checked first (the same checks the rules baseline makes): one bad pattern
+    changes nothing and the message names the label and the pattern. Each changed label is
+    logged like a policy change.
     """
-    labels = {label.code: label for label in field.labels.filter(code__in=list(rules))}
-    for code, text in rules.items():
-        if code not in labels:
-            raise PolicyError(UNKNOWN_RULE_LABEL.format(label=code))
-        for line, pattern in enumerate(text.splitlines(), start=1):
-            if not pattern.strip():
-                continue
-            try:
-                re.compile(pattern.strip())
-            except re.error as exc:
-                raise PolicyError(
-                    BAD_RULE.format(label=code, line=line, pattern=pattern.strip(), error=exc)
-                ) from None
+    labels = {label.code: label for label in field.labels.all()}
+    patterns = {
+        code: [line.strip() for line in text.splitlines() if line.strip()]
+        for code, text in rules.items()
+    }
+    errors = validate_rules(patterns, field=field.key, labels=list(labels))
+    if errors:
+        raise PolicyError(BAD_RULES.format(problems="; ".join(errors)))
     changes = []
     with transaction.atomic():
         policy = DecisionPolicy.objects.select_for_update().get(field=field)
-        for code, text in rules.items():
-            clean = "\n".join(p.strip() for p in text.splitlines() if p.strip())
+        for code, lines in patterns.items():
+            clean = "\n".join(lines)
             label = labels[code]
             if clean == label.rules:
                 continue

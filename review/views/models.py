@@ -14,8 +14,9 @@ from django.views.decorators.http import require_POST
 from catalogue.models import ModelVersion
 from catalogue.services import training as training_service
 from glamml.ml.cards import model_card_markdown
+from review.access import get_model_version_for_admin
 from review.selectors import version_page
-from review.views.common import get_model_version_for_admin, safe_next_url, wants_partial
+from review.views.common import safe_next_url, wants_partial
 from review.views.dashboard import render_models_section
 
 PROMOTED = (

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from catalogue.models import DecisionPolicy, Field, Label, PolicyChange
 from catalogue.services.fields import FIELD_EXISTS
-from catalogue.services.policy import BAD_RULE
+from catalogue.services.policy import BAD_RULES
 from tests.factories import ModelVersionFactory
 from tests.review.conftest import HTMX
 
@@ -85,11 +85,9 @@ def test_an_invalid_pattern_is_refused_with_the_services_message(staff_client, g
     response = staff_client.post(rules_url(), data)
 
     assert response.status_code == 422
-    expected = BAD_RULE.format(
-        label="Non-fiction",
-        line=2,
-        pattern="(unclosed",
-        error="missing ), unterminated subpattern at position 0",
+    expected = BAD_RULES.format(
+        problems="genre 'Non-fiction': pattern '(unclosed' is not a valid regular expression: "
+        "missing ), unterminated subpattern at position 0"
     )
     assert response.context["form"].non_field_errors() == [expected]
     assert "(unclosed" in response.content.decode()  # what was typed is kept
@@ -101,7 +99,7 @@ def test_an_invalid_pattern_is_refused_with_the_services_message(staff_client, g
     partial = staff_client.post(rules_url(), data, **HTMX)
     assert partial.status_code == 422
     assert partial.content.decode().lstrip().startswith('<form method="post"')
-    assert "line 2: &#x27;(unclosed&#x27; is not a valid" in partial.content.decode()
+    assert "pattern &#x27;(unclosed&#x27; is not a valid" in partial.content.decode()
 
 
 @pytest.mark.django_db

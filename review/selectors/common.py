@@ -1,0 +1,75 @@
+"""Small reads and display values the review screens share."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
+from catalogue.models import (
+    FieldValue,
+    Flag,
+    Prediction,
+)
+
+QUEUE_PAGE_SIZE = 25
+FLAGS_PAGE_SIZE = 50
+DASHBOARD_CHANGES = 10
+DASHBOARD_RUNS = 10
+DASHBOARD_VERSIONS = 10
+
+
+def percent(confidence: float | None) -> int | None:
+    """``0.876`` -> ``87``: rounded down, so a model never looks surer than it was."""
+    if confidence is None:
+        return None
+    return math.floor(confidence * 100 + 1e-6)
+
+
+@dataclass(frozen=True)
+class LabelChoice:
+    code: str
+    name: str
+    confidence: float | None = None
+
+    @property
+    def percent(self) -> int | None:
+        return percent(self.confidence)
+
+
+@dataclass
+class QueueItem:
+    """A waiting prediction with everything the queue shows beside it, resolved in bulk."""
+
+    prediction: Prediction
+    label_name: str
+    alternatives: list[LabelChoice]
+    current_value: FieldValue | None
+    current_name: str
+    open_flags: list[Flag]
+    # The field's whole vocabulary, shared between the items of a page (not copied).
+    field_labels: Sequence[LabelChoice] = dc_field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return str(self.prediction.code)
+
+    @property
+    def percent(self) -> int | None:
+        return percent(self.prediction.confidence)
+
+    @property
+    def threshold_percent(self) -> int | None:
+        policy = getattr(self.prediction.field, "policy", None)
+        return percent(policy.threshold) if policy is not None else None
+
+    @property
+    def correct_alternatives(self) -> list[LabelChoice]:
+        """The model's other guesses: the likeliest corrections, offered first."""
+        return [a for a in self.alternatives if a.code != self.prediction.label]
+
+    @property
+    def correct_others(self) -> list[LabelChoice]:
+        offered = {a.code for a in self.alternatives}
+        return [c for c in self.field_labels if c.code not in offered]

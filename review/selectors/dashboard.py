@@ -1,0 +1,199 @@
+"""Reads for the admin dashboard: policies, previews, training runs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from catalogue.models import (
+    DecisionPolicy,
+    Field,
+    Label,
+    ModelVersion,
+    PolicyChange,
+    Prediction,
+    TrainingRun,
+)
+from review.selectors.common import DASHBOARD_CHANGES, DASHBOARD_RUNS, DASHBOARD_VERSIONS, percent
+
+# --- the admin dashboard ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldOutEstimate:
+    """What the active model's held-out evaluation says about a threshold."""
+
+    precision: float | None
+    coverage: float
+    # (target precision, threshold reaching it, share of items covered) per target.
+    suggestions: list[tuple[float, float, float]]
+
+    @property
+    def precision_percent(self) -> int | None:
+        return percent(self.precision)
+
+    @property
+    def coverage_percent(self) -> int | None:
+        return percent(self.coverage)
+
+
+@dataclass(frozen=True)
+class ThresholdPreview:
+    """What the threshold rule would do with the field's waiting and model-applied predictions."""
+
+    threshold: float
+    would_apply: int
+    would_queue: int
+    held_by_safety: int
+    estimate: HeldOutEstimate | None = None
+
+    @property
+    def total(self) -> int:
+        return self.would_apply + self.would_queue + self.held_by_safety
+
+    def _share(self, n: int) -> int:
+        return round(100 * n / self.total) if self.total else 0
+
+    @property
+    def threshold_percent(self) -> int | None:
+        return percent(self.threshold)
+
+    @property
+    def apply_share(self) -> int:
+        return self._share(self.would_apply)
+
+    @property
+    def queue_share(self) -> int:
+        return self._share(self.would_queue)
+
+    @property
+    def safety_share(self) -> int:
+        return self._share(self.held_by_safety)
+
+
+def held_out_estimate(*, metrics: dict[str, Any], threshold: float) -> HeldOutEstimate | None:
+    """Precision and coverage at ``threshold`` from a version's precision/coverage curve.
+
+    The curve runs from the highest threshold down; the last point still at or above
+    ``threshold`` describes the items a model with that threshold would apply.
+    """
+    curve = metrics.get("precision_coverage") if isinstance(metrics, dict) else None
+    if not curve:
+        return None
+    precision, coverage = None, 0.0
+    for point in curve:
+        if point.get("threshold", 0.0) >= threshold:
+            precision, coverage = point.get("precision"), point.get("coverage", 0.0)
+    suggestions = []
+    thresholds = metrics.get("threshold_at_precision") or {}
+    coverages = metrics.get("coverage_at_precision") or {}
+    for target, at in sorted(thresholds.items()):
+        if at is not None:
+            suggestions.append((float(target), float(at), float(coverages.get(target, 0.0))))
+    return HeldOutEstimate(precision=precision, coverage=coverage, suggestions=suggestions)
+
+
+def threshold_preview(
+    *, field: Field, threshold: float, metrics: dict[str, Any] | None = None
+) -> ThresholdPreview:
+    """Count, from Prediction rows, where a threshold would send the field's live predictions.
+
+    Live means waiting or applied by the model, not flagged: what a re-route may move. Items at
+    or above the threshold in a sensitive collection or with a sensitive label stay with people.
+    ``metrics`` (the active version's) adds the held-out precision expected at that threshold.
+    """
+    sensitive = Q(record__collection__is_sensitive=True) | Q(
+        label__in=Label.objects.filter(field=field, is_sensitive=True).values("code")
+    )
+    counts = Prediction.objects.filter(
+        field=field,
+        status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+        flagged=False,
+    ).aggregate(
+        would_apply=Count("id", filter=Q(confidence__gte=threshold) & ~sensitive),
+        held_by_safety=Count("id", filter=Q(confidence__gte=threshold) & sensitive),
+        would_queue=Count("id", filter=Q(confidence__lt=threshold)),
+    )
+    estimate = held_out_estimate(metrics=metrics, threshold=threshold) if metrics else None
+    return ThresholdPreview(threshold=threshold, estimate=estimate, **counts)
+
+
+@dataclass
+class FieldDashboard:
+    field: Field
+    policy: DecisionPolicy
+    changes: list[PolicyChange]
+    preview: ThresholdPreview
+    status_counts: list[tuple[str, str, int]]
+    versions: list[ModelVersion]
+    active_version: ModelVersion | None
+    runs: list[TrainingRun]
+
+
+def dashboard_fields(
+    *, field: Field | None = None, preview_thresholds: dict[int, float] | None = None
+) -> list[FieldDashboard]:
+    """Per field (or just ``field``): policy, change log, threshold preview, counts, models.
+
+    Queries grow with the number of fields (a handful), not with predictions or versions.
+    """
+    preview_thresholds = preview_thresholds or {}
+    # Every predicted field gets a policy when it is set up; one without is not ready to manage.
+    fields_qs = Field.objects.filter(policy__isnull=False).select_related("policy")
+    if field is not None:
+        fields_qs = fields_qs.filter(pk=field.pk)
+    fields = list(fields_qs.order_by("name"))
+    by_status: dict[int, dict[str, int]] = defaultdict(dict)
+    status_rows = Prediction.objects.filter(field__in=[f.id for f in fields])
+    for row in status_rows.values("field_id", "status").annotate(n=Count("id")).order_by():
+        by_status[row["field_id"]][row["status"]] = row["n"]
+    sections = []
+    for f in fields:
+        policy = f.policy
+        versions = list(
+            ModelVersion.objects.filter(field=f).order_by("-version")[:DASHBOARD_VERSIONS]
+        )
+        active = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
+        sections.append(
+            FieldDashboard(
+                field=f,
+                policy=policy,
+                changes=policy_changes(policy=policy),
+                preview=threshold_preview(
+                    field=f,
+                    threshold=preview_thresholds.get(f.id, policy.threshold),
+                    metrics=active.metrics if active is not None else None,
+                ),
+                status_counts=[
+                    (value, label, by_status[f.id].get(value, 0))
+                    for value, label in Prediction.Status.choices
+                ],
+                versions=versions,
+                active_version=active,
+                runs=list(training_runs(field=f)[:DASHBOARD_RUNS]),
+            )
+        )
+    return sections
+
+
+def policy_changes(*, policy: DecisionPolicy) -> list[PolicyChange]:
+    return list(
+        PolicyChange.objects.filter(policy=policy)
+        .select_related("changed_by")
+        .order_by("-changed_at", "-id")[:DASHBOARD_CHANGES]
+    )
+
+
+def training_runs(*, field: Field) -> QuerySet[TrainingRun]:
+    return (
+        TrainingRun.objects.filter(field=field)
+        .select_related("model_version", "started_by", "field")
+        .order_by("-created_at", "-id")
+    )
+
+
+def training_run_get(*, pk: int) -> TrainingRun:
+    return TrainingRun.objects.select_related("model_version", "started_by", "field").get(pk=pk)

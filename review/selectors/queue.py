@@ -1,0 +1,201 @@
+"""Reads for the review queue and flag triage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from catalogue.models import (
+    Collection,
+    Field,
+    FieldValue,
+    Flag,
+    Label,
+    Prediction,
+)
+from review.selectors.common import LabelChoice, QueueItem
+
+# --- the review queue -------------------------------------------------------------------------
+
+
+QUEUE_ORDERS = {
+    "uncertainty": ("confidence", "id"),
+    "margin": ("margin", "confidence", "id"),
+    "random": ("audit_rank", "id"),
+}
+
+
+def queue_predictions(
+    *,
+    field: Field | None = None,
+    collection: Collection | None = None,
+    order: str = "uncertainty",
+) -> QuerySet[Prediction]:
+    """Waiting predictions, flagged first, then the least confident first, with the joins the
+    queue template needs (slice it, then wrap the slice with ``queue_items``)."""
+    qs = _with_queue_joins(Prediction.objects.filter(status=Prediction.Status.QUEUED))
+    if field is not None:
+        qs = qs.filter(field=field)
+    if collection is not None:
+        qs = qs.filter(record__collection=collection)
+    # Flags from the public come first whatever the order: someone is waiting for an answer.
+    return qs.order_by("-flagged", *QUEUE_ORDERS.get(order, QUEUE_ORDERS["uncertainty"]))
+
+
+def _with_queue_joins(qs: QuerySet[Prediction]) -> QuerySet[Prediction]:
+    return qs.select_related(
+        "record__collection", "field__policy", "model_version"
+    ).prefetch_related(
+        Prefetch(
+            "record__values",
+            queryset=FieldValue.objects.filter(is_current=True).select_related(
+                "user", "model_version"
+            ),
+            to_attr="current_values",
+        ),
+        Prefetch(
+            "record__flags",
+            queryset=Flag.objects.filter(status=Flag.Status.OPEN).order_by("created_at", "id"),
+            to_attr="open_flags",
+        ),
+    )
+
+
+def label_names(*, field_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """``{field_id: {code: name}}`` for the given fields, in one query."""
+    names: dict[int, dict[str, str]] = defaultdict(dict)
+    for field_id, code, name in Label.objects.filter(field_id__in=set(field_ids)).values_list(
+        "field_id", "code", "name"
+    ):
+        names[field_id][code] = name
+    return names
+
+
+def queue_items(predictions: Iterable[Prediction]) -> list[QueueItem]:
+    """Wrap predictions (fetched with the queue's joins) for the template, in one extra query."""
+    predictions = list(predictions)
+    field_ids = {p.field_id for p in predictions}
+    names = label_names(field_ids=field_ids)
+    # Offer the labels the catalogue actually uses, not a language field's hundreds of codes:
+    # anything else can be typed (code or name) beside the list.
+    in_use: dict[int, set[str]] = defaultdict(set)
+    for field_id, code in (
+        FieldValue.objects.filter(field_id__in=field_ids, is_current=True)
+        .exclude(label="")
+        .values_list("field_id", "label")
+        .distinct()
+    ):
+        in_use[field_id].add(code)
+    vocabularies = {
+        field_id: [
+            LabelChoice(code, name)
+            for code, name in sorted(codes.items())
+            if code in in_use[field_id]
+        ]
+        for field_id, codes in names.items()
+    }
+    items = []
+    for p in predictions:
+        field_names = names.get(p.field_id, {})
+        current = next((v for v in p.record.current_values if v.field_id == p.field_id), None)
+        items.append(
+            QueueItem(
+                prediction=p,
+                label_name=field_names.get(p.label, ""),
+                alternatives=[
+                    LabelChoice(code, field_names.get(code, ""), float(confidence))
+                    for code, confidence in (p.alternatives or [])[:3]
+                ],
+                current_value=current,
+                current_name=field_names.get(current.label, "") if current else "",
+                open_flags=[f for f in p.record.open_flags if f.field_id == p.field_id],
+                field_labels=vocabularies.get(p.field_id, []),
+            )
+        )
+    return items
+
+
+def queue_item_get(*, prediction: Prediction) -> QueueItem:
+    """One prediction as a queue item (for the item page and the htmx partial)."""
+    fetched = _with_queue_joins(Prediction.objects.filter(pk=prediction.pk)).get()
+    return queue_items([fetched])[0]
+
+
+@dataclass(frozen=True)
+class FieldCount:
+    field: Field
+    waiting: int
+
+
+def queue_counts_by_field() -> list[FieldCount]:
+    """How many predictions wait for review, per field (fields with none included)."""
+    fields = Field.objects.annotate(
+        waiting=Count("predictions", filter=Q(predictions__status=Prediction.Status.QUEUED))
+    ).order_by("name")
+    return [FieldCount(field=f, waiting=f.waiting) for f in fields]
+
+
+def record_field_history(*, prediction: Prediction) -> list[FieldValue]:
+    """Every value the prediction's record has had for its field, newest first."""
+    return list(
+        FieldValue.objects.filter(record_id=prediction.record_id, field_id=prediction.field_id)
+        .select_related("user", "model_version")
+        .order_by("-created_at", "-id")
+    )
+
+
+def record_current_value(*, prediction: Prediction) -> FieldValue | None:
+    return (
+        FieldValue.objects.filter(
+            record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
+        )
+        .select_related("user")
+        .first()
+    )
+
+
+def label_name(*, field: Field, code: str) -> str:
+    if not code:
+        return ""
+    return Label.objects.filter(field=field, code=code).values_list("name", flat=True).first() or ""
+
+
+# --- flag triage --------------------------------------------------------------------------------
+
+
+def open_flags(
+    *, field: Field | None = None, collection: Collection | None = None
+) -> QuerySet[Flag]:
+    """Open public flags, newest first."""
+    qs = Flag.objects.filter(status=Flag.Status.OPEN).select_related(
+        "record__collection", "field", "prediction"
+    )
+    if field is not None:
+        qs = qs.filter(field=field)
+    if collection is not None:
+        qs = qs.filter(record__collection=collection)
+    return qs.order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    flag: Flag
+    flagged_name: str
+    proposed_name: str
+
+
+def flag_rows(flags: Iterable[Flag]) -> list[FlagRow]:
+    """Flags with their label names, in one extra query."""
+    flags = list(flags)
+    names = label_names(field_ids={f.field_id for f in flags})
+    return [
+        FlagRow(
+            flag=f,
+            flagged_name=names.get(f.field_id, {}).get(f.flagged_label, ""),
+            proposed_name=names.get(f.field_id, {}).get(f.proposed_label, ""),
+        )
+        for f in flags
+    ]
