@@ -81,12 +81,16 @@ def label_field(key: str, name: str, sample: str, tmp: Path) -> Path:
 def language_field(tmp: Path) -> Path:
     from catalogue.models import TrainingRun
     from catalogue.services.fields import field_ensure_language
+    from catalogue.services.policy import policy_update
     from catalogue.services.training import training_run_execute
 
     heldout = ROOT / "var" / "heldout" / "bl.csv"
     if not heldout.exists():
         sys.exit("var/heldout/bl.csv is missing: run scripts/build_langid_profiles.py first.")
     field = field_ensure_language()
+    # Every prediction waits for a person, as for the label fields: otherwise the threshold
+    # policy applies nearly all titles and leaves too few to review for a curve.
+    policy_update(policy=field.policy, changed_by=None, mode="review")
     run = training_run_execute(run=TrainingRun.objects.create(field=field))
     assert run.status == "succeeded", run.message
     return heldout
