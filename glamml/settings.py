@@ -141,7 +141,12 @@ TEMPLATES = [
 _database_url = os.environ.get("DATABASE_URL", "")
 if _database_url:
     try:
-        DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
+        # Tests close every connection at once so the test database can be dropped afterwards.
+        DATABASES = {
+            "default": dj_database_url.parse(
+                _database_url, conn_max_age=0 if GLAMML_ENV == "test" else 60
+            )
+        }
     except (ValueError, dj_database_url.UnknownSchemeError) as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 else:
