@@ -542,13 +542,15 @@ class LanguageIdentifier:
         slot = self._dense_slot[column]
         dense = slot >= 0
         if dense.any():
-            # Rows straight from the occurrences, duplicates and all (a product sums them);
-            # ngram_keys lists each n in text order, so a stable sort only merges runs.
-            rows = owner[dense]
-            order = np.argsort(rows, kind="stable")
+            # One entry per text and n-gram with its count: a title repeats its common letters,
+            # and every entry costs a row of the block.
+            codes, repeats = np.unique(
+                owner[dense] * len(self._dense_weights) + slot[dense], return_counts=True
+            )
+            rows, cols = np.divmod(codes, len(self._dense_weights))
             indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_texts))])
             counts = sparse.csr_matrix(
-                (np.ones(len(rows), dtype=np.float32), slot[dense][order], indptr),
+                (repeats.astype(np.float32), cols, indptr),
                 shape=(n_texts, len(self._dense_weights)),
             )
             loglik += counts @ self._dense_weights
@@ -610,6 +612,14 @@ class LanguageIdentifier:
         results: list[list[tuple[str, float]]] = []
         if k == 0:
             return [[(UNDETERMINED, 1.0)] for _ in cleaned]
+        if k == 1:  # predict(): the best label alone, no partition or sort
+            best = proba.argmax(axis=1)
+            confidence = proba[np.arange(len(cleaned)), best].tolist()
+            classes = self.classes_
+            return [
+                [(classes[b], c)] if text else [(UNDETERMINED, 1.0)]
+                for b, c, text in zip(best.tolist(), confidence, cleaned, strict=True)
+            ]
         top = np.argpartition(-proba, k - 1, axis=1)[:, :k] if k < proba.shape[1] else None
         for row, text in enumerate(cleaned):
             if not text:
