@@ -19,7 +19,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 
-from catalogue.models import Collection, DecisionPolicy, Field, ModelVersion
+from catalogue.machine import ModelUnavailable, active_model_version, model_load
+from catalogue.models import Collection, DecisionPolicy, Field
 from catalogue.roles import cataloguer_group
 from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
@@ -134,10 +135,19 @@ def demo_load(*, sample: Path = SAMPLE) -> dict[str, int]:
     return counts
 
 
+def _active_model_usable(field: Field) -> bool:
+    """An active version whose artefact loads (an older format or a lost file does not)."""
+    try:
+        model_load(version=active_model_version(field=field))
+    except ModelUnavailable:
+        return False
+    return True
+
+
 def demo_train() -> str:
     """Train the language model unless one is active; predictions follow in the same run."""
     field = field_ensure_language()
-    if ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).exists():
+    if _active_model_usable(field):
         return "An active language model exists; not retraining (run `manage.py train`)."
     with transaction.atomic():
         run = training_run_create(field=field)
@@ -190,7 +200,7 @@ def demo_label_fields() -> dict[str, int]:
                 mapping["language"] = "language"
             records_import(path=part, collection=collection, mapping=mapping)
         counts[key] = len(rows)
-        if not ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).exists():
+        if not _active_model_usable(field):
             with transaction.atomic():
                 training_run_create(field=field)
     return counts
