@@ -81,8 +81,12 @@ def percent(confidence: float | None) -> str:
 # -- fields and who sees their predictions ------------------------------------------------------
 
 
-def fields_for_display() -> list[Field]:
-    return list(Field.objects.select_related("policy").order_by("key"))
+def fields_for_display(*, collection: Collection | None = None) -> list[Field]:
+    """Predicted fields, only those that apply to ``collection`` when one is given."""
+    fields = Field.objects.select_related("policy").order_by("key")
+    if collection is not None:
+        fields = fields.filter(Q(collections=None) | Q(collections=collection)).distinct()
+    return list(fields)
 
 
 def display_field(*, fields: Sequence[Field], key: str | None = None) -> Field | None:
@@ -306,7 +310,9 @@ def record_values_for_display(
 
     Four queries (three with ``fields`` given), however long the history.
     """
-    fields = list(fields) if fields is not None else fields_for_display()
+    fields = (
+        list(fields) if fields is not None else fields_for_display(collection=record.collection)
+    )
     if not fields:
         return []
     staff = is_cataloguer(user)

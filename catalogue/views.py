@@ -55,7 +55,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 def collection(request: HttpRequest, slug: str) -> HttpResponse:
     collection = get_collection_for_visitor(request, slug)
-    fields = selectors.fields_for_display()
+    fields = selectors.fields_for_display(collection=collection)
     field = selectors.display_field(fields=fields, key=request.GET.get("field"))
     show_model = field is not None and selectors.model_visible(field=field, user=request.user)
     form = RecordFilterForm(request.GET, show_model=show_model)

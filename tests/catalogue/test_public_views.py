@@ -625,3 +625,25 @@ def test_the_flag_rate_limit_reads_the_forwarded_address_only_behind_trusted_pro
     assert client_hash(request("1.1.1.1")) != client_hash(request("2.2.2.2"))
     # A client prepending its own entries cannot choose the address our proxy saw.
     assert client_hash(request("9.9.9.9, 1.1.1.1")) == client_hash(request("1.1.1.1"))
+
+
+@pytest.mark.django_db
+def test_a_field_scoped_to_other_collections_is_not_shown_on_a_record(client, field):
+    from catalogue.services.fields import field_create
+    from tests.factories import CollectionFactory, RecordFactory
+
+    tate = CollectionFactory(slug="tate")
+    books = CollectionFactory(slug="books")
+    field_create(
+        key="object_type",
+        name="Object type",
+        labels=[("painting", "Painting"), ("sculpture", "Sculpture")],
+        text_source=["title"],
+        collections=[tate],
+    )
+    book = RecordFactory(collection=books)
+    artwork = RecordFactory(collection=tate)
+    book_page = client.get(f"/records/{book.code}/").content.decode()
+    artwork_page = client.get(f"/records/{artwork.code}/").content.decode()
+    assert "Object type" not in book_page and "Language" in book_page
+    assert "Object type" in artwork_page and "Language" in artwork_page
