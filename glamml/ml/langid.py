@@ -121,7 +121,7 @@ def ngram_keys(
         return empty, np.zeros(0, dtype=np.int64)
     joined = "\0".join([f" {text} " for text in cleaned])
     points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.fromiter((len(text) + 3 for text in cleaned), dtype=np.int64, count=len(cleaned))
+    lengths = np.array([len(text) for text in cleaned], dtype=np.int64) + 3
     text_of = np.repeat(np.arange(len(cleaned), dtype=np.int64), lengths)[: len(points)]
     boundary = points == 0
     space = points == 32
@@ -137,10 +137,10 @@ def ngram_keys(
         if n == 1:
             inside = np.flatnonzero(~(boundary | space))
         else:
-            start = np.arange(windows)
+            # Window i spans points[i : i + n]; shifted slices compare all windows at once.
             inside = np.flatnonzero(
-                (boundaries[start + n] == boundaries[start])
-                & (spaces[start + n - 1] == spaces[start + 1])
+                (boundaries[n : n + windows] == boundaries[:windows])
+                & (spaces[n - 1 : n - 1 + windows] == spaces[1 : 1 + windows])
             )
         h = np.full(len(inside), np.uint64(n))
         for k in range(n):
@@ -167,12 +167,18 @@ def _word_keys(
     edges = np.diff(np.concatenate([[1], gap.view(np.int8), [1]]))
     starts = np.flatnonzero(edges == -1)
     lengths = np.flatnonzero(edges == 1) - starts
-    h = _WORD_TAG + lengths.astype(np.uint64)
+    # Longest words first: the words that still have a k-th letter are then a prefix, and each
+    # round hashes only them.
+    order = np.argsort(-lengths, kind="stable")
+    starts_by_length, lengths_by_length = starts[order], lengths[order]
+    longer_than = np.searchsorted(-lengths_by_length, -np.arange(_WORD_PREFIX), side="left")
+    h = _WORD_TAG + lengths_by_length.astype(np.uint64)
     for k in range(min(_WORD_PREFIX, int(lengths.max(initial=0)))):
-        inside = k < lengths
-        letters = np.where(inside, points[np.minimum(starts + k, len(points) - 1)], 0)
-        h = np.where(inside, h * _MULTIPLIER + letters, h)
-    return _mix(h), text_of[starts]
+        m = longer_than[k]
+        h[:m] = h[:m] * _MULTIPLIER + points[starts_by_length[:m] + k]
+    keys = np.empty_like(h)
+    keys[order] = h
+    return _mix(keys), text_of[starts]
 
 
 def word_key(word: str) -> int:
@@ -198,7 +204,9 @@ class _KeyTable:
     together; one or two vectorised probes into a table four times the vocabulary do not.
     """
 
-    def __init__(self, keys: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
+        """``values[i]`` is what ``keys[i]`` looks up (default: ``i``, its vocabulary column)."""
+        values = np.arange(len(keys)) if values is None else np.asarray(values)
         bits = max(8, int(math.ceil(math.log2(max(len(keys), 1) * 4))))
         self._mask = np.uint64((1 << bits) - 1)
         self._shift = np.uint64(64 - bits)
@@ -214,7 +222,7 @@ class _KeyTable:
             # One key per free slot this round; the rest probe on.
             _, first = np.unique(slots, return_index=True)
             self._keys[slots[first]] = keys[candidates[first]]
-            self._values[slots[first]] = candidates[first]
+            self._values[slots[first]] = values[candidates[first]]
             placed = np.zeros(len(keys), dtype=bool)
             placed[candidates[first]] = True
             pending = pending[~placed[pending]]
@@ -222,17 +230,25 @@ class _KeyTable:
         self.max_probe = step
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Column of each key, -1 for keys not in the vocabulary."""
-        result = np.full(len(keys), -1, dtype=np.int64)
-        pending = np.arange(len(keys))
+        """Value (column) of each key as int32, -1 for keys not in the table."""
+        if not self.max_probe:
+            return np.full(len(keys), -1, dtype=np.int32)
+        # The first probe, over every key, settles nearly all of them: it is written without
+        # the index bookkeeping of the later rounds, which only follow the few keys left.
         slots = keys >> self._shift
-        for _ in range(self.max_probe):
+        found = self._keys[slots]
+        miss = found != keys
+        result = self._values[slots]
+        result[miss] = -1
+        # Stop at a hit or an empty slot; probe on past other keys.
+        pending = np.flatnonzero(miss & (found != 0))
+        slots = (slots[pending] + _ONE) & self._mask
+        for _ in range(self.max_probe - 1):
             if not len(pending):
                 break
             found = self._keys[slots]
             hit = found == keys[pending]
             result[pending[hit]] = self._values[slots[hit]]
-            # Stop at a hit or an empty slot; probe on past other keys.
             again = ~hit & (found != 0)
             pending = pending[again]
             slots = (slots[again] + _ONE) & self._mask
@@ -339,13 +355,16 @@ class LanguageIdentifier:
         # N-grams most languages share ("e", "en") make most of the work of scoring: they are
         # scored as a small dense float32 block, the long tail sparsely (see _loglik).
         shared = np.diff(weights.indptr) >= _DENSE_MIN_CLASSES
-        self._dense_slot = np.full(len(self._keys), -1, dtype=np.int64)
-        self._dense_slot[shared] = np.arange(int(shared.sum()))
+        # They are also most of a text's n-grams (four in five on catalogue titles): a small
+        # table of their keys alone, which stays in the CPU cache, answers those, and only the
+        # rest goes on to the big table of the whole vocabulary.
+        self._dense_table = _KeyTable(self._keys[shared])
         self._dense_weights = weights[np.flatnonzero(shared)].toarray().astype(np.float32)
         sparse_rows = weights.copy()
         sparse_rows.data[np.repeat(shared, np.diff(weights.indptr))] = 0.0
         sparse_rows.eliminate_zeros()
         self._sparse_weights = sparse_rows
+        self._sparse_sizes = np.diff(sparse_rows.indptr)
         self._class_offset = math.log(hyper.alpha) - np.log(
             self._totals + hyper.alpha * hyper.smoothing_vocab
         )
@@ -532,36 +551,44 @@ class LanguageIdentifier:
         keys, owner = ngram_keys(
             cleaned, self.hyper.ngram_min, self.hyper.ngram_max, words=self.hyper.word_features
         )
-        column = self._table.lookup(keys)
-        known = column >= 0
-        owner, column = owner[known], column[known]
         n_texts, n_classes = len(cleaned), len(self.classes_)
-        lengths = np.bincount(owner, minlength=n_texts).astype(np.float64)
-        loglik = np.zeros((n_texts, n_classes))
-        # Shared n-grams: counts per text and n-gram, times the dense block.
-        slot = self._dense_slot[column]
+        n_dense = len(self._dense_weights)
+        # Shared n-grams (row of the dense block), then the rest (column of the vocabulary).
+        slot = self._dense_table.lookup(keys)
         dense = slot >= 0
-        if dense.any():
+        rest = np.flatnonzero(~dense)
+        column = self._table.lookup(keys[rest])
+        known = column >= 0
+        tail_owner, column = owner[rest[known]], column[known]
+        dense_owner, slot = owner[dense], slot[dense]
+        lengths = (
+            np.bincount(dense_owner, minlength=n_texts) + np.bincount(tail_owner, minlength=n_texts)
+        ).astype(np.float64)
+        loglik = np.zeros((n_texts, n_classes))
+        if len(slot):
             # One entry per text and n-gram with its count: a title repeats its common letters,
-            # and every entry costs a row of the block.
-            codes, repeats = np.unique(
-                owner[dense] * len(self._dense_weights) + slot[dense], return_counts=True
-            )
-            rows, cols = np.divmod(codes, len(self._dense_weights))
+            # and every entry costs a row of the block. Entries come sorted by text, then
+            # n-gram: the float32 sums below are then added up in the same order every time.
+            codes = dense_owner * n_dense + slot
+            if n_texts * n_dense < 2**31:
+                codes = codes.astype(np.int32)  # sorts in half the time
+            codes.sort()
+            first = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+            repeats = np.diff(np.append(first, len(codes)))
+            rows, cols = np.divmod(codes[first], n_dense)
             indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_texts))])
             counts = sparse.csr_matrix(
-                (repeats.astype(np.float32), cols, indptr),
-                shape=(n_texts, len(self._dense_weights)),
+                (repeats.astype(np.float32), cols, indptr), shape=(n_texts, n_dense)
             )
             loglik += counts @ self._dense_weights
         # The long tail: each occurrence adds its n-gram's few non-zero weights.
-        owner, column = owner[~dense], column[~dense]
         weights = self._sparse_weights
         starts = weights.indptr[column]
-        sizes = weights.indptr[column + 1] - starts
+        sizes = self._sparse_sizes[column]
         if sizes.sum():
             offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-            cells = np.repeat(owner, sizes) * n_classes + weights.indices[offsets]
+            # Row offsets are multiplied out before they are repeated, on the shorter array.
+            cells = np.repeat(tail_owner * n_classes, sizes) + weights.indices[offsets]
             loglik += np.bincount(
                 cells, weights=weights.data[offsets], minlength=n_texts * n_classes
             ).reshape(n_texts, n_classes)
@@ -586,8 +613,11 @@ class LanguageIdentifier:
 
     def _proba_cleaned(self, cleaned: Sequence[str]) -> np.ndarray:
         n_classes = len(self.classes_)
-        proba = np.full((len(cleaned), n_classes), 1.0 / max(n_classes, 1))
         determined = [i for i, text in enumerate(cleaned) if text]
+        if n_classes and determined and len(determined) == len(cleaned):
+            # The usual batch, every text with letters: no uniform rows to fill in around it.
+            return with_lapse(softmax(self._logits(self._scores(cleaned))), self.hyper.lapse)
+        proba = np.full((len(cleaned), n_classes), 1.0 / max(n_classes, 1))
         if determined and n_classes:
             scores = self._scores([cleaned[i] for i in determined])
             proba[determined] = with_lapse(softmax(self._logits(scores)), self.hyper.lapse)

@@ -27,6 +27,15 @@ def test_hashed_ngrams_are_the_spelled_out_ngrams_and_words_of_each_text():
         assert sorted(keys[owner == index].tolist()) == sorted(expected)
 
 
+def test_words_of_every_length_in_one_batch_get_their_own_keys():
+    # Hashed longest first, a prefix of the words per letter: long and short words must not mix.
+    words = ["a", "ab", "x" * 23, "y" * 24, "z" * 25 + "q", "historiallinen" * 3, "de"]
+    keys, owner = ngram_keys([" ".join(words), "ab de"], 1, 1, words=True)
+    word_keys = set(keys.tolist()) - {ngram_key(char) for char in "".join(words)}
+    assert word_keys == {word_key(word) for word in words}
+    assert word_key("z" * 25) != word_key("z" * 26)  # the length counts beyond the prefix
+
+
 def test_ngrams_never_cross_words_or_texts():
     keys, _ = ngram_keys(["ab", "cd"], 2, 4)
     # "b c" would only exist if texts ran into each other; " ab " is the whole padded word.
@@ -53,11 +62,27 @@ def test_the_lookup_table_finds_every_key_and_nothing_else():
     assert (table.lookup(strangers) == -1).all()
 
 
+def test_the_lookup_table_returns_the_values_it_was_given():
+    keys = np.array([3, 17, 2**40 + 1, 2**63 + 5], dtype=np.uint64)
+    table = _KeyTable(keys, values=np.array([9, 4, 7, 0]))
+    assert table.lookup(keys[::-1]).tolist() == [0, 7, 4, 9]
+    assert table.lookup(np.array([5], dtype=np.uint64)).tolist() == [-1]
+    assert _KeyTable(keys[:0]).lookup(keys).tolist() == [-1] * 4
+
+
 def test_scoring_in_chunks_gives_the_same_answers_as_one_by_one(base_model, catalogue_titles):
     texts, _ = catalogue_titles
     together = base_model.predict_proba(texts)
     alone = np.vstack([base_model.predict_proba([text]) for text in texts[:10]])
-    assert np.allclose(together[:10], alone)
+    # Exactly: each text's float32 sums run in the same order whatever the batch around it.
+    assert np.array_equal(together[:10], alone)
+
+
+def test_undetermined_texts_leave_the_other_rows_of_a_batch_alone(base_model):
+    texts = ["Histoire de France", "Storia di Roma"]
+    mixed = base_model.predict_proba([texts[0], "1234", texts[1], ""])
+    assert np.array_equal(mixed[[0, 2]], base_model.predict_proba(texts))
+    assert np.allclose(mixed[[1, 3]], 1 / len(base_model.classes_))
 
 
 def test_whole_words_make_a_short_german_title_german(base_model):
