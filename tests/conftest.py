@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import csv
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -90,3 +92,47 @@ def active_model(field, base_model_file, settings):
         format_version=FORMAT_VERSION,
         training_fingerprint="0" * 64,
     )
+
+
+GENRE_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "label-samples" / "bl-genre.csv"
+
+
+@pytest.fixture
+def genre(db):
+    """A label field defined as an admin would: two labels, reading the title."""
+    from catalogue.services.fields import field_create
+
+    return field_create(
+        key="genre",
+        name="Genre",
+        labels=[("Fiction", "Fiction"), ("Non-fiction", "Non-fiction")],
+        text_source=["title"],
+        metric="macro_f1",
+    )
+
+
+@pytest.fixture
+def genre_records(genre, tmp_path):
+    """300 real British Library records with their genre, imported as the catalogue's values."""
+    from catalogue.services.imports import records_import
+
+    with GENRE_SAMPLE.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))[:300]
+    path = tmp_path / "genre.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["identifier", "title", "genre"])
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in ("identifier", "title", "genre")} for r in rows)
+    from tests.factories import CollectionFactory
+
+    collection = CollectionFactory(slug="bl", name="British Library")
+    records_import(path=path, collection=collection, mapping={"genre": "genre"})
+    return collection
+
+
+def train(field, **kwargs):
+    """One real training run, executed in-process (a few seconds)."""
+    from catalogue.models import TrainingRun
+    from catalogue.services.training import training_run_execute
+
+    return training_run_execute(run=TrainingRun.objects.create(field=field, **kwargs))

@@ -7,8 +7,9 @@ import io
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -28,8 +29,8 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> str:
-    """Write arrays as a compressed npz to a temporary file, then rename it over ``path``.
+def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> str:
+    """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``.
 
     Returns the sha256 hex digest of the written file. Readers never see a half-written file.
     """
@@ -38,16 +39,7 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarr
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for name in sorted(arrays):
-                    buffer = io.BytesIO()
-                    np.lib.format.write_array(
-                        buffer, np.asanyarray(arrays[name]), allow_pickle=False
-                    )
-                    info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    archive.writestr(info, buffer.getvalue(), compresslevel=6)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         checksum = sha256_file(temp_name)
@@ -59,8 +51,24 @@ def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarr
     return checksum
 
 
-def read_npz(path: str | os.PathLike[str], *, checksum: str | None = None) -> dict[str, np.ndarray]:
-    """Read every array of an npz file (no pickles), after checking its sha256 when given."""
+def write_npz_atomic(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> str:
+    """Write arrays as a deterministic compressed npz, atomically; returns its sha256."""
+
+    def write(handle: BinaryIO) -> None:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in sorted(arrays):
+                buffer = io.BytesIO()
+                np.lib.format.write_array(buffer, np.asanyarray(arrays[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, buffer.getvalue(), compresslevel=6)
+
+    return write_atomic(path, write)
+
+
+def check_artefact(path: str | os.PathLike[str], *, checksum: str | None = None) -> Path:
+    """The path of a model file that exists and, when a checksum is given, matches it."""
     source = Path(path)
     if not source.is_file():
         raise ArtefactError(f"Model file {source} is missing")
@@ -71,6 +79,12 @@ def read_npz(path: str | os.PathLike[str], *, checksum: str | None = None) -> di
                 f"Model file {source} fails its checksum: expected sha256 {checksum.strip()}, "
                 f"found {actual}"
             )
+    return source
+
+
+def read_npz(path: str | os.PathLike[str], *, checksum: str | None = None) -> dict[str, np.ndarray]:
+    """Read every array of an npz file (no pickles), after checking its sha256 when given."""
+    source = check_artefact(path, checksum=checksum)
     try:
         with np.load(source, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}

@@ -23,11 +23,9 @@ from __future__ import annotations
 import copy
 import math
 import os
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +35,7 @@ from scipy import optimize, sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from glamml.ml.artefacts import sha256_file
+from glamml.ml.artefacts import check_artefact, write_atomic
 from glamml.ml.evaluation import FEW_TRAINING_EXAMPLES
 from glamml.ml.langid import ArtefactError
 
@@ -203,23 +201,6 @@ def fit_calibration(
     temperature = float(math.exp(result.x[0]))
     bias = np.asarray(result.x[1:]) if fit_bias else np.zeros(n_classes)
     return temperature, bias
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        checksum = sha256_file(temp_name)
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
-    return checksum
 
 
 class TextClassifier:
@@ -507,7 +488,7 @@ class TextClassifier:
             },
             compression=zipfile.ZIP_DEFLATED,
         )
-        return _atomic_write_bytes(Path(path), payload)
+        return write_atomic(path, lambda handle: handle.write(payload))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, checksum: str | None = None) -> TextClassifier:
@@ -515,16 +496,7 @@ class TextClassifier:
 
         Only types that skops trusts are loaded: a file holding anything else is refused.
         """
-        source = Path(path)
-        if not source.is_file():
-            raise ArtefactError(f"Model file {source} is missing")
-        if checksum is not None:
-            actual = sha256_file(source)
-            if actual != checksum.strip().lower():
-                raise ArtefactError(
-                    f"Model file {source} fails its checksum: expected sha256 "
-                    f"{checksum.strip()}, found {actual}"
-                )
+        source = check_artefact(path, checksum=checksum)
         try:
             state = sio.load(source)
         except sio.exceptions.UntrustedTypesFoundException as exc:

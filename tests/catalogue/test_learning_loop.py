@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -18,50 +17,18 @@ from catalogue.models import (
     SplitAssignment,
     TrainingRun,
 )
-from catalogue.services.fields import field_create
 from catalogue.services.imports import records_import
 from catalogue.services.training import (
     WORKER_LOST,
     fields_due_for_retraining,
     model_version_promote,
     promotion_gate,
-    training_run_execute,
     training_runs_reap,
 )
+from tests.conftest import train
 from tests.factories import CataloguerFactory, CollectionFactory, PredictionFactory
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-GENRE_SAMPLE = ROOT / "data" / "label-samples" / "bl-genre.csv"
-
-
-@pytest.fixture
-def genre(db):
-    return field_create(
-        key="genre",
-        name="Genre",
-        labels=[("Fiction", "Fiction"), ("Non-fiction", "Non-fiction")],
-        text_source=["title"],
-        metric="macro_f1",
-    )
-
-
-@pytest.fixture
-def genre_records(genre, tmp_path):
-    """300 real BL records with their genre, imported as the catalogue's own values."""
-    with GENRE_SAMPLE.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))[:300]
-    path = tmp_path / "genre.csv"
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["identifier", "title", "genre"])
-        writer.writeheader()
-        writer.writerows({k: r[k] for k in ("identifier", "title", "genre")} for r in rows)
-    collection = CollectionFactory(slug="bl")
-    records_import(path=path, collection=collection, mapping={"genre": "genre"})
-    return collection
-
-
-def train(field, **kwargs) -> TrainingRun:
-    return training_run_execute(run=TrainingRun.objects.create(field=field, **kwargs))
 
 
 @pytest.mark.django_db
