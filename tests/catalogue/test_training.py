@@ -62,20 +62,34 @@ def test_training_data_is_imported_and_human_values_never_model_values(field, la
 
 
 @pytest.mark.django_db
-def test_a_training_run_builds_evaluates_and_activates_a_new_version(field, labelled, active_model):
+def test_a_training_run_builds_evaluates_and_activates_a_new_version(field, labelled):
     run = TrainingRun.objects.create(field=field)
     run = training_run_execute(run=run)
     assert run.status == "succeeded", run.message
     version = run.model_version
-    assert version.version == 2 and version.status == "active"
-    active_model.refresh_from_db()
-    assert active_model.status == "retired"
+    assert version.version == 1 and version.status == "active"
     assert version.metrics["n_test"] >= 1
     assert {"accuracy", "macro_f1", "ece"} <= set(version.metrics)
     assert len(version.training_fingerprint) == 64
     # The catalogue's own label (Latin) is now one the model can give.
     assert "lat" in model_load(version=version).classes_
     assert field.labels.filter(code="lat").exists()
+
+
+@pytest.mark.django_db
+def test_a_second_version_is_measured_against_the_active_one_on_the_same_records(
+    field, labelled, active_model
+):
+    run = training_run_execute(run=TrainingRun.objects.create(field=field))
+    version = run.model_version
+    compared = version.metrics["active_on_same_split"]
+    assert compared["n"] == version.metrics["n"] == version.n_test
+    # Whichever way the comparison went, exactly one version is live and the run says why.
+    live = ModelVersion.objects.get(field=field, status="active")
+    if version.metrics["macro_f1"] >= compared["macro_f1"]:
+        assert live == version and "Promoted" in run.message
+    else:
+        assert live == active_model and "worse than the active version" in run.message
 
 
 @pytest.mark.django_db
