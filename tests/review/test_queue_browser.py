@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from catalogue.models import Decision, FieldValue
@@ -36,6 +37,9 @@ def browser_page(live_server, client, cataloguer, monkeypatch):
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         yield page
+        # The test body ran inside Playwright's greenlet, which has its own database
+        # connection; close it here or the test database cannot be dropped at the end.
+        connections.close_all()
         browser.close()
         assert errors == []
 
