@@ -41,6 +41,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -95,10 +96,8 @@ def load_glamml() -> Predictor:
     return lambda texts: model.predict(list(texts))
 
 
-def load_langid() -> Predictor:
-    from langid.langid import LanguageIdentifier, model
-
-    identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
+def _classify_each(identifier: Any) -> Predictor:
+    """langid.py and py3langid share an API: ``classify(text) -> (code, probability)``."""
 
     def predict(texts: Sequence[str]) -> list[Prediction]:
         answers = []
@@ -108,21 +107,18 @@ def load_langid() -> Predictor:
         return answers
 
     return predict
+
+
+def load_langid() -> Predictor:
+    from langid.langid import LanguageIdentifier, model
+
+    return _classify_each(LanguageIdentifier.from_modelstring(model, norm_probs=True))
 
 
 def load_py3langid() -> Predictor:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-    def predict(texts: Sequence[str]) -> list[Prediction]:
-        answers = []
-        for text in texts:
-            code, prob = identifier.classify(text)
-            answers.append((peer_code(code), float(prob)))
-        return answers
-
-    return predict
+    return _classify_each(LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True))
 
 
 def load_langdetect() -> Predictor:

@@ -23,7 +23,7 @@ from catalogue.services.decisions import decision_make
 from catalogue.services.labels import UnknownLabelError, label_normalise
 from catalogue.services.predictions import predictions_create, record_text
 from catalogue.services.training import model_version_promote, training_run_execute
-from glamml.ml.evaluation import evaluate
+from glamml.ml.training import evaluate_model
 
 ORDERS = {"uncertainty": ("confidence", "id"), "random": ("audit_rank", "id")}
 SCRATCH = "simulation-scratch"
@@ -77,9 +77,8 @@ def _score(field: Field, items: list[_Item], answered: set[int]) -> dict[str, An
     if not rest:
         return {"n": 0, "accuracy": None, "macro_f1": None}
     model = model_load(version=active_model_version(field=field))
-    top = model.predict_top_k([record_text(record=i.record, field=field) for i in rest], k=1)
-    best = [alts[0] if alts else ("", 0.0) for alts in top]
-    metrics = evaluate([i.truth for i in rest], [b[0] for b in best], [float(b[1]) for b in best])
+    texts = [record_text(record=i.record, field=field) for i in rest]
+    metrics = evaluate_model(model, texts, [i.truth for i in rest])
     return {"n": len(rest), "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
 
 

@@ -106,11 +106,15 @@ def predict_field(field_id: int, *, collection_id: int | None = None) -> int:
     records = records_for_field(field=field).order_by("id")
     if collection_id is not None:
         records = records.filter(collection_id=collection_id)
-    ids = list(records.values_list("id", flat=True))
+    return enqueue_predictions(field_id, list(records.values_list("id", flat=True)))
+
+
+def enqueue_predictions(field_id: int, record_ids: list[int]) -> int:
+    """Hand the records to the inference queue in batches; returns how many were enqueued."""
     size = settings.GLAMML_INFERENCE_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        predict_records.delay(field_id, ids[start : start + size])
-    return len(ids)
+    for start in range(0, len(record_ids), size):
+        predict_records.delay(field_id, record_ids[start : start + size])
+    return len(record_ids)
 
 
 def predict_records_in_batches(record_ids: list[int]) -> None:
@@ -118,10 +122,8 @@ def predict_records_in_batches(record_ids: list[int]) -> None:
     field_ids = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list(
         "field_id", flat=True
     )
-    size = settings.GLAMML_INFERENCE_BATCH_SIZE
     for field_id in field_ids:
-        for start in range(0, len(record_ids), size):
-            predict_records.delay(field_id, record_ids[start : start + size])
+        enqueue_predictions(field_id, record_ids)
 
 
 @shared_task(acks_late=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
@@ -133,11 +135,7 @@ def predict_pending() -> int:
     """
     from catalogue.services.predictions import records_without_prediction
 
-    enqueued = 0
-    size = settings.GLAMML_INFERENCE_BATCH_SIZE
-    for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE):
-        ids = records_without_prediction(model_version=version)
-        for start in range(0, len(ids), size):
-            predict_records.delay(version.field_id, ids[start : start + size])
-        enqueued += len(ids)
-    return enqueued
+    return sum(
+        enqueue_predictions(version.field_id, records_without_prediction(model_version=version))
+        for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    )

@@ -9,10 +9,17 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from catalogue.machine import active_model_version, model_load
-from catalogue.models import Field, ModelVersion, Prediction, Record
+from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.labels import labels_ensure
-from catalogue.services.routing import FLAG, Route, route, sensitive_labels
+from catalogue.services.routing import (
+    FLAG,
+    Route,
+    predictions_supersede_others,
+    route,
+    route_prediction,
+    sensitive_labels,
+)
 from catalogue.services.values import value_apply_prediction
 
 
@@ -96,10 +103,11 @@ def predictions_create(
         for r in records
         if r.id in existing and existing[r.id].status == Prediction.Status.SUPERSEDED
     ]
+    sensitive = sensitive_labels(field=field)
     for record in records_needing_prediction(field=field, records=superseded):
         prediction = existing[record.id]
         prediction.record = record
-        if _revive(prediction, field=field):
+        if _revive(prediction, policy=field.policy, sensitive=sensitive):
             result.revived += 1
             result.skipped -= 1
     if not todo:
@@ -108,7 +116,6 @@ def predictions_create(
     top_k = model.predict_top_k([record_text(record=r, field=field) for r in todo], k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
     policy = field.policy
-    sensitive = sensitive_labels(field=field)
     with transaction.atomic():
         for record, alternatives in zip(todo, top_k, strict=True):
             label, confidence = alternatives[0]
@@ -140,12 +147,7 @@ def predictions_create(
                 result.skipped += 1
                 continue
             result.created += 1
-            # Earlier models' undecided suggestions for this record give way to the new one.
-            Prediction.objects.filter(
-                record=record,
-                field=field,
-                status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
-            ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+            predictions_supersede_others(prediction=prediction)
             if prediction.status == Prediction.Status.APPLIED:
                 prediction.record = record
                 value_apply_prediction(prediction=prediction)
@@ -169,26 +171,16 @@ def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
 
 
 @transaction.atomic
-def _revive(prediction: Prediction, *, field: Field) -> bool:
+def _revive(prediction: Prediction, *, policy: DecisionPolicy, sensitive: set[str]) -> bool:
     """Route a superseded prediction again as if it were new; False if someone changed it."""
-    where = route(
-        mode=field.policy.mode,
-        threshold=field.policy.threshold,
-        confidence=prediction.confidence,
-        collection_sensitive=prediction.record.collection.is_sensitive,
-        label_sensitive=prediction.label in sensitive_labels(field=field),
-    )
+    where = route_prediction(policy=policy, prediction=prediction, sensitive=sensitive)
     claimed = Prediction.objects.filter(
         pk=prediction.pk, status=Prediction.Status.SUPERSEDED
     ).update(status=where.status, routed_by=where.routed_by)
     if not claimed:
         return False
     prediction.status, prediction.routed_by = where.status, where.routed_by
-    Prediction.objects.filter(
-        record_id=prediction.record_id,
-        field=field,
-        status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
-    ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+    predictions_supersede_others(prediction=prediction)
     if where.status == Prediction.Status.APPLIED:
         value_apply_prediction(prediction=prediction)
     return True

@@ -44,6 +44,28 @@ def sensitive_labels(*, field: Field) -> set[str]:
     return set(field.labels.filter(is_sensitive=True).values_list("code", flat=True))
 
 
+def route_prediction(
+    *, policy: DecisionPolicy, prediction: Prediction, sensitive: set[str]
+) -> Route:
+    """Where the field's policy sends this prediction (its record's collection loaded)."""
+    return route(
+        mode=policy.mode,
+        threshold=policy.threshold,
+        confidence=prediction.confidence,
+        collection_sensitive=prediction.record.collection.is_sensitive,
+        label_sensitive=prediction.label in sensitive,
+    )
+
+
+def predictions_supersede_others(*, prediction: Prediction) -> None:
+    """Earlier undecided suggestions for the same record and field give way to this one."""
+    Prediction.objects.filter(
+        record_id=prediction.record_id,
+        field_id=prediction.field_id,
+        status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+    ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+
+
 @dataclass
 class RerouteResult:
     applied: int = 0
@@ -70,13 +92,7 @@ def predictions_reroute(*, field: Field) -> RerouteResult:
         .order_by("id")
     )
     for prediction in candidates.iterator(chunk_size=1000):
-        new = route(
-            mode=policy.mode,
-            threshold=policy.threshold,
-            confidence=prediction.confidence,
-            collection_sensitive=prediction.record.collection.is_sensitive,
-            label_sensitive=prediction.label in sensitive,
-        )
+        new = route_prediction(policy=policy, prediction=prediction, sensitive=sensitive)
         if new.status == prediction.status:
             if new.routed_by != prediction.routed_by:
                 # Same place, new reason: the queue should say why an item is there now.

@@ -36,6 +36,7 @@ from catalogue.services.labels import labels_ensure
 from catalogue.services.predictions import record_text
 from glamml.ml.training import (
     beats_rules,
+    evaluate_model,
     is_better,
     train_and_evaluate,
     train_language_model,
@@ -147,16 +148,13 @@ def _evaluate_version(
     version: ModelVersion, texts: list[str], labels: list[str]
 ) -> dict[str, Any] | None:
     """The active version measured again on today's held-out records (None if unusable)."""
-    from glamml.ml.evaluation import evaluate
-
     if not texts:
         return None
     try:
         model = model_load(version=version)
     except ModelUnavailable:
         return None
-    best = [alts[0] if alts else ("", 0.0) for alts in model.predict_top_k(texts, k=1)]
-    return evaluate(labels, [b[0] for b in best], [float(b[1]) for b in best])
+    return evaluate_model(model, texts, labels)
 
 
 def _card(

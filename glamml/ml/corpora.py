@@ -58,14 +58,8 @@ def read_bl(data_dir: Path) -> list[Example]:
             continue
         if not key or not title:
             continue
-        place_date = ", ".join(
-            part
-            for part in (
-                (row.get("Place of publication") or "").strip(),
-                (row.get("Publisher") or "").strip(),
-                (row.get("Date of publication") or "").strip(),
-            )
-            if part
+        place_date = _joined(
+            row.get("Place of publication"), row.get("Publisher"), row.get("Date of publication")
         )
         examples.append(
             Example(
@@ -84,6 +78,11 @@ def read_bl(data_dir: Path) -> list[Example]:
     return examples
 
 
+def _joined(*parts: str | None) -> str:
+    """The non-empty parts, stripped, joined with commas."""
+    return ", ".join(p.strip() for p in parts if p and p.strip())
+
+
 def read_fingreylit(data_dir: Path) -> list[Example]:
     """FinGreyLit: title and ISO 639-1 language of Finnish grey literature, deduplicated on id."""
     examples = []
@@ -99,14 +98,10 @@ def read_fingreylit(data_dir: Path) -> list[Example]:
         except UnknownLanguageError:
             continue
         seen.add(key)
-        description = ", ".join(
-            part
-            for part in (
-                (row.get("gt_publisher") or "").replace("|", "; ").strip(),
-                (row.get("gt_year") or "").strip(),
-                (row.get("gt_type_coar") or "").strip(),
-            )
-            if part
+        description = _joined(
+            (row.get("gt_publisher") or "").replace("|", "; "),
+            row.get("gt_year"),
+            row.get("gt_type_coar"),
         )
         examples.append(
             Example(

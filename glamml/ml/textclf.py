@@ -226,36 +226,27 @@ class TextClassifier:
 
     def _new_vectorizers(self) -> list[tuple[str, TfidfVectorizer]]:
         p = self._params
+        shared = {
+            "sublinear_tf": True,
+            "min_df": p["min_df"],
+            "max_features": p["max_features"],
+            "dtype": np.float32,
+        }
         parts = []
         if p["word_ngrams"]:
-            parts.append(
-                (
-                    "word",
-                    TfidfVectorizer(
-                        analyzer="word",
-                        ngram_range=tuple(p["word_ngrams"]),
-                        sublinear_tf=True,
-                        min_df=p["min_df"],
-                        max_features=p["max_features"],
-                        token_pattern=r"(?u)\b\w+\b",  # keep one-letter words ("A", "I")
-                        dtype=np.float32,
-                    ),
-                )
+            # The token pattern keeps one-letter words ("A", "I").
+            word = TfidfVectorizer(
+                analyzer="word",
+                ngram_range=tuple(p["word_ngrams"]),
+                token_pattern=r"(?u)\b\w+\b",
+                **shared,
             )
+            parts.append(("word", word))
         if p["char_ngrams"]:
-            parts.append(
-                (
-                    "char",
-                    TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=tuple(p["char_ngrams"]),
-                        sublinear_tf=True,
-                        min_df=p["min_df"],
-                        max_features=p["max_features"],
-                        dtype=np.float32,
-                    ),
-                )
+            char = TfidfVectorizer(
+                analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), **shared
             )
+            parts.append(("char", char))
         return parts
 
     def _new_linear(self, *, scale: float = 1.0) -> LogisticRegression:

@@ -62,7 +62,8 @@ def load_eval_sample(path: Path = EVAL_SAMPLE_PATH) -> tuple[list[str], list[str
     return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
-def evaluate_model(model: LanguageIdentifier, texts: list[str], labels: list[str]) -> dict:
+def evaluate_model(model: Any, texts: list[str], labels: list[str]) -> dict:
+    """Any model with ``predict`` (top label and confidence per text), on labelled texts."""
     best = model.predict(texts)
     return evaluate(labels, [label for label, _ in best], [conf for _, conf in best])
 
