@@ -28,7 +28,7 @@ from catalogue.models import (
     Record,
 )
 from catalogue.roles import is_cataloguer
-from glamml.ml.languages import UnknownLanguageError, language_name
+from glamml.ml.languages import UnknownLanguageError, catalogue_language_name
 
 
 def settled_values(*, field: Field) -> QuerySet[FieldValue]:
@@ -123,7 +123,7 @@ def _fallback_name(field: Field, code: str) -> str:
     """A language code not (yet) in the field's vocabulary still has a name; other codes don't."""
     if field.kind == Field.Kind.LANGUAGE:
         try:
-            return language_name(code)
+            return catalogue_language_name(code)
         except UnknownLanguageError:
             pass
     return code

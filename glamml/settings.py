@@ -247,6 +247,10 @@ GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, 
 GLAMML_FLAG_RATE_LIMIT = _env_int("GLAMML_FLAG_RATE_LIMIT", 10, low=1, high=10_000)
 # How many reverse proxies of ours add to X-Forwarded-For (0: use the connection's address).
 GLAMML_TRUSTED_PROXIES = _env_int("GLAMML_TRUSTED_PROXIES", 0, low=0, high=10)
+# The institution's MARC organization code: the agency of machine-generated values in MARC 883
+# and the repository name an OAI-PMH harvester sees.
+GLAMML_INSTITUTION = os.environ.get("GLAMML_INSTITUTION", "").strip()
+GLAMML_INSTITUTION_NAME = os.environ.get("GLAMML_INSTITUTION_NAME", "glamml").strip()
 
 CACHES = {
     "default": (

@@ -1,7 +1,8 @@
-"""Importing records from CSV or JSON Lines, all or nothing.
+"""Importing records from CSV, JSON Lines, MARC 21 or MARCXML, all or nothing.
 
 The whole file is read and checked before anything is written, so a file with an error stores
-nothing and the message names the file, line and column.
+nothing and the message names the file, line (or record) and column (or MARC field). Every
+reader yields the same row stream: a header, then ``(where, row)`` pairs of plain strings.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from catalogue.interop.marc import MARC_SOURCES, MarcError, marc_rows
 from catalogue.models import Collection, Field, FieldValue, Record
 from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
-FORMATS = ("csv", "jsonl")
+FORMATS = ("csv", "jsonl", "marc", "marcxml")
+MARC_FORMATS = ("marc", "marcxml")
 
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -44,7 +47,7 @@ class ImportResult:
 
 @dataclass
 class _Row:
-    line: int
+    line: str
     identifier: str
     title: str
     description: str
@@ -63,7 +66,7 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _rows_csv(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows_csv(path: Path, text: str) -> Iterator[tuple[str, dict[str, str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -75,7 +78,7 @@ def _rows_csv(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
     duplicates = {h for h in header if header.count(h) > 1}
     if duplicates:
         raise ImportFileError(f"{path}, line 1: column {sorted(duplicates)[0]!r} appears twice.")
-    yield 1, {h: h for h in header}
+    yield "line 1", {h: h for h in header}
     try:
         for row in reader:
             line = reader.line_num
@@ -85,12 +88,12 @@ def _rows_csv(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
                 raise ImportFileError(
                     f"{path}, line {line}: expected {len(header)} columns, found {len(row)}."
                 )
-            yield line, dict(zip(header, row, strict=True))
+            yield f"line {line}", dict(zip(header, row, strict=True))
     except csv.Error as exc:
         raise ImportFileError(f"{path}, line {reader.line_num}: {exc}") from None
 
 
-def _rows_jsonl(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows_jsonl(path: Path, text: str) -> Iterator[tuple[str, dict[str, str]]]:
     header: dict[str, str] = {}
     rows = []
     for line, raw in enumerate(text.splitlines(), start=1):
@@ -111,8 +114,8 @@ def _rows_jsonl(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
                 row[key] = value
             else:
                 row[key] = json.dumps(value, ensure_ascii=False)
-        rows.append((line, row))
-    yield 0, header
+        rows.append((f"line {line}", row))
+    yield "", header
     yield from rows
 
 
@@ -131,21 +134,46 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+def _marc_rows(
+    path: Path, fmt: str, mapping: dict[str, str]
+) -> Iterator[tuple[str, dict[str, str]]]:
+    try:
+        yield from marc_rows(path, fmt=fmt, specs=mapping.values())
+    except MarcError as exc:
+        raise ImportFileError(str(exc)) from None
+
+
 def parse_records(
     *, path: Path, fmt: str, mapping: dict[str, str], fields: dict[str, Field]
 ) -> list[_Row]:
     """Read and check every row; raise ``ImportFileError`` naming file, line and column."""
     if fmt not in FORMATS:
-        raise ImportFileError(f"Unknown format {fmt!r}: use csv or jsonl.")
+        raise ImportFileError(f"Unknown format {fmt!r}: use {', '.join(FORMATS)}.")
     for target in mapping:
         if target not in RECORD_ATTRIBUTES and target not in fields:
             known = ", ".join([*RECORD_ATTRIBUTES, *sorted(fields)])
             raise ImportFileError(f"--map {target}=...: {target!r} is not one of {known}.")
-    text = _read_text(path)
-    rows_iter = _rows_csv(path, text) if fmt == "csv" else _rows_jsonl(path, text)
+    if fmt in MARC_FORMATS:
+        rows_iter = _marc_rows(path, fmt, mapping)
+    else:
+        text = _read_text(path)
+        rows_iter = _rows_csv(path, text) if fmt == "csv" else _rows_jsonl(path, text)
     _, header = next(rows_iter)
     columns = {t: mapping.get(t, t) for t in (*RECORD_ATTRIBUTES, *fields)}
-    if fmt == "csv":
+
+    def col(column: str) -> str:
+        if fmt in MARC_FORMATS:
+            return f"field {MARC_SOURCES.get(column, column)}"
+        return f"column {column!r}"
+
+    if fmt in MARC_FORMATS:
+        for target, column in mapping.items():
+            if column not in header:
+                raise ImportFileError(
+                    f"--map {target}={column}: {column!r} is neither a MARC field (such as "
+                    f"655 or 655a) nor one of {', '.join(header)}."
+                )
+    elif fmt == "csv":
         for target, column in mapping.items():
             if column not in header:
                 raise ImportFileError(
@@ -158,17 +186,17 @@ def parse_records(
             )
     mapped_columns = set(columns.values())
     rows: list[_Row] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}
     for line, raw in rows_iter:
         identifier = raw.get(columns["identifier"], "").strip()
         if not identifier:
             raise ImportFileError(
-                f"{path}, line {line}, column {columns['identifier']!r}: the identifier is empty."
+                f"{path}, {line}, {col(columns['identifier'])}: the identifier is empty."
             )
         if identifier in seen:
             raise ImportFileError(
-                f"{path}, line {line}, column {columns['identifier']!r}: identifier "
-                f"{identifier!r} already appears on line {seen[identifier]}."
+                f"{path}, {line}, {col(columns['identifier'])}: identifier "
+                f"{identifier!r} already appears on {seen[identifier]}."
             )
         seen[identifier] = line
         values = {}
@@ -179,9 +207,7 @@ def parse_records(
             try:
                 values[key] = label_normalise(field=field, value=raw_value)
             except UnknownLabelError as exc:
-                raise ImportFileError(
-                    f"{path}, line {line}, column {columns[key]!r}: {exc}"
-                ) from None
+                raise ImportFileError(f"{path}, {line}, {col(columns[key])}: {exc}") from None
         rows.append(
             _Row(
                 line=line,
@@ -214,7 +240,10 @@ def records_import(
     imported value does not replace it. Prediction of the imported records is enqueued once the
     transaction commits.
     """
-    mapping = mapping or {}
+    mapping = dict(mapping or {})
+    if fmt in MARC_FORMATS:
+        # A MARC record codes its language: import it unless the caller maps it elsewhere.
+        mapping.setdefault(LANGUAGE, LANGUAGE)
     if LANGUAGE in mapping:
         field_ensure_language()
     fields = {

@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from catalogue.models import Field, Label
-from glamml.ml.languages import UnknownLanguageError, language_name, normalise_language
+from glamml.ml.languages import (
+    UnknownLanguageError,
+    catalogue_language_name,
+    normalise_catalogue_language,
+)
 
 UNKNOWN_LABEL = "{value!r} is not a label of field {field!r}."
 
@@ -15,11 +19,15 @@ class UnknownLabelError(ValueError):
 
 
 def label_normalise(*, field: Field, value: str) -> str:
-    """The field's code for ``value``; language fields accept ISO 639-1/2/3 codes and names."""
+    """The field's code for ``value``; language fields accept ISO 639-1/2/3 codes and names.
+
+    A language field also accepts every code a catalogue uses (collective codes, ``mul``,
+    ``und``, ``zxx``, ``mis``): stored and shown, never a training label.
+    """
     value = value.strip()
     if field.kind == Field.Kind.LANGUAGE:
         try:
-            return normalise_language(value)
+            return normalise_catalogue_language(value)
         except UnknownLanguageError as exc:
             raise UnknownLabelError(str(exc)) from None
     code = _vocabulary(field).get(value) or _vocabulary(field).get(value.casefold())
@@ -52,6 +60,9 @@ def labels_ensure(*, field: Field, codes: Iterable[str]) -> None:
         return
     known = set(field.labels.filter(code__in=codes).values_list("code", flat=True))
     Label.objects.bulk_create(
-        [Label(field=field, code=c, name=language_name(c)) for c in sorted(codes - known)],
+        [
+            Label(field=field, code=c, name=catalogue_language_name(c))
+            for c in sorted(codes - known)
+        ],
         ignore_conflicts=True,
     )

@@ -34,6 +34,7 @@ from catalogue.models import (
 from catalogue.selectors import settled_values
 from catalogue.services.labels import labels_ensure
 from catalogue.services.predictions import record_text
+from glamml.ml.languages import is_training_language
 from glamml.ml.training import (
     beats_rules,
     evaluate_model,
@@ -67,11 +68,14 @@ def training_examples(*, field: Field) -> list[Example]:
     """Labelled records from imported values and human decisions, never from model values.
 
     Rejections carry no positive label (their value is empty): they are negative evidence,
-    kept in the decision history, and never become a training label.
+    kept in the decision history, and never become a training label. Neither do the codes a
+    catalogue stores that name no single language (``mul``, ``und``, collective codes).
     """
     values = settled_values(field=field).select_related("record").order_by("record_id")
     examples = []
     for value in values.iterator(chunk_size=2000):
+        if field.kind == Field.Kind.LANGUAGE and not is_training_language(value.label):
+            continue
         text = record_text(record=value.record, field=field)
         if text.strip():
             examples.append(Example(value.record_id, text, value.label, value.source))

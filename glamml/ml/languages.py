@@ -93,3 +93,86 @@ def is_known_language(value: str) -> bool:
     except UnknownLanguageError:
         return False
     return True
+
+
+# -- every code a catalogue uses ------------------------------------------------------------------
+
+# Not languages a text can be identified as: multiple, undetermined, no linguistic content,
+# uncoded. Catalogues use them; they are stored and shown, never a training label.
+SPECIAL_CODES = frozenset({"mul", "und", "zxx", "mis"})
+
+# Codes the MARC Code List for Languages marks obsolete, with the code that replaced each.
+# Old records still carry them, and ISO 639-3 gives most of these letters to other languages
+# (``far`` is Fataleka there, Faroese in a MARC record), so they are read before any lookup.
+# Aljamía (``ajm``) was discontinued without a successor; such a record keeps no language.
+MARC_OBSOLETE = {
+    "cam": "khm", "esk": "esx", "esp": "epo", "eth": "gez", "far": "fao", "fri": "fry",
+    "gae": "gla", "gag": "glg", "gal": "orm", "gua": "grn", "int": "ina", "iri": "gle",
+    "kus": "kos", "lan": "oci", "lap": "smi", "max": "glv", "mla": "mlg", "mol": "rum",
+    "sao": "smo", "scc": "srp", "scr": "hrv", "sho": "sna", "snh": "sin", "sso": "sot",
+    "swz": "ssw", "tag": "tgl", "taj": "tgk", "tar": "tat", "tru": "chk", "tsw": "tsn",
+}  # fmt: skip
+
+
+def _collective(value: str) -> str | None:
+    """The ISO 639-5 code of a language family or group (``myn``, ``sai``), else None."""
+    try:
+        lang = Lang(value.strip().lower())
+    except (InvalidLanguageValue, DeprecatedLanguageValue):
+        return None
+    return lang.pt5 or None
+
+
+@lru_cache(maxsize=4096)
+def normalise_catalogue_language(value: str, *, marc: bool = False) -> str:
+    """Like :func:`normalise_language`, but also every code a catalogue may hold.
+
+    Collective codes (ISO 639-5: ``myn`` Mayan languages, ``sai``, ``map``) are kept as they
+    are; ``mul``, ``und``, ``zxx`` and ``mis`` too; a deprecated code with a successor
+    (``scc``) becomes the successor. With ``marc`` the value comes from a MARC record, whose
+    obsolete codes (``far`` Faroese) mean what the MARC list says. Raises
+    :class:`UnknownLanguageError` for anything else.
+    """
+    if not isinstance(value, str):
+        raise UnknownLanguageError(f"Unknown language: {value!r} is not a string")
+    cleaned = value.strip()
+    if marc and cleaned.lower() in MARC_OBSOLETE:
+        cleaned = MARC_OBSOLETE[cleaned.lower()]
+    try:
+        return normalise_language(cleaned)
+    except UnknownLanguageError:
+        pass
+    collective = _collective(cleaned)
+    if collective:
+        return collective
+    try:
+        Lang(cleaned.lower())
+    except DeprecatedLanguageValue as exc:
+        if exc.change_to:
+            return normalise_language(exc.change_to)
+    except InvalidLanguageValue:
+        pass
+    raise UnknownLanguageError(f"Unknown language: {value!r}")
+
+
+def is_training_language(code: str) -> bool:
+    """Whether a stored code can be a label a model learns: not ``und``/``mul``/``zxx``/``mis``,
+    not a collective code, not a code the language model does not know."""
+    if code in SPECIAL_CODES:
+        return False
+    try:
+        normalise_language(code)
+    except UnknownLanguageError:
+        return False
+    return True
+
+
+def catalogue_language_name(code: str) -> str:
+    """English name of any stored code, collective ones included (``myn`` Mayan languages)."""
+    try:
+        return language_name(code)
+    except UnknownLanguageError:
+        collective = _collective(code)
+        if collective:
+            return str(Lang(collective).name)
+        raise

@@ -4,7 +4,10 @@ import pytest
 
 from glamml.ml.languages import (
     UnknownLanguageError,
+    catalogue_language_name,
+    is_training_language,
     language_name,
+    normalise_catalogue_language,
     normalise_language,
     to_marc,
 )
@@ -65,3 +68,35 @@ def test_to_marc_refuses_a_language_without_a_marc_code():
     # Serbo-Croatian is an ISO 639-3 macrolanguage with no ISO 639-2 code.
     with pytest.raises(UnknownLanguageError, match="no MARC"):
         to_marc("hbs")
+
+
+@pytest.mark.parametrize(
+    ("value", "marc", "expected"),
+    [
+        ("myn", False, "myn"),  # ISO 639-5 collective codes are kept
+        ("roa", False, "roa"),
+        ("mul", False, "mul"),
+        ("zxx", False, "zxx"),
+        ("scr", False, "hrv"),  # deprecated ISO 639-2 code with a successor
+        ("far", True, "fao"),  # obsolete MARC code: Faroese in a MARC record
+        ("far", False, "far"),  # ... and Fataleka in ISO 639-3
+        ("ger", True, "deu"),
+    ],
+)
+def test_catalogue_codes_are_all_accepted(value, marc, expected):
+    assert normalise_catalogue_language(value, marc=marc) == expected
+
+
+def test_a_catalogue_code_that_is_no_code_is_still_refused():
+    with pytest.raises(UnknownLanguageError, match="'qqq'"):
+        normalise_catalogue_language("qqq")
+
+
+@pytest.mark.parametrize("code", ["myn", "sai", "mul", "und", "zxx", "mis"])
+def test_collective_and_special_codes_are_not_training_languages(code):
+    assert not is_training_language(code)
+    assert catalogue_language_name(code)
+
+
+def test_ordinary_languages_are_training_languages():
+    assert is_training_language("deu") and is_training_language("grc")

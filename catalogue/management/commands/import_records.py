@@ -6,20 +6,33 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalogue.models import Collection
-from catalogue.services.imports import ImportFileError, parse_mapping, records_import
+from catalogue.services.imports import FORMATS, ImportFileError, parse_mapping, records_import
+
+SUFFIX_FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".mrc": "marc",
+    ".marc": "marc",
+    ".xml": "marcxml",
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Import records from a CSV or JSON Lines file into a collection. The whole file is "
-        "checked first: a file with an error stores nothing."
+        "Import records from a CSV, JSON Lines, MARC 21 or MARCXML file into a collection. The "
+        "whole file is checked first: a file with an error stores nothing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--collection", required=True, help="Collection slug (created if new)")
         parser.add_argument("--collection-name", default="", help="Name for a new collection")
-        parser.add_argument("--format", choices=["csv", "jsonl"], default=None)
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default=None,
+            help="csv, jsonl, marc (ISO 2709, MARC-8 or UTF-8) or marcxml; default from the suffix",
+        )
         parser.add_argument(
             "--map",
             action="append",
@@ -35,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         path: Path = options["file"]
-        fmt = options["format"] or ("jsonl" if path.suffix in (".jsonl", ".ndjson") else "csv")
+        fmt = options["format"] or SUFFIX_FORMATS.get(path.suffix.lower(), "csv")
         try:
             mapping = parse_mapping(options["map"])
         except ImportFileError as exc:
