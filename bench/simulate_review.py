@@ -53,7 +53,7 @@ def label_field(key: str, name: str, sample: str, tmp: Path) -> Path:
     from catalogue.models import Collection, TrainingRun
     from catalogue.services.fields import field_create
     from catalogue.services.imports import records_import
-    from catalogue.services.training import training_run_execute
+    from catalogue.services.training.runs import training_run_execute
 
     with (ROOT / "data" / "label-samples" / sample).open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -82,7 +82,7 @@ def language_field(tmp: Path) -> Path:
     from catalogue.models import TrainingRun
     from catalogue.services.fields import field_ensure_language
     from catalogue.services.policy import policy_update
-    from catalogue.services.training import training_run_execute
+    from catalogue.services.training.runs import training_run_execute
 
     heldout = ROOT / "var" / "heldout" / "bl.csv"
     if not heldout.exists():

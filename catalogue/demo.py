@@ -25,7 +25,7 @@ from catalogue.roles import cataloguer_group
 from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
 from catalogue.services.policy import label_rules_update, policy_update
-from catalogue.services.training import training_run_create
+from catalogue.services.training.runs import training_run_create
 
 SAMPLE = Path(settings.BASE_DIR) / "data" / "sample" / "records.csv"
 LABEL_SAMPLES = Path(settings.BASE_DIR) / "data" / "label-samples"

@@ -22,7 +22,8 @@ from catalogue.models import Collection, Field, Prediction, Record, TrainingRun
 from catalogue.services.decisions import decision_make
 from catalogue.services.labels import UnknownLabelError, label_normalise
 from catalogue.services.predictions import predictions_create, record_text
-from catalogue.services.training import model_version_promote, training_run_execute
+from catalogue.services.training.promotion import model_version_promote
+from catalogue.services.training.runs import training_run_execute
 from glamml.ml.training import evaluate_model
 
 ORDERS = {"uncertainty": ("confidence", "id"), "random": ("audit_rank", "id")}

@@ -133,6 +133,6 @@ def genre_records(genre, tmp_path):
 def train(field, **kwargs):
     """One real training run, executed in-process (a few seconds)."""
     from catalogue.models import TrainingRun
-    from catalogue.services.training import training_run_execute
+    from catalogue.services.training.runs import training_run_execute
 
     return training_run_execute(run=TrainingRun.objects.create(field=field, **kwargs))

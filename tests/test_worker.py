@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from catalogue.models import Collection, Prediction
+from catalogue.models import Collection, Prediction, Record
 from catalogue.services.imports import records_import
+from catalogue.services.policy import policy_update
+from catalogue.services.predictions import predictions_create
 from glamml.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +100,35 @@ def test_a_worker_predicts_and_routes_imported_records(active_model, worker, tmp
     for p in predictions.values():
         assert p.status in ("applied", "queued")
         assert p.routed_by == "threshold"
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_policy_change_reaches_the_worker_by_task_name(active_model, worker):
+    # The policy service names the re-route task (catalogue.dispatch); the worker runs it.
+    field = active_model.field
+    collection = Collection.objects.create(slug="worker-policy", name="Worker policy")
+    records = [
+        Record.objects.create(collection=collection, identifier=f"p{i}", title=title)
+        for i, title in enumerate(
+            [
+                "Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart",
+                "Histoire de la Révolution française depuis 1789 jusqu'en 1814",
+            ]
+        )
+    ]
+    policy_update(policy=field.policy, changed_by=None, mode="auto")
+    predictions_create(field=field, record_ids=[r.id for r in records])
+    assert set(Prediction.objects.values_list("status", flat=True)) == {"applied"}
+
+    policy_update(policy=field.policy, changed_by=None, mode="review")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if set(Prediction.objects.values_list("status", flat=True)) == {"queued"}:
+            break
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited early:\n{worker.stdout.read()}")
+        time.sleep(0.5)
+    assert set(Prediction.objects.values_list("status", flat=True)) == {"queued"}
+    assert set(Prediction.objects.values_list("routed_by", flat=True)) == {"review"}

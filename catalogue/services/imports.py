@@ -23,6 +23,7 @@ from catalogue.interop.marc import MARC_SOURCES, MarcError, marc_rows
 from catalogue.models import Collection, Field, FieldValue, Record
 from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
+from catalogue.services.predictions import predictions_enqueue_active_fields
 
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
 FORMATS = ("csv", "jsonl", "marc", "marcxml")
@@ -326,7 +327,5 @@ def records_import(
                 batch_size=2000,
             )
             result.values_set += len(changed)
-        from catalogue.tasks import predict_records_in_batches
-
-        transaction.on_commit(lambda: predict_records_in_batches(result.record_ids))
+        predictions_enqueue_active_fields(record_ids=result.record_ids)
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from catalogue import dispatch
 from catalogue.models import DecisionPolicy, Field, PolicyChange
 from glamml.ml.baselines import validate_rules
 
@@ -66,9 +67,7 @@ def policy_update(
         locked.save()
         PolicyChange.objects.bulk_create(changes)
         if {c.attribute for c in changes} & {"mode", "threshold"}:
-            from catalogue.tasks import reroute_field
-
-            reroute_field.delay_on_commit(locked.field_id)
+            dispatch.enqueue(dispatch.REROUTE_FIELD, locked.field_id)
     policy.refresh_from_db()
     return changes
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
+from catalogue import dispatch
 from catalogue.machine import active_model_version, model_load
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
@@ -21,6 +22,7 @@ from catalogue.services.routing import (
     sensitive_labels,
 )
 from catalogue.services.values import value_apply_prediction
+from glamml.ml.hashing import stable_fraction
 
 
 @dataclass
@@ -41,8 +43,7 @@ def margin_of(alternatives: list[tuple[str, float]]) -> float:
 
 def audit_rank(record_id: int, version_id: int) -> float:
     """A stable pseudo-random number in [0, 1) for the random audit order."""
-    digest = hashlib.blake2b(f"{record_id}:{version_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64
+    return stable_fraction(f"audit:{version_id}:{record_id}")
 
 
 def record_text(*, record: Record, field: Field) -> str:
@@ -184,3 +185,42 @@ def _revive(prediction: Prediction, *, policy: DecisionPolicy, sensitive: set[st
     if where.status == Prediction.Status.APPLIED:
         value_apply_prediction(prediction=prediction)
     return True
+
+
+def predictions_enqueue(*, field_id: int, record_ids: list[int]) -> int:
+    """Hand the records to the inference queue in batches; returns how many were enqueued."""
+    size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    for start in range(0, len(record_ids), size):
+        dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, record_ids[start : start + size])
+    return len(record_ids)
+
+
+def predictions_enqueue_field(*, field: Field, collection_id: int | None = None) -> int:
+    """Enqueue prediction of every record of a field (optionally one collection) in batches."""
+    records = records_for_field(field=field).order_by("id")
+    if collection_id is not None:
+        records = records.filter(collection_id=collection_id)
+    record_ids = list(records.values_list("id", flat=True))
+    return predictions_enqueue(field_id=field.id, record_ids=record_ids)
+
+
+def predictions_enqueue_active_fields(*, record_ids: list[int]) -> int:
+    """Enqueue prediction of these records for every field that has an active model."""
+    field_ids = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list(
+        "field_id", flat=True
+    )
+    return sum(predictions_enqueue(field_id=f, record_ids=record_ids) for f in field_ids)
+
+
+def predictions_enqueue_pending() -> int:
+    """Enqueue records that an active model has not predicted and nobody has settled.
+
+    Enqueues made while a broker was down are lost; this finds their records again.
+    """
+    return sum(
+        predictions_enqueue(
+            field_id=version.field_id,
+            record_ids=records_without_prediction(model_version=version),
+        )
+        for version in ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE)
+    )

@@ -15,7 +15,7 @@ from django_htmx.http import reswap, retarget
 
 from catalogue.models import Field, PolicyChange, TrainingRun
 from catalogue.services import policy as policy_service
-from catalogue.services import training as training_service
+from catalogue.services.training import runs
 from review.access import get_field_for_admin, get_training_run_for_admin, require_admin
 from review.forms import PolicyForm, ThresholdPreviewForm
 from review.selectors import FieldDashboard, dashboard_fields, training_run_get
@@ -151,7 +151,7 @@ def threshold_preview(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def training_run_create(request: HttpRequest, key: str) -> HttpResponse:
     field = get_field_for_admin(request, key)
-    run = training_service.training_run_create(field=field, started_by=request.user)
+    run = runs.training_run_create(field=field, started_by=request.user)
     # Without a broker the run has already finished in-process; say what actually happened.
     run = training_run_get(pk=run.pk)
     level, message = messages.SUCCESS, RUN_STARTED.format(field=field.name.lower())

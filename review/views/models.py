@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalogue.models import ModelVersion
-from catalogue.services import training as training_service
+from catalogue.services.training import promotion
 from glamml.ml.cards import model_card_markdown
 from review.access import get_model_version_for_admin
 from review.selectors import version_page
@@ -61,7 +61,7 @@ def model_version_promote(request: HttpRequest, code: UUID) -> HttpResponse:
     else:
         was = version.status
         previous = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
-        training_service.model_version_promote(version=version, promoted_by=request.user)
+        promotion.model_version_promote(version=version, promoted_by=request.user)
         template = ROLLED_BACK if was == ModelVersion.Status.RETIRED else PROMOTED
         message = template.format(
             field=field.name,

@@ -26,12 +26,15 @@ def test_predict_an_unknown_field_or_collection_is_named(field, active_model):
 
 
 @pytest.mark.django_db
-def test_predict_one_collection_leaves_the_others_alone(field, active_model, capsys):
+def test_predict_one_collection_leaves_the_others_alone(
+    field, active_model, capsys, django_capture_on_commit_callbacks
+):
     books = CollectionFactory(slug="books")
     other = CollectionFactory(slug="other")
     RecordFactory(collection=books, title="Storia della letteratura italiana")
     RecordFactory(collection=other, title="Svenska folkets historia")
-    call_command("predict", "--field", "language", "--collection", "books")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("predict", "--field", "language", "--collection", "books")
     assert "enqueued for 1 records" in capsys.readouterr().out
     assert list(Prediction.objects.values_list("record__collection__slug", flat=True)) == ["books"]
 

@@ -18,11 +18,10 @@ from catalogue.models import (
     TrainingRun,
 )
 from catalogue.services.imports import records_import
-from catalogue.services.training import (
+from catalogue.services.training.promotion import model_version_promote, promotion_gate
+from catalogue.services.training.schedule import (
     WORKER_LOST,
     fields_due_for_retraining,
-    model_version_promote,
-    promotion_gate,
     training_runs_reap,
 )
 from tests.conftest import train

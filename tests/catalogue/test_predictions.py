@@ -83,8 +83,12 @@ def test_records_with_a_catalogue_or_human_value_are_not_predicted(
 
 
 @pytest.mark.django_db
-def test_the_periodic_task_finds_records_the_model_has_not_seen(field, active_model, records):
-    assert predict_pending() == 4
+def test_the_periodic_task_finds_records_the_model_has_not_seen(
+    field, active_model, records, django_capture_on_commit_callbacks
+):
+    # The batches it enqueues are sent when its transaction commits (at once in a worker).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert predict_pending() == 4
     assert Prediction.objects.count() == 4
     assert predict_pending() == 0
 

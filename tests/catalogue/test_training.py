@@ -7,7 +7,8 @@ from django.core.management import call_command
 
 from catalogue.machine import model_load
 from catalogue.models import ModelVersion, Prediction, TrainingRun
-from catalogue.services.training import training_examples, training_run_execute
+from catalogue.services.training.examples import training_examples
+from catalogue.services.training.runs import training_run_execute
 from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, RecordFactory
 
@@ -110,8 +111,8 @@ def test_a_failed_run_says_why_and_leaves_the_active_version_active(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while writing the artefact")
 
-    monkeypatch.setattr("catalogue.services.training.train_and_evaluate", broken)
-    monkeypatch.setattr("catalogue.services.training.train_language_model", broken)
+    monkeypatch.setattr("catalogue.services.training.runs.train_and_evaluate", broken)
+    monkeypatch.setattr("catalogue.services.training.runs.train_language_model", broken)
     run = training_run_execute(run=TrainingRun.objects.create(field=field))
     assert run.status == "failed"
     assert "disk full" in run.message

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalogue.machine import ModelUnavailable, active_model_version
 from catalogue.models import Collection, Field
 from catalogue.services.fields import field_get
-from catalogue.tasks import predict_field
+from catalogue.services.predictions import predictions_enqueue_field
 
 
 class Command(BaseCommand):
@@ -29,5 +29,5 @@ class Command(BaseCommand):
             if collection is None:
                 raise CommandError(f"No collection {options['collection']!r}.")
             collection_id = collection.id
-        n = predict_field(field.id, collection_id=collection_id)
+        n = predictions_enqueue_field(field=field, collection_id=collection_id)
         self.stdout.write(f"Prediction of {field.key} enqueued for {n} records.")

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.models import Field, TrainingRun
 from catalogue.services.fields import field_get
-from catalogue.services.training import training_run_create
+from catalogue.services.training.runs import training_run_create
 
 
 class Command(BaseCommand):

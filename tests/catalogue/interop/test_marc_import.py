@@ -6,7 +6,7 @@ from pymarc import Field, Indicators, Subfield
 
 from catalogue.models import Collection, FieldValue, Record
 from catalogue.services.imports import ImportFileError, records_import
-from catalogue.services.training import training_examples
+from catalogue.services.training.examples import training_examples
 from tests.catalogue.interop.marc_files import book, write_marc, write_marcxml
 from tests.factories import CollectionFactory
 
