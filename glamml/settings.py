@@ -251,6 +251,8 @@ GLAMML_TRUSTED_PROXIES = _env_int("GLAMML_TRUSTED_PROXIES", 0, low=0, high=10)
 # and the repository name an OAI-PMH harvester sees.
 GLAMML_INSTITUTION = os.environ.get("GLAMML_INSTITUTION", "").strip()
 GLAMML_INSTITUTION_NAME = os.environ.get("GLAMML_INSTITUTION_NAME", "glamml").strip()
+GLAMML_OAI_ADMIN_EMAIL = os.environ.get("GLAMML_OAI_ADMIN_EMAIL", "webmaster@localhost").strip()
+GLAMML_OAI_PAGE_SIZE = _env_int("GLAMML_OAI_PAGE_SIZE", 100, low=1, high=10_000)
 
 CACHES = {
     "default": (

@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from catalogue.interop import oai
+
 urlpatterns = [
     path("", include("catalogue.urls")),
     path("review/", include("review.urls")),
+    path("oai", oai.endpoint, name="oai"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

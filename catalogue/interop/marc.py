@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pymarc
 from django.utils import timezone
@@ -240,7 +241,9 @@ def _xml_records(path: Path) -> Iterator[tuple[str, pymarc.Record]]:
             if element.tag != f"{{{MARCXML_NS}}}record":
                 continue
             number += 1
-            record = _xml_record(element, path=path, number=number)
+            record = xml_record(
+                element, where=f"{path}, record {number}, line {element.sourceline}"
+            )
             yield _where(number, record, element.sourceline), record
             element.clear()
     except OSError as exc:
@@ -249,15 +252,15 @@ def _xml_records(path: Path) -> Iterator[tuple[str, pymarc.Record]]:
         raise MarcError(f"{path}, line {exc.lineno}: not well-formed XML ({exc.msg}).") from None
 
 
-def _xml_record(element: etree._Element, *, path: Path, number: int) -> pymarc.Record:
+def xml_record(element: Any, *, where: str) -> pymarc.Record:
+    """A pymarc record from a MARCXML ``<record>`` element; ``where`` names it in messages."""
     ns = f"{{{MARCXML_NS}}}"
     record = pymarc.Record()
     leader = element.findtext(f"{ns}leader")
     if leader is not None:
         if len(leader) != 24:
             raise MarcError(
-                f"{path}, record {number}, line {element.sourceline}: the leader has "
-                f"{len(leader)} characters; a MARC leader has 24."
+                f"{where}: the leader has {len(leader)} characters; a MARC leader has 24."
             )
         record.leader = pymarc.Leader(leader)
     for child in element:

@@ -145,16 +145,27 @@ def _marc_rows(
 
 
 def parse_records(
-    *, path: Path, fmt: str, mapping: dict[str, str], fields: dict[str, Field]
+    *,
+    path: Path | str,
+    fmt: str,
+    mapping: dict[str, str],
+    fields: dict[str, Field],
+    stream: Iterator[tuple[str, dict[str, str]]] | None = None,
 ) -> list[_Row]:
-    """Read and check every row; raise ``ImportFileError`` naming file, line and column."""
+    """Read and check every row; raise ``ImportFileError`` naming file, line and column.
+
+    ``stream`` is rows another reader made (an OAI-PMH page): a header, then ``(where, row)``;
+    ``path`` then only names the source in messages and ``fmt`` says whose rows they are.
+    """
     if fmt not in FORMATS:
         raise ImportFileError(f"Unknown format {fmt!r}: use {', '.join(FORMATS)}.")
     for target in mapping:
         if target not in RECORD_ATTRIBUTES and target not in fields:
             known = ", ".join([*RECORD_ATTRIBUTES, *sorted(fields)])
             raise ImportFileError(f"--map {target}=...: {target!r} is not one of {known}.")
-    if fmt in MARC_FORMATS:
+    if stream is not None:
+        rows_iter = stream
+    elif fmt in MARC_FORMATS:
         rows_iter = _marc_rows(path, fmt, mapping)
     else:
         text = _read_text(path)
@@ -229,11 +240,12 @@ def _chunks(items: list, size: int = 2000) -> Iterator[list]:
 
 def records_import(
     *,
-    path: Path,
+    path: Path | str,
     collection: Collection,
     fmt: str = "csv",
     mapping: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
+    stream: Iterator[tuple[str, dict[str, str]]] | None = None,
 ) -> ImportResult:
     """Create or update the file's records in ``collection``; store mapped values as ``import``.
 
@@ -251,7 +263,13 @@ def records_import(
         f.key: f
         for f in Field.objects.filter(key__in=[k for k in mapping if k not in RECORD_ATTRIBUTES])
     }
-    rows = parse_records(path=Path(path), fmt=fmt, mapping=mapping, fields=fields)
+    rows = parse_records(
+        path=Path(path) if stream is None else path,  # a stream's name may be a URL
+        fmt=fmt,
+        mapping=mapping,
+        fields=fields,
+        stream=stream,
+    )
     result = ImportResult()
     now = timezone.now()
     with transaction.atomic():
