@@ -77,7 +77,7 @@ def active_model(field, base_model_file, settings):
     """An active language model version backed by a real artefact in this test's data dir."""
     from catalogue.machine import artefact_path
     from catalogue.models import ModelVersion
-    from glamml.ml.langid import FORMAT_VERSION
+    from glamml.ml.langid import LanguageIdentifier
 
     source, checksum = base_model_file
     target = artefact_path(field=field, version=1)
@@ -89,7 +89,7 @@ def active_model(field, base_model_file, settings):
         status=ModelVersion.Status.ACTIVE,
         artefact=str(target.relative_to(settings.GLAMML_MODEL_DIR)),
         checksum=checksum,
-        format_version=FORMAT_VERSION,
+        format_version=LanguageIdentifier.FORMAT_VERSION,
         training_fingerprint="0" * 64,
     )
 

@@ -35,9 +35,8 @@ from scipy import optimize, sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from glamml.ml.artefacts import check_artefact, write_atomic
+from glamml.ml.artefacts import ArtefactError, check_artefact, write_atomic
 from glamml.ml.evaluation import FEW_TRAINING_EXAMPLES
-from glamml.ml.langid import ArtefactError
 
 __all__ = [
     "DEFAULT_PARAMS",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from catalogue.machine import artefact_path, model_cache_clear, model_dir
 from catalogue.models import FieldValue, Flag, ModelVersion, Prediction
 from catalogue.services.flags import RATE_LIMITED, FlagError, FlagRateLimited, flag_create
-from glamml.ml.langid import FORMAT_VERSION, LanguageIdentifier
+from glamml.ml.langid import LanguageIdentifier
 from tests.factories import (
     FieldValueFactory,
     FlagFactory,
@@ -197,7 +197,7 @@ def trained_model(field):
         status=ModelVersion.Status.ACTIVE,
         artefact=str(path.relative_to(model_dir())),
         checksum=checksum,
-        format_version=FORMAT_VERSION,
+        format_version=LanguageIdentifier.FORMAT_VERSION,
         training_fingerprint="f" * 64,
     )
     model_cache_clear()

@@ -9,14 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from glamml.ml import langid
 from glamml.ml.evaluation import expected_calibration_error, stratified_split
-from glamml.ml.langid import (
-    FORMAT_VERSION,
-    UNDETERMINED,
-    ArtefactError,
-    LanguageIdentifier,
-)
+from glamml.ml.langid import UNDETERMINED, ArtefactError, LanguageIdentifier, artefact
 from glamml.ml.languages import UnknownLanguageError
 from glamml.ml.text import MAX_CHARS, clean_text
 from glamml.ml.training import load_eval_sample
@@ -278,8 +272,10 @@ def _rewrite_member(path, name: str, array: np.ndarray, *, allow_pickle: bool = 
 def test_another_format_version_is_an_artefact_error(base_model, tmp_path):
     path = tmp_path / "model.npz"
     base_model.save(path)
-    _rewrite_member(path, "format_version", np.array(FORMAT_VERSION + 1))
-    with pytest.raises(ArtefactError, match=f"format version {FORMAT_VERSION + 1}"):
+    _rewrite_member(path, "format_version", np.array(LanguageIdentifier.FORMAT_VERSION + 1))
+    with pytest.raises(
+        ArtefactError, match=f"format version {LanguageIdentifier.FORMAT_VERSION + 1}"
+    ):
         LanguageIdentifier.load(path)
 
 
@@ -296,11 +292,11 @@ def test_a_pickled_member_is_refused(base_model, tmp_path):
 def test_base_refuses_profiles_that_fail_their_checksum(tmp_path, monkeypatch):
     checksum_file = tmp_path / "langid_profiles.npz.sha256"
     checksum_file.write_text("f" * 64 + "  langid_profiles.npz\n")
-    monkeypatch.setattr(langid, "BASE_MODEL_CHECKSUM_PATH", checksum_file)
+    monkeypatch.setattr(artefact, "BASE_MODEL_CHECKSUM_PATH", checksum_file)
     with pytest.raises(ArtefactError, match="checksum"):
         LanguageIdentifier.base()
 
 
 def test_the_shipped_checksum_matches_the_shipped_profiles():
-    expected = langid.BASE_MODEL_CHECKSUM_PATH.read_text().split()[0]
-    assert hashlib.sha256(langid.BASE_MODEL_PATH.read_bytes()).hexdigest() == expected
+    expected = artefact.BASE_MODEL_CHECKSUM_PATH.read_text().split()[0]
+    assert hashlib.sha256(artefact.BASE_MODEL_PATH.read_bytes()).hexdigest() == expected

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 
 from glamml.ml.calibration import fit_scaling, negative_log_likelihood, with_lapse
-from glamml.ml.langid import (
-    LanguageIdentifier,
-    _KeyTable,
-    char_ngrams,
-    ngram_key,
-    ngram_keys,
-    word_key,
-)
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.langid.features import KeyTable, char_ngrams, ngram_key, ngram_keys, word_key
 from glamml.ml.text import clean_text
 from glamml.ml.training import load_eval_sample
 
@@ -55,7 +49,7 @@ def test_an_empty_batch_has_no_keys():
 def test_the_lookup_table_finds_every_key_and_nothing_else():
     rng = np.random.default_rng(0)
     keys = np.unique(rng.integers(1, 2**63, 50_000, dtype=np.int64).astype(np.uint64))
-    table = _KeyTable(keys)
+    table = KeyTable(keys)
     found = table.lookup(keys[::7])
     assert (found == np.arange(0, len(keys), 7)).all()
     strangers = np.setdiff1d(rng.integers(1, 2**63, 1000, dtype=np.int64).astype(np.uint64), keys)
@@ -64,10 +58,10 @@ def test_the_lookup_table_finds_every_key_and_nothing_else():
 
 def test_the_lookup_table_returns_the_values_it_was_given():
     keys = np.array([3, 17, 2**40 + 1, 2**63 + 5], dtype=np.uint64)
-    table = _KeyTable(keys, values=np.array([9, 4, 7, 0]))
+    table = KeyTable(keys, values=np.array([9, 4, 7, 0]))
     assert table.lookup(keys[::-1]).tolist() == [0, 7, 4, 9]
     assert table.lookup(np.array([5], dtype=np.uint64)).tolist() == [-1]
-    assert _KeyTable(keys[:0]).lookup(keys).tolist() == [-1] * 4
+    assert KeyTable(keys[:0]).lookup(keys).tolist() == [-1] * 4
 
 
 def test_scoring_in_chunks_gives_the_same_answers_as_one_by_one(base_model, catalogue_titles):

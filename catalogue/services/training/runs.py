@@ -190,7 +190,7 @@ def _labels_seen(report: TrainingReport, train: list[Example]) -> set[str]:
 
 def _format_version(model: Model) -> int:
     if isinstance(model, langid.LanguageIdentifier):
-        return langid.FORMAT_VERSION
+        return langid.LanguageIdentifier.FORMAT_VERSION
     return textclf.FORMAT_VERSION
 
 

@@ -15,244 +15,26 @@ the uniform distribution, since a catalogue's language is now and then not the t
 
 from __future__ import annotations
 
-import json
 import math
 import os
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import sparse
 
-from glamml.ml.artefacts import (
-    ArtefactError,
-    read_checksum_file,
-    read_npz,
-    write_npz_atomic,
-)
+import glamml.ml.langid.artefact as artefact
+from glamml.ml.artefacts import ArtefactError, read_checksum_file
 from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softmax, with_lapse
+from glamml.ml.langid.features import KeyTable, ngram_keys
+from glamml.ml.langid.profiles import NOT_A_LANGUAGE, Profiles, UsableExamples
 from glamml.ml.languages import normalise_language
 from glamml.ml.text import MAX_CHARS, clean_text
 
-__all__ = [
-    "BASE_MODEL_CHECKSUM_PATH",
-    "BASE_MODEL_PATH",
-    "FORMAT_VERSION",
-    "NOT_A_LANGUAGE",
-    "UNDETERMINED",
-    "ArtefactError",
-    "LanguageIdentifier",
-]
+__all__ = ["NOT_A_LANGUAGE", "UNDETERMINED", "Hyperparameters", "LanguageIdentifier"]
 
 UNDETERMINED = "und"
-FORMAT_VERSION = 2  # 2: n-grams stored as 64-bit keys (1: as strings)
-
-# ISO 639 special codes that are not a language a text can be recognised as.
-NOT_A_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
-
-_DATA_DIR = Path(__file__).resolve().parent / "data"
-BASE_MODEL_PATH = _DATA_DIR / "langid_profiles.npz"
-BASE_MODEL_CHECKSUM_PATH = _DATA_DIR / "langid_profiles.npz.sha256"
-
-_REQUIRED_ARRAYS = (
-    "format_version",
-    "params",
-    "classes",
-    "vocab_keys",
-    "counts_data",
-    "counts_indices",
-    "counts_indptr",
-    "totals",
-    "docs",
-)
-
-
-def char_ngrams(cleaned: str, ngram_min: int, ngram_max: int) -> list[str]:
-    """Character n-grams of a cleaned text, words padded with a space on each side.
-
-    Unigrams are the letters alone (a lone space says nothing about the language). The model
-    works on their hashes (:func:`ngram_keys`); this spelled-out form is for inspection.
-    """
-    grams: list[str] = []
-    for word in cleaned.split(" "):
-        if not word:
-            continue
-        padded = f" {word} "
-        size = len(padded)
-        for n in range(max(ngram_min, 1), ngram_max + 1):
-            if n == 1:
-                grams.extend(word)
-            else:
-                grams.extend([padded[i : i + n] for i in range(size - n + 1)])
-    return grams
-
-
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
-_ONE = np.uint64(1)
-
-
-def _mix(h: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every bit of the key depends on every code point of the n-gram."""
-    h = h ^ (h >> np.uint64(30))
-    h = h * _MIX_1
-    h = h ^ (h >> np.uint64(27))
-    h = h * _MIX_2
-    h = h ^ (h >> np.uint64(31))
-    return h | _ONE  # 0 marks an empty slot in the lookup table
-
-
-def ngram_keys(
-    cleaned: Sequence[str], ngram_min: int, ngram_max: int, *, words: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit keys of the n-grams :func:`char_ngrams` spells out, for a batch of cleaned texts.
-
-    Returns ``(keys, text_index)``, one entry per n-gram occurrence. Done with array arithmetic
-    over the whole batch rather than a Python loop per n-gram: this is where prediction time
-    goes. The texts are joined as `` text1 <NUL> text2 ...``; an n-gram is a window that crosses
-    no text boundary and holds no space except at its ends (so it stays inside one padded word).
-    """
-    if not cleaned:
-        empty = np.zeros(0, dtype=np.uint64)
-        return empty, np.zeros(0, dtype=np.int64)
-    joined = "\0".join([f" {text} " for text in cleaned])
-    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    lengths = np.array([len(text) for text in cleaned], dtype=np.int64) + 3
-    text_of = np.repeat(np.arange(len(cleaned), dtype=np.int64), lengths)[: len(points)]
-    boundary = points == 0
-    space = points == 32
-    boundaries = np.concatenate([[0], np.cumsum(boundary)])
-    spaces = np.concatenate([[0], np.cumsum(space)])
-    size = len(points)
-    keys: list[np.ndarray] = []
-    owners: list[np.ndarray] = []
-    for n in range(max(ngram_min, 1), ngram_max + 1):
-        windows = size - n + 1
-        if windows <= 0:
-            break
-        if n == 1:
-            inside = np.flatnonzero(~(boundary | space))
-        else:
-            # Window i spans points[i : i + n]; shifted slices compare all windows at once.
-            inside = np.flatnonzero(
-                (boundaries[n : n + windows] == boundaries[:windows])
-                & (spaces[n - 1 : n - 1 + windows] == spaces[1 : 1 + windows])
-            )
-        h = np.full(len(inside), np.uint64(n))
-        for k in range(n):
-            h = h * _MULTIPLIER + points[inside + k]
-        keys.append(_mix(h))
-        owners.append(text_of[inside])
-    if words:
-        key, owner = _word_keys(points, boundary | space, text_of)
-        keys.append(key)
-        owners.append(owner)
-    return np.concatenate(keys), np.concatenate(owners)
-
-
-# Whole words are hashed on their first letters (and their full length); longer words are rare
-# and their n-grams say enough.
-_WORD_PREFIX = 24
-_WORD_TAG = np.uint64(1 << 20)
-
-
-def _word_keys(
-    points: np.ndarray, gap: np.ndarray, text_of: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One key per word (a run between spaces), distinct from every n-gram key."""
-    edges = np.diff(np.concatenate([[1], gap.view(np.int8), [1]]))
-    starts = np.flatnonzero(edges == -1)
-    lengths = np.flatnonzero(edges == 1) - starts
-    # Longest words first: the words that still have a k-th letter are then a prefix, and each
-    # round hashes only them.
-    order = np.argsort(-lengths, kind="stable")
-    starts_by_length, lengths_by_length = starts[order], lengths[order]
-    longer_than = np.searchsorted(-lengths_by_length, -np.arange(_WORD_PREFIX), side="left")
-    h = _WORD_TAG + lengths_by_length.astype(np.uint64)
-    for k in range(min(_WORD_PREFIX, int(lengths.max(initial=0)))):
-        m = longer_than[k]
-        h[:m] = h[:m] * _MULTIPLIER + points[starts_by_length[:m] + k]
-    keys = np.empty_like(h)
-    keys[order] = h
-    return _mix(keys), text_of[starts]
-
-
-def word_key(word: str) -> int:
-    """The key :func:`ngram_keys` gives a whole word."""
-    h = np.full(1, _WORD_TAG + np.uint64(len(word)))
-    for char in word[:_WORD_PREFIX]:
-        h = h * _MULTIPLIER + np.uint64(ord(char))
-    return int(_mix(h)[0])
-
-
-def ngram_key(gram: str) -> int:
-    """The key :func:`ngram_keys` gives one n-gram (a space marks a word boundary)."""
-    h = np.full(1, np.uint64(len(gram)))
-    for char in gram:
-        h = h * _MULTIPLIER + np.uint64(ord(char))
-    return int(_mix(h)[0])
-
-
-class _KeyTable:
-    """Open-addressing hash table from n-gram key to vocabulary column, looked up in batches.
-
-    A sorted-array search over half a million keys costs more than the rest of prediction
-    together; one or two vectorised probes into a table four times the vocabulary do not.
-    """
-
-    def __init__(self, keys: np.ndarray, values: np.ndarray | None = None) -> None:
-        """``values[i]`` is what ``keys[i]`` looks up (default: ``i``, its vocabulary column)."""
-        values = np.arange(len(keys)) if values is None else np.asarray(values)
-        bits = max(8, int(math.ceil(math.log2(max(len(keys), 1) * 4))))
-        self._mask = np.uint64((1 << bits) - 1)
-        self._shift = np.uint64(64 - bits)
-        self._keys = np.zeros(1 << bits, dtype=np.uint64)
-        self._values = np.full(1 << bits, -1, dtype=np.int32)
-        pending = np.arange(len(keys))
-        home = keys >> self._shift
-        step = 0
-        while len(pending):
-            slots = (home[pending] + np.uint64(step)) & self._mask
-            free = self._keys[slots] == 0
-            candidates, slots = pending[free], slots[free]
-            # One key per free slot this round; the rest probe on.
-            _, first = np.unique(slots, return_index=True)
-            self._keys[slots[first]] = keys[candidates[first]]
-            self._values[slots[first]] = values[candidates[first]]
-            placed = np.zeros(len(keys), dtype=bool)
-            placed[candidates[first]] = True
-            pending = pending[~placed[pending]]
-            step += 1
-        self.max_probe = step
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Value (column) of each key as int32, -1 for keys not in the table."""
-        if not self.max_probe:
-            return np.full(len(keys), -1, dtype=np.int32)
-        # The first probe, over every key, settles nearly all of them: it is written without
-        # the index bookkeeping of the later rounds, which only follow the few keys left.
-        slots = keys >> self._shift
-        found = self._keys[slots]
-        miss = found != keys
-        result = self._values[slots]
-        result[miss] = -1
-        # Stop at a hit or an empty slot; probe on past other keys.
-        pending = np.flatnonzero(miss & (found != 0))
-        slots = (slots[pending] + _ONE) & self._mask
-        for _ in range(self.max_probe - 1):
-            if not len(pending):
-                break
-            found = self._keys[slots]
-            hit = found == keys[pending]
-            result[pending[hit]] = self._values[slots[hit]]
-            again = ~hit & (found != 0)
-            pending = pending[again]
-            slots = (slots[again] + _ONE) & self._mask
-        return result
 
 
 @dataclass(frozen=True)
@@ -272,74 +54,40 @@ class Hyperparameters:
     max_chars: int = MAX_CHARS
 
 
-def _delta_encode(indices: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    """Column indices as gaps within each (sorted) row: they compress to half the size."""
-    deltas = indices.astype(np.int64)
-    deltas[1:] -= indices[:-1]
-    starts = indptr[:-1][np.diff(indptr) > 0]
-    deltas[starts] = indices[starts]
-    return deltas.astype(np.uint32)
-
-
-def _delta_decode(deltas: np.ndarray, indptr: np.ndarray) -> np.ndarray:
-    if len(deltas) != indptr[-1]:
-        raise ValueError("counts_indices and counts_indptr disagree")
-    running = np.cumsum(deltas, dtype=np.int64)
-    lengths = np.diff(indptr)
-    starts = indptr[:-1][lengths > 0]
-    offsets = np.repeat(running[starts] - deltas[starts], lengths[lengths > 0])
-    return running - offsets
-
-
-_TRAIN_CHUNK = 4000
 # An n-gram found in at least this many languages' profiles is scored from a dense block.
 _DENSE_MIN_CLASSES = 20
 # Texts scored at once by predict_top_k: bounds the memory of the score matrix.
 _PREDICT_CHUNK = 4000
 
 
-def _sum_by_class_and_key(
-    classes: np.ndarray, keys: np.ndarray, values: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum ``values`` over equal ``(class, key)`` pairs; pairs come back sorted."""
-    if not len(keys):
-        return classes, keys, values
-    order = np.lexsort((keys, classes))
-    classes, keys, values = classes[order], keys[order], values[order]
-    starts = np.flatnonzero(
-        np.concatenate([[True], (classes[1:] != classes[:-1]) | (keys[1:] != keys[:-1])])
-    )
-    return classes[starts], keys[starts], np.add.reduceat(values, starts)
-
-
 class LanguageIdentifier:
     """Per-language character n-gram counts scored as multinomial naive Bayes, calibrated."""
 
+    FORMAT_VERSION: ClassVar[int] = artefact.FORMAT_VERSION
+    FILE_SUFFIX: ClassVar[str] = artefact.FILE_SUFFIX  # a plain npz of arrays, no pickles
+
     def __init__(
         self,
+        profiles: Profiles,
         *,
-        classes: Sequence[str],
-        keys: np.ndarray,
-        counts: sparse.csr_matrix,
-        totals: np.ndarray,
-        docs: np.ndarray,
         hyper: Hyperparameters | None = None,
         info: dict[str, Any] | None = None,
     ) -> None:
-        self.classes_: list[str] = list(classes)
-        self._keys = np.asarray(keys, dtype=np.uint64)
+        """Raises ``ValueError`` when the profiles do not fit together."""
+        self.classes_: list[str] = list(profiles.classes)
+        self._keys = np.asarray(profiles.keys, dtype=np.uint64)
         if len(self._keys) > 1 and not np.all(self._keys[1:] > self._keys[:-1]):
             raise ValueError("n-gram keys must be sorted and distinct")
-        self._table = _KeyTable(self._keys)
-        counts = sparse.csr_matrix(counts, dtype=np.float64)
+        self._table = KeyTable(self._keys)
+        counts = sparse.csr_matrix(profiles.counts, dtype=np.float64)
         n_classes, n_vocab = len(self.classes_), len(self._keys)
         if counts.shape != (n_classes, n_vocab):
             raise ValueError(f"counts have shape {counts.shape}, expected {(n_classes, n_vocab)}")
-        if len(totals) != n_classes or len(docs) != n_classes:
+        if len(profiles.totals) != n_classes or len(profiles.docs) != n_classes:
             raise ValueError("totals and docs need one value per class")
         self._counts = counts
-        self._totals = np.asarray(totals, dtype=np.float64)
-        self._docs = np.asarray(docs, dtype=np.float64)
+        self._totals = np.asarray(profiles.totals, dtype=np.float64)
+        self._docs = np.asarray(profiles.docs, dtype=np.float64)
         self.hyper = hyper or Hyperparameters()
         self.info: dict[str, Any] = dict(info or {})
         self._prepare()
@@ -358,7 +106,7 @@ class LanguageIdentifier:
         # They are also most of a text's n-grams (four in five on catalogue titles): a small
         # table of their keys alone, which stays in the CPU cache, answers those, and only the
         # rest goes on to the big table of the whole vocabulary.
-        self._dense_table = _KeyTable(self._keys[shared])
+        self._dense_table = KeyTable(self._keys[shared])
         self._dense_weights = weights[np.flatnonzero(shared)].toarray().astype(np.float32)
         sparse_rows = weights.copy()
         sparse_rows.data[np.repeat(shared, np.diff(weights.indptr))] = 0.0
@@ -375,8 +123,8 @@ class LanguageIdentifier:
     @classmethod
     def base(cls) -> LanguageIdentifier:
         """The default model built from the shipped profiles, after verifying their checksum."""
-        checksum = read_checksum_file(BASE_MODEL_CHECKSUM_PATH)
-        return cls.load(BASE_MODEL_PATH, checksum=checksum)
+        checksum = read_checksum_file(artefact.BASE_MODEL_CHECKSUM_PATH)
+        return cls.load(artefact.BASE_MODEL_PATH, checksum=checksum)
 
     @classmethod
     def from_examples(
@@ -397,54 +145,15 @@ class LanguageIdentifier:
         examples per language; ``prior_total`` rescales those pseudo-counts to that sum, which
         sets how many in-domain examples (one pseudo-count each) it takes to move the prior.
         """
-        empty = cls(
-            classes=[],
-            keys=np.zeros(0, dtype=np.uint64),
-            counts=sparse.csr_matrix((0, 0)),
-            totals=np.zeros(0),
-            docs=np.zeros(0),
-            hyper=hyper,
-            info=info,
-        )
+        empty = cls(Profiles.empty(), hyper=hyper, info=info)
         model = empty._add_examples(texts, labels, weights=weights)
         if top_n is not None:
-            model = model._truncated(top_n)
+            model = cls(model._profiles().truncated(top_n), hyper=model.hyper, info=model.info)
         if prior_total is not None and model._docs.sum() > 0:
             model._docs = model._docs * (prior_total / model._docs.sum())
             model._prepare()
         model.info = dict(info or {})
         return model
-
-    def _truncated(self, top_n: int) -> LanguageIdentifier:
-        counts = self._counts.tocsr()
-        rows, cols, vals = [], [], []
-        for c in range(counts.shape[0]):
-            start, end = counts.indptr[c], counts.indptr[c + 1]
-            data, idx = counts.data[start:end], counts.indices[start:end]
-            if len(data) > top_n:
-                # Stable order: by count, ties by key, so the build is deterministic.
-                order = np.lexsort((self._keys[idx], -data))[:top_n]
-                data, idx = data[order], idx[order]
-            rows.append(np.full(len(idx), c))
-            cols.append(idx)
-            vals.append(data)
-        row = np.concatenate(rows) if rows else np.zeros(0, int)
-        col = np.concatenate(cols) if cols else np.zeros(0, int)
-        val = np.concatenate(vals) if vals else np.zeros(0)
-        kept = np.unique(col)  # sorted columns of sorted keys: the kept keys stay sorted
-        remap = np.full(len(self._keys), -1, dtype=np.int64)
-        remap[kept] = np.arange(len(kept))
-        matrix = sparse.csr_matrix((val, (row, remap[col])), shape=(len(self.classes_), len(kept)))
-        matrix.sort_indices()
-        return LanguageIdentifier(
-            classes=self.classes_,
-            keys=self._keys[kept],
-            counts=matrix,
-            totals=self._totals,
-            docs=self._docs,
-            hyper=self.hyper,
-            info=self.info,
-        )
 
     def _add_examples(
         self,
@@ -455,75 +164,30 @@ class LanguageIdentifier:
         default_weight: float = 1.0,
         prior_weight: float | None = None,
     ) -> LanguageIdentifier:
+        """A new model: these counts plus the usable examples' (see :meth:`fit_incremental`)."""
         if len(texts) != len(labels):
             raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
         if weights is not None and len(weights) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(weights)} weights")
-        hyper = self.hyper
-        classes = list(self.classes_)
-        class_index = {label: i for i, label in enumerate(classes)}
-        kept_texts: list[str] = []
-        kept_classes: list[int] = []
-        kept_weights: list[float] = []
-        docs_add: Counter[int] = Counter()
+        usable = UsableExamples(self.classes_)
         for position, (text, raw_label) in enumerate(zip(texts, labels, strict=True)):
-            label = normalise_language(raw_label)
-            if label in NOT_A_LANGUAGE:
-                continue
-            cleaned = clean_text(text)
-            if not cleaned:
-                continue
             weight = default_weight if weights is None else float(weights[position])
-            if weight <= 0:
-                continue
-            c = class_index.get(label)
-            if c is None:
-                c = class_index[label] = len(classes)
-                classes.append(label)
-            kept_texts.append(cleaned)
-            kept_classes.append(c)
-            kept_weights.append(weight)
-            docs_add[c] += weight if prior_weight is None else prior_weight
-        # (class, key, weighted count) triples, reduced chunk by chunk to bound memory.
-        old = self._counts.tocoo()
-        part_classes = [old.row.astype(np.int64)]
-        part_keys = [self._keys[old.col]]
-        part_values = [old.data]
-        totals = np.concatenate([self._totals, np.zeros(len(classes) - len(self.classes_))])
-        class_of = np.asarray(kept_classes, dtype=np.int64)
-        weight_of = np.asarray(kept_weights, dtype=np.float64)
-        for chunk in range(0, len(kept_texts), _TRAIN_CHUNK):
-            keys, owner = ngram_keys(
-                kept_texts[chunk : chunk + _TRAIN_CHUNK],
-                hyper.ngram_min,
-                hyper.ngram_max,
-                words=hyper.word_features,
-            )
-            owner += chunk
-            np.add.at(totals, class_of[owner], weight_of[owner])
-            reduced = _sum_by_class_and_key(class_of[owner], keys, weight_of[owner])
-            part_classes.append(reduced[0])
-            part_keys.append(reduced[1])
-            part_values.append(reduced[2])
-        row, key, value = _sum_by_class_and_key(
-            np.concatenate(part_classes), np.concatenate(part_keys), np.concatenate(part_values)
+            usable.add(text, raw_label, weight, prior_weight)
+        hyper = self.hyper
+        profiles = self._profiles().with_examples(
+            usable, ngram_min=hyper.ngram_min, ngram_max=hyper.ngram_max, words=hyper.word_features
         )
-        vocab, col = np.unique(key, return_inverse=True)
-        counts = sparse.csr_matrix((value, (row, col.ravel())), shape=(len(classes), len(vocab)))
-        counts.sort_indices()
-        docs = np.concatenate([self._docs, np.zeros(len(classes) - len(self.classes_))])
-        for c, amount in docs_add.items():
-            docs[c] += amount
         info = dict(self.info)
-        info["n_in_domain_examples"] = int(info.get("n_in_domain_examples", 0)) + len(kept_texts)
-        return LanguageIdentifier(
-            classes=classes,
-            keys=vocab,
-            counts=counts,
-            totals=totals,
-            docs=docs,
-            hyper=hyper,
-            info=info,
+        info["n_in_domain_examples"] = int(info.get("n_in_domain_examples", 0)) + len(usable.texts)
+        return LanguageIdentifier(profiles, hyper=hyper, info=info)
+
+    def _profiles(self) -> Profiles:
+        return Profiles(
+            classes=self.classes_,
+            keys=self._keys,
+            counts=self._counts,
+            totals=self._totals,
+            docs=self._docs,
         )
 
     def fit_incremental(
@@ -719,7 +383,8 @@ class LanguageIdentifier:
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))} without retraining")
         copy = self._copy()
-        copy.hyper = replace(self.hyper, **changes)
+        values: dict[str, Any] = {**asdict(self.hyper), **changes}
+        copy.hyper = Hyperparameters(**values)
         copy._prepare()
         return copy
 
@@ -740,70 +405,27 @@ class LanguageIdentifier:
 
     def save(self, path: str | os.PathLike[str]) -> str:
         """Write the model atomically as an npz (no pickles); returns the file's sha256 hex."""
-        counts = self._counts.tocsr()
-        counts.sort_indices()
-        header = {"hyper": self.hyper.__dict__, "info": self.info}
-        arrays = {
-            "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
-            "params": np.array(json.dumps(header, sort_keys=True)),
-            "classes": np.array(self.classes_, dtype=str),
-            "vocab_keys": self._keys,
-            "counts_data": counts.data.astype(np.float32),
-            "counts_indices": _delta_encode(counts.indices, counts.indptr),
-            "counts_indptr": counts.indptr.astype(np.int64),
-            "totals": self._totals,
-            "docs": self._docs,
-        }
-        return write_npz_atomic(path, arrays)
+        stored = artefact.StoredModel(
+            profiles=self._profiles(), hyper=asdict(self.hyper), info=self.info
+        )
+        return artefact.write_model(path, stored)
 
     @classmethod
     def load(
         cls, path: str | os.PathLike[str], *, checksum: str | None = None
     ) -> LanguageIdentifier:
         """Read a model written by :meth:`save`; raises :class:`ArtefactError` with the reason."""
-        arrays = read_npz(path, checksum=checksum)
-        missing = [name for name in _REQUIRED_ARRAYS if name not in arrays]
-        if missing:
-            raise ArtefactError(f"Model file {path} lacks {', '.join(missing)}")
+        stored = artefact.read_model(path, checksum=checksum)
         try:
-            version = int(arrays["format_version"])
-        except (TypeError, ValueError) as exc:
-            raise ArtefactError(f"Model file {path} has an unreadable format version") from exc
-        if version != FORMAT_VERSION:
-            raise ArtefactError(
-                f"Model file {path} has format version {version}; this code reads version "
-                f"{FORMAT_VERSION}: retrain the model"
-            )
-        try:
-            header = json.loads(str(arrays["params"]))
-            hyper = Hyperparameters(**header["hyper"])
-            classes = [str(label) for label in arrays["classes"]]
-            keys = np.asarray(arrays["vocab_keys"], dtype=np.uint64)
-            counts = sparse.csr_matrix(
-                (
-                    arrays["counts_data"].astype(np.float64),
-                    _delta_decode(arrays["counts_indices"], arrays["counts_indptr"]),
-                    arrays["counts_indptr"],
-                ),
-                shape=(len(classes), len(keys)),
-            )
-            return cls(
-                classes=classes,
-                keys=keys,
-                counts=counts,
-                totals=arrays["totals"],
-                docs=arrays["docs"],
-                hyper=hyper,
-                info=header.get("info", {}),
-            )
+            return cls(stored.profiles, hyper=Hyperparameters(**stored.hyper), info=stored.info)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ArtefactError(f"Model file {path} is inconsistent: {exc}") from exc
+            raise ArtefactError(artefact.INCONSISTENT.format(path=path, reason=exc)) from exc
 
     def params(self) -> dict[str, Any]:
         """JSON-serialisable description of the model (for the model card and the database)."""
         return {
             "model": "multinomial naive Bayes over character n-gram count profiles",
-            "format_version": FORMAT_VERSION,
+            "format_version": self.FORMAT_VERSION,
             "ngram_range": [self.hyper.ngram_min, self.hyper.ngram_max],
             "word_features": self.hyper.word_features,
             "word_boundaries": True,
