@@ -35,7 +35,13 @@ def model_dir() -> Path:
 
 
 def artefact_path(*, field: Field, version: int) -> Path:
-    return model_dir() / field.key / f"v{version:04d}.npz"
+    """Where a new artefact goes, named by its model's format (``.npz`` or ``.skops``).
+
+    Stored versions keep the path recorded when they were trained (older text classifiers were
+    written as ``.npz``), so only new files get the suffix.
+    """
+    suffix = model_class(field=field).FILE_SUFFIX
+    return model_dir() / field.key / f"v{version:04d}{suffix}"
 
 
 def active_model_version(*, field: Field) -> ModelVersion:

@@ -156,7 +156,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "glamml.sqlite3",
+            "NAME": str(DATA_DIR / "glamml.sqlite3"),
             # SQLite serialises writers; waiting beats failing when the demo's
             # in-process tasks and a request write at once.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},

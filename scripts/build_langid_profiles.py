@@ -34,18 +34,16 @@ from glamml.ml.artefacts import write_checksum_file  # noqa: E402
 from glamml.ml.calibration import Scores, fit_scaling  # noqa: E402
 from glamml.ml.corpora import (  # noqa: E402
     SOURCES,
-    Example,
-    hash_fraction,
+    Corpus,
     is_evaluation_text,
     read_all,
     write_heldout,
 )
 from glamml.ml.evaluation import evaluate  # noqa: E402
-from glamml.ml.langid import (  # noqa: E402
-    BASE_MODEL_PATH,
-    Hyperparameters,
-    LanguageIdentifier,
-)
+from glamml.ml.examples import Example  # noqa: E402
+from glamml.ml.hashing import stable_fraction  # noqa: E402
+from glamml.ml.langid import BASE_MODEL_PATH, Hyperparameters, LanguageIdentifier  # noqa: E402
+from glamml.ml.langid.artefact import EVAL_SAMPLE_PATH  # noqa: E402
 
 CATALOGUE_SOURCES = ("bl", "fingreylit")
 # Sources whose out-of-fold scores the calibration is fitted on: short texts, like titles. Each
@@ -60,7 +58,6 @@ PRIOR_TOTAL = 1000.0
 # next institution will not share ("Histoire de France" would be English). See docs/langid.md.
 PRIOR_WEIGHT = 1.0
 EVAL_SAMPLE_SIZES = {"bl": 150, "fingreylit": 150, "tatoeba": 50, "udhr": 100}
-EVAL_SAMPLE_PATH = BASE_MODEL_PATH.parent / "langid_eval_sample.csv"
 
 
 def relative(path: Path) -> str:
@@ -70,7 +67,7 @@ def relative(path: Path) -> str:
         return str(path)
 
 
-def training_examples(sources: dict[str, list[Example]]) -> list[Example]:
+def training_examples(sources: dict[str, Corpus]) -> Corpus:
     examples = []
     for source in SOURCES:
         for example in sources[source]:
@@ -87,7 +84,7 @@ def training_examples(sources: dict[str, list[Example]]) -> list[Example]:
 
 
 def build(
-    examples: list[Example], *, catalogue_weight: float, top_n: int, hyper: Hyperparameters
+    examples: Corpus, *, catalogue_weight: float, top_n: int, hyper: Hyperparameters
 ) -> LanguageIdentifier:
     return LanguageIdentifier.from_examples(
         [example.text for example in examples],
@@ -100,7 +97,7 @@ def build(
 
 
 def cross_fitted_scaling(
-    examples: list[Example],
+    examples: Corpus,
     *,
     folds: int,
     catalogue_weight: float,
@@ -117,10 +114,10 @@ def cross_fitted_scaling(
     part_sources: list[str] = []
     for fold in range(folds):
 
-        def in_fold(example: Example, fold: int = fold) -> bool:
+        def in_fold(example: Example[str], fold: int = fold) -> bool:
             return (
                 example.source in CALIBRATION_SOURCES
-                and int(hash_fraction(example.source, example.key, "fold") * folds) == fold
+                and int(stable_fraction(f"fold{example.source}:{example.key}") * folds) == fold
             )
 
         held = [example for example in examples if in_fold(example)]
@@ -149,7 +146,7 @@ def cross_fitted_scaling(
     return scaling, dict(n_scored)
 
 
-def evaluate_source(model: LanguageIdentifier, examples: list[Example]) -> dict:
+def evaluate_source(model: LanguageIdentifier, examples: Corpus) -> dict:
     texts = [example.text for example in examples]
     truth = [example.label for example in examples]
     best = model.predict(texts)
@@ -166,11 +163,11 @@ def evaluate_source(model: LanguageIdentifier, examples: list[Example]) -> dict:
     return metrics
 
 
-def eval_sample(heldout: dict[str, list[Example]]) -> list[tuple[str, str, str]]:
+def eval_sample(heldout: dict[str, Corpus]) -> list[tuple[str, str, str]]:
     rows = []
     for source in SOURCES:
         ranked = sorted(
-            heldout[source], key=lambda example: hash_fraction(source, example.key, "sample")
+            heldout[source], key=lambda example: stable_fraction(f"sample{source}:{example.key}")
         )
         rows += [
             (example.text, example.label, source) for example in ranked[: EVAL_SAMPLE_SIZES[source]]

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from glamml.ml.corpora import Example, hash_fraction, read_bl, read_fingreylit  # noqa: E402
+from glamml.ml.corpora import Corpus, read_bl, read_fingreylit  # noqa: E402
+from glamml.ml.hashing import stable_fraction  # noqa: E402
 
 SOURCE_NAMES = {"bl": "British Library", "fingreylit": "FinGreyLit"}
 BLANK_SHARE = 0.6
@@ -27,13 +28,13 @@ MAX_RECORDS = 1500
 COLUMNS = ["identifier", "title", "description", "language", "source"]
 
 
-def sample_rows(examples: list[Example]) -> list[dict[str, str]]:
+def sample_rows(examples: Corpus) -> list[dict[str, str]]:
     held_out = [example for example in examples if example.split == "test"]
     # A mixed order (not all British Library first), the same on every run.
-    held_out.sort(key=lambda e: hash_fraction(e.source, e.key, "order"))
+    held_out.sort(key=lambda e: stable_fraction(f"order{e.source}:{e.key}"))
     rows = []
     for example in held_out[:MAX_RECORDS]:
-        blank = hash_fraction(example.source, example.key, "blank") < BLANK_SHARE
+        blank = stable_fraction(f"blank{example.source}:{example.key}") < BLANK_SHARE
         rows.append(
             {
                 "identifier": example.key,

@@ -6,6 +6,9 @@ The probability we report is ``softmax(loglik / (T * n**g) + b * log prior)``, w
 the number of known n-grams in the text, ``g`` (length exponent) and ``b`` (prior weight) are
 hyperparameters chosen once on development data, and ``T`` is fitted on held-out labelled text
 by minimising the negative log-likelihood.
+
+The text classifier's logits get ``softmax(z / T + b)``: one temperature and one bias per label
+(:func:`fit_temperature_and_bias`), fitted on out-of-fold logits.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ def scaled_logits(
     scores: Scores, *, temperature: float, prior_weight: float, length_exponent: float
 ) -> np.ndarray:
     scale = temperature * np.maximum(scores.lengths, 1.0) ** length_exponent
-    return scores.loglik / scale[:, None] + prior_weight * scores.log_prior[None, :]
+    logits: np.ndarray = scores.loglik / scale[:, None] + prior_weight * scores.log_prior[None, :]
+    return logits
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
+    shifted: np.ndarray = logits - logits.max(axis=1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
     return shifted
@@ -52,7 +56,8 @@ def with_lapse(proba: np.ndarray, lapse: float) -> np.ndarray:
     """
     if lapse <= 0:
         return proba
-    return proba * (1.0 - lapse) + lapse / proba.shape[1]
+    mixed: np.ndarray = proba * (1.0 - lapse) + lapse / proba.shape[1]
+    return mixed
 
 
 def negative_log_likelihood(
@@ -159,3 +164,63 @@ def fit_scaling(
     )
     log_t, exponent, prior, lapse = (float(v) for v in result.x)
     return math.exp(log_t), exponent, prior, lapse
+
+
+# -- bias-corrected temperature scaling, for the logits of a linear model (textclf) ------------
+
+# Pull of the per-label biases towards 0 (a Gaussian prior), so a rare label's bias stays sane.
+BIAS_PENALTY = 0.01
+
+# One part of the out-of-fold scores: logits over a fold model's classes, the global index of
+# each of those classes, and the global index of each example's true label.
+LogitPart = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _calibration_loss(
+    theta: np.ndarray, parts: Sequence[LogitPart], n_classes: int, fit_bias: bool
+) -> tuple[float, np.ndarray]:
+    """Mean NLL of ``softmax(z / T + b)`` plus the bias penalty, and its gradient."""
+    log_t = theta[0]
+    bias = theta[1:] if fit_bias else np.zeros(n_classes)
+    temperature = math.exp(log_t)
+    total = 0.0
+    grad_log_t = 0.0
+    grad_bias = np.zeros(n_classes)
+    count = sum(len(targets) for _, _, targets in parts)
+    for logits, class_index, targets in parts:
+        scaled = logits / temperature + bias[class_index][None, :]
+        proba = softmax(scaled.copy())
+        rows = np.arange(len(targets))
+        local = np.searchsorted(class_index, targets)
+        shifted = scaled - scaled.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=1))
+        total += float(np.sum(log_norm - shifted[rows, local]))
+        residual = proba
+        residual[rows, local] -= 1.0
+        grad_log_t += float(np.sum(residual * (-logits / temperature)))
+        np.add.at(grad_bias, class_index, residual.sum(axis=0))
+    loss = total / count
+    grad = [grad_log_t / count]
+    if fit_bias:
+        loss += 0.5 * BIAS_PENALTY * float(bias @ bias)
+        grad.extend(grad_bias / count + BIAS_PENALTY * bias)
+    return loss, np.asarray(grad)
+
+
+def fit_temperature_and_bias(
+    parts: Sequence[LogitPart], n_classes: int, *, fit_bias: bool
+) -> tuple[float, np.ndarray]:
+    """Temperature and per-class biases that minimise the NLL of out-of-fold logits."""
+    theta0 = np.zeros(1 + (n_classes if fit_bias else 0))
+    bounds = [(-4.0, 5.0)] + [(-10.0, 10.0)] * (n_classes if fit_bias else 0)
+    result = optimize.minimize(
+        _calibration_loss,
+        theta0,
+        args=(list(parts), n_classes, fit_bias),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+    )
+    temperature = float(math.exp(result.x[0]))
+    bias = np.asarray(result.x[1:]) if fit_bias else np.zeros(n_classes)
+    return temperature, bias

@@ -8,11 +8,11 @@ every run, and the test parts are never in the shipped profiles.
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from glamml.ml.examples import Example
+from glamml.ml.hashing import stable_fraction
 from glamml.ml.languages import UnknownLanguageError, normalise_language
 
 # Share of each source held out for testing.
@@ -20,24 +20,18 @@ TEST_FRACTION = {"bl": 0.3, "fingreylit": 0.3, "tatoeba": 0.2, "udhr": 0.2}
 SOURCES = ("bl", "fingreylit", "tatoeba", "udhr")
 
 
-@dataclass(frozen=True)
-class Example:
-    text: str
-    label: str  # ISO 639-3, macrolanguage-folded
-    source: str
-    key: str  # stable record id within the source
-    split: str  # "train" or "test"
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+# Examples read here are Example[str]: labelled ISO 639-3 (macrolanguage-folded), keyed by the
+# record's id within its source, with "train" or "test" as their split.
+Corpus = list[Example[str]]
 
 
-def hash_fraction(source: str, key: str, salt: str = "") -> float:
-    """A number in [0, 1) that depends only on the source, the key and the salt."""
-    digest = hashlib.sha256(f"{salt}{source}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+def split_side(source: str, key: str) -> str:
+    """``"test"`` for the share :data:`TEST_FRACTION` of a source's records, else ``"train"``.
 
-
-def split_for(source: str, key: str) -> str:
-    return "test" if hash_fraction(source, key) < TEST_FRACTION[source] else "train"
+    Decided by :func:`~glamml.ml.hashing.stable_fraction` of ``"{source}:{key}"`` alone, so a
+    record is on the same side on every machine and in every run.
+    """
+    return "test" if stable_fraction(f"{source}:{key}") < TEST_FRACTION[source] else "train"
 
 
 def _rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
@@ -46,9 +40,9 @@ def _rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
         yield from csv.DictReader(handle, delimiter=delimiter)
 
 
-def read_bl(data_dir: Path) -> list[Example]:
+def read_bl(data_dir: Path) -> Corpus:
     """British Library books: title and the cataloguer's primary language (an English name)."""
-    examples = []
+    examples: Corpus = []
     for row in _rows(data_dir / "bl-books-genre" / "records.csv"):
         key = row["BL record ID"].strip()
         title = (row["Title"] or "").strip()
@@ -67,7 +61,7 @@ def read_bl(data_dir: Path) -> list[Example]:
                 label=label,
                 source="bl",
                 key=key,
-                split=split_for("bl", key),
+                split=split_side("bl", key),
                 extra={
                     "n_languages": row.get("n_languages", "1") or "1",
                     "languages": row.get("Languages", ""),
@@ -83,9 +77,9 @@ def _joined(*parts: str | None) -> str:
     return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
-def read_fingreylit(data_dir: Path) -> list[Example]:
+def read_fingreylit(data_dir: Path) -> Corpus:
     """FinGreyLit: title and ISO 639-1 language of Finnish grey literature, deduplicated on id."""
-    examples = []
+    examples: Corpus = []
     seen: set[str] = set()
     for row in _rows(data_dir / "fingreylit" / "records.csv"):
         key = (row.get("id") or "").strip()
@@ -109,18 +103,18 @@ def read_fingreylit(data_dir: Path) -> list[Example]:
                 label=label,
                 source="fingreylit",
                 key=key,
-                split=split_for("fingreylit", key),
+                split=split_side("fingreylit", key),
                 extra={"description": description},
             )
         )
     return examples
 
 
-def read_tatoeba(data_dir: Path) -> list[Example]:
+def read_tatoeba(data_dir: Path) -> Corpus:
     """Tatoeba sentences; their own ``tatodet_split`` is used when it has a test part."""
     rows = list(_rows(data_dir / "tatoeba" / "sentences.tsv", delimiter="\t"))
     has_test = any(row.get("tatodet_split") == "test" for row in rows)
-    examples = []
+    examples: Corpus = []
     for row in rows:
         key = row["tatoeba_sentence_id"].strip()
         text = (row.get("text") or "").strip()
@@ -133,17 +127,17 @@ def read_tatoeba(data_dir: Path) -> list[Example]:
         if has_test:
             split = "test" if row["tatodet_split"] == "test" else "train"
         else:
-            split = split_for("tatoeba", key)
+            split = split_side("tatoeba", key)
         examples.append(Example(text=text, label=label, source="tatoeba", key=key, split=split))
     return examples
 
 
-def read_udhr(data_dir: Path) -> list[Example]:
+def read_udhr(data_dir: Path) -> Corpus:
     """UDHR headings and paragraphs, labelled with the macrolanguage-folded ISO 639-3 code.
 
     Versions whose language is unidentified (BCP 47 ``und``) are left out.
     """
-    examples = []
+    examples: Corpus = []
     path = data_dir / "udhr" / "udhr_paragraphs.tsv"
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -162,7 +156,7 @@ def read_udhr(data_dir: Path) -> list[Example]:
                     label=label,
                     source="udhr",
                     key=key,
-                    split=split_for("udhr", key),
+                    split=split_side("udhr", key),
                     extra={"element": row.get("element", ""), "version": row["code"]},
                 )
             )
@@ -177,18 +171,18 @@ READERS = {
 }
 
 
-def read_all(data_dir: Path) -> dict[str, list[Example]]:
+def read_all(data_dir: Path) -> dict[str, Corpus]:
     return {source: READERS[source](data_dir) for source in SOURCES}
 
 
-def is_evaluation_text(example: Example) -> bool:
+def is_evaluation_text(example: Example[str]) -> bool:
     """Held-out examples worth scoring: UDHR paragraphs only (headings repeat "Article 1")."""
     if example.source == "udhr":
         return example.extra.get("element") == "p" and len(example.text) >= 20
     return True
 
 
-def write_heldout(examples: list[Example], path: Path) -> int:
+def write_heldout(examples: Corpus, path: Path) -> int:
     """Write ``text,label`` CSV of the evaluation examples; returns the number of rows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [example for example in examples if is_evaluation_text(example)]

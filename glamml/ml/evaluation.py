@@ -14,7 +14,8 @@ ECE_BINS = 15
 
 def _bin_index(confidences: np.ndarray, n_bins: int) -> np.ndarray:
     # Bins [k/n, (k+1)/n); a confidence of exactly 1.0 belongs to the last bin.
-    return np.minimum((confidences * n_bins).astype(int), n_bins - 1)
+    bins: np.ndarray = np.minimum((confidences * n_bins).astype(int), n_bins - 1)
+    return bins
 
 
 def expected_calibration_error(
@@ -90,7 +91,7 @@ def coverage_at_precision(
 
     Returns ``(coverage, threshold)``; ``(0.0, None)`` when no threshold reaches it.
     """
-    best = (0.0, None)
+    best: tuple[float, float | None] = (0.0, None)
     for point in precision_coverage_curve(correct, confidences):
         if point["precision"] >= target and point["coverage"] > best[0]:
             best = (point["coverage"], point["threshold"])
@@ -151,34 +152,6 @@ def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> 
         "precision_coverage": _thin(precision_coverage_curve(correct, confidences)),
         "confusion": dict(confusion),
     }
-
-
-def stratified_split(
-    labels: list[str], *, test_size: float, seed: int
-) -> tuple[list[int], list[int]]:
-    """Indices of a stratified train/test split, deterministic for a seed.
-
-    Each label with at least two examples puts about ``test_size`` of them (at least one, and
-    never all) in the test part; labels with fewer than two examples stay in train.
-    """
-    if not 0.0 < test_size < 1.0:
-        raise ValueError("test_size must be between 0 and 1")
-    rng = np.random.default_rng(seed)
-    by_label: dict[str, list[int]] = defaultdict(list)
-    for index, label in enumerate(labels):
-        by_label[label].append(index)
-    train: list[int] = []
-    test: list[int] = []
-    for label in sorted(by_label):
-        indices = by_label[label]
-        if len(indices) < 2:
-            train.extend(indices)
-            continue
-        shuffled = [indices[i] for i in rng.permutation(len(indices))]
-        n_test = min(len(indices) - 1, max(1, round(len(indices) * test_size)))
-        test.extend(shuffled[:n_test])
-        train.extend(shuffled[n_test:])
-    return sorted(train), sorted(test)
 
 
 # -- predictions that may abstain (baselines), confusion as a matrix ---------------------------

@@ -6,7 +6,7 @@
         --label object_type --rules data/label-samples/rules.json
 
 The text of a record is its ``title`` and ``description`` joined (``--text`` to change), the
-held-out side is :func:`~glamml.ml.training.frozen_split` of the ``identifier`` column, and
+held-out side is :func:`~glamml.ml.splits.frozen_split` of the ``identifier`` column, and
 ``--json`` prints the whole report (metrics and baselines) instead of the table. The numbers
 are what an app run on the same records would store.
 """
@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from glamml.ml.training import TrainingReport, frozen_split, train_and_evaluate
+from glamml.ml.splits import frozen_split
+from glamml.ml.training import TrainingReport, train_and_evaluate
 
 ROWS = ("stratified", "majority", "rules")
 

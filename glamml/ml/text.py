@@ -22,7 +22,7 @@ MIN_WORDS_WITHOUT_NOTES = 4
 _BRACKETED = re.compile(r"\[[^\[\]]*\]")
 
 
-class _LetterTable(dict):
+class _LetterTable(dict[int, str]):
     """``str.translate`` table: letters and marks lower-cased, everything else a space.
 
     Filled lazily, one entry per distinct character seen, so the table stays small and lookups

@@ -1,8 +1,10 @@
-"""Re-train the language identifier from a catalogue's labelled records.
+"""The learning loop for any field: a model and three baselines on the same held-out records.
 
-The app passes the texts and labels it trusts (imported values and human decisions); the result
-is the shipped base model plus those in-domain examples, calibrated by cross-fitting on the
-training part and measured on a frozen, stratified held-out part.
+The app passes the texts and labels it trusts (imported values and human decisions), already
+divided by the field's frozen split (:func:`glamml.ml.splits.frozen_split`);
+:func:`train_and_evaluate` trains on one side and measures the model and the baselines on the
+other. A language model is the shipped base model plus the field's examples, calibrated by
+cross-fitting; a label model is a :class:`~glamml.ml.textclf.TextClassifier`.
 """
 
 from __future__ import annotations
@@ -10,11 +12,9 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from glamml.ml.baselines import (
     Baseline,
@@ -23,25 +23,57 @@ from glamml.ml.baselines import (
     StratifiedBaseline,
     validate_rules,
 )
-from glamml.ml.calibration import fit_temperature
-from glamml.ml.evaluation import SMALL_TEST_SET, evaluate, evaluate_top_k, stratified_split
-from glamml.ml.langid import NOT_A_LANGUAGE, LanguageIdentifier
-from glamml.ml.languages import UnknownLanguageError, normalise_language
-from glamml.ml.text import clean_text
+from glamml.ml.benchmark import Predictor
+from glamml.ml.evaluation import SMALL_TEST_SET, evaluate, evaluate_top_k
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.langid.artefact import EVAL_SAMPLE_PATH
+from glamml.ml.language_training import (
+    language_examples,
+    language_rules,
+    train_language,
+)
+from glamml.ml.splits import stratified_split
 from glamml.ml.textclf import TextClassifier, TrainingDataError
 
-EVAL_SAMPLE_PATH = Path(__file__).resolve().parent / "data" / "langid_eval_sample.csv"
-CALIBRATION_FOLDS = 5
-# Below this many out-of-fold predictions the base model's temperature is kept.
-MIN_CALIBRATION_EXAMPLES = 30
+__all__ = [
+    "BASELINE_NAMES",
+    "KINDS",
+    "METRICS",
+    "TrainingDataError",
+    "TrainingReport",
+    "beats_rules",
+    "evaluate_model",
+    "is_better",
+    "load_eval_sample",
+    "train_and_evaluate",
+    "training_fingerprint",
+]
+
+KINDS = ("language", "label")
+METRICS = ("accuracy", "macro_f1")
+BASELINE_NAMES = ("stratified", "majority", "rules")
+TOP_K = 3
+# A language field with no held-out records yet is measured on this share of its examples.
+STAND_IN_TEST_SIZE = 0.2
+
+ON_HELD_OUT = "the held-out records given"
+ON_PART_OF_TRAINING = "held-out split of the given examples"
+ON_SHIPPED_SAMPLE = (
+    "the held-out sample shipped with the base model (British Library, FinGreyLit, "
+    "Tatoeba and UDHR records the base model was not trained on)"
+)
 
 
 @dataclass
-class TrainingResult:
-    model: LanguageIdentifier
+class TrainingReport:
+    """A trained model, its held-out metrics and the baselines' metrics on the same records."""
+
+    model: LanguageIdentifier | TextClassifier
     metrics: dict[str, Any]
-    fingerprint: str
-    split: dict[str, list[int]] = field(default_factory=dict)  # indices into the given examples
+    # By baseline name (BASELINE_NAMES); empty when there were no held-out records to measure
+    # them on (a language model is then measured on a stand-in: see train_and_evaluate).
+    baselines: dict[str, dict[str, Any]]
+    fingerprint: str  # training_fingerprint() of the usable training examples given
 
 
 def training_fingerprint(texts: list[str], labels: list[str]) -> str:
@@ -62,212 +94,10 @@ def load_eval_sample(path: Path = EVAL_SAMPLE_PATH) -> tuple[list[str], list[str
     return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
-def evaluate_model(model: Any, texts: list[str], labels: list[str]) -> dict:
+def evaluate_model(model: Predictor, texts: list[str], labels: list[str]) -> dict[str, Any]:
     """Any model with ``predict`` (top label and confidence per text), on labelled texts."""
     best = model.predict(texts)
     return evaluate(labels, [label for label, _ in best], [conf for _, conf in best])
-
-
-def _usable(
-    texts: list[str], labels: list[str]
-) -> tuple[list[int], list[str], list[str], dict[str, int]]:
-    kept, kept_texts, kept_labels = [], [], []
-    skipped = {"unknown_label": 0, "not_a_language": 0, "no_text": 0}
-    for position, (text, raw) in enumerate(zip(texts, labels, strict=True)):
-        try:
-            label = normalise_language(raw)
-        except UnknownLanguageError:
-            skipped["unknown_label"] += 1
-            continue
-        if label in NOT_A_LANGUAGE:
-            skipped["not_a_language"] += 1
-        elif not clean_text(text):
-            skipped["no_text"] += 1
-        else:
-            kept.append(position)
-            kept_texts.append(text)
-            kept_labels.append(label)
-    return kept, kept_texts, kept_labels, skipped
-
-
-def _fold_of(labels: list[str], folds: int, seed: int) -> np.ndarray:
-    """Stratified fold numbers: each label's examples are dealt round the folds in random order."""
-    rng = np.random.default_rng(seed)
-    fold = np.zeros(len(labels), dtype=int)
-    by_label: dict[str, list[int]] = {}
-    for index, label in enumerate(labels):
-        by_label.setdefault(label, []).append(index)
-    for label in sorted(by_label):
-        indices = by_label[label]
-        for position, i in enumerate(rng.permutation(len(indices))):
-            fold[indices[i]] = position % folds
-    return fold
-
-
-def cross_fitted_calibration(
-    base: LanguageIdentifier, texts: list[str], labels: list[str], *, seed: int
-) -> tuple[float | None, int]:
-    """Temperature fitted on out-of-fold predictions of the in-domain training examples.
-
-    Returns ``(None, n)`` when fewer than :data:`MIN_CALIBRATION_EXAMPLES` could be scored.
-    """
-    if len(texts) < MIN_CALIBRATION_EXAMPLES:
-        return None, 0
-    fold = _fold_of(labels, CALIBRATION_FOLDS, seed)
-    parts = []
-    for k in range(CALIBRATION_FOLDS):
-        inside = np.flatnonzero(fold == k)
-        outside = np.flatnonzero(fold != k)
-        if not len(inside):
-            continue
-        model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
-        held_labels = [labels[i] for i in inside]
-        known = [i for i, label in zip(inside, held_labels, strict=True) if label in model.classes_]
-        if not known:
-            continue
-        parts.append(
-            model.calibration_scores([texts[i] for i in known], [labels[i] for i in known])
-        )
-    n_scored = sum(len(targets) for _, targets in parts)
-    if n_scored < MIN_CALIBRATION_EXAMPLES:
-        return None, n_scored
-    temperature = fit_temperature(
-        parts,
-        prior_weight=base.hyper.prior_weight,
-        length_exponent=base.hyper.length_exponent,
-        lapse=base.hyper.lapse,
-    )
-    return temperature, n_scored
-
-
-def train_language_model(
-    texts: list[str],
-    labels: list[str],
-    *,
-    test_size: float = 0.2,
-    seed: int = 0,
-    base: LanguageIdentifier | None = None,
-) -> TrainingResult:
-    """Base model + the given labelled examples, calibrated and evaluated on a held-out split.
-
-    Labels are normalised to ISO 639-3; examples with unknown labels, ``und``/``mul``/``zxx``
-    labels or no letters are skipped (counted in ``metrics["skipped"]``). Labels with fewer than
-    two examples go to the training part only. With no usable examples, or none held out, the
-    model is evaluated on the small held-out sample shipped with the base model, and
-    ``metrics["evaluated_on"]`` says so.
-    """
-    if len(texts) != len(labels):
-        raise ValueError(f"got {len(texts)} texts but {len(labels)} labels")
-    base = base if base is not None else LanguageIdentifier.base()
-    kept, kept_texts, kept_labels, skipped = _usable(list(texts), list(labels))
-    fingerprint = training_fingerprint(kept_texts, kept_labels)
-
-    if kept_texts:
-        train_idx, test_idx = stratified_split(kept_labels, test_size=test_size, seed=seed)
-    else:
-        train_idx, test_idx = [], []
-    train_texts = [kept_texts[i] for i in train_idx]
-    train_labels = [kept_labels[i] for i in train_idx]
-
-    model = base
-    calibration: dict[str, Any] = {"method": "base model temperature", "n": 0}
-    if train_texts:
-        model = base.fit_incremental(train_texts, train_labels)
-        temperature, n_scored = cross_fitted_calibration(base, train_texts, train_labels, seed=seed)
-        if temperature is not None:
-            model = model.with_temperature(temperature)
-            calibration = {
-                "method": f"temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
-                "n": n_scored,
-            }
-        else:
-            calibration["note"] = (
-                f"fewer than {MIN_CALIBRATION_EXAMPLES} training examples could be scored "
-                "out of fold; kept the base model's temperature"
-            )
-    calibration["temperature"] = model.hyper.temperature
-
-    if test_idx:
-        eval_texts = [kept_texts[i] for i in test_idx]
-        eval_labels = [kept_labels[i] for i in test_idx]
-        evaluated_on = "held-out split of the given examples"
-    else:
-        eval_texts, eval_labels = load_eval_sample()
-        evaluated_on = (
-            "the held-out sample shipped with the base model (British Library, FinGreyLit, "
-            "Tatoeba and UDHR records the base model was not trained on)"
-        )
-    metrics = evaluate_model(model, eval_texts, eval_labels)
-    metrics.update(
-        {
-            "n_train": len(train_texts),
-            "n_test": len(eval_texts),
-            "evaluated_on": evaluated_on,
-            "skipped": skipped,
-            "calibration": calibration,
-            "test_size": test_size,
-            "seed": seed,
-        }
-    )
-    # Indices refer to the examples as given, so the caller can freeze the split.
-    split = {"train": [kept[i] for i in train_idx], "test": [kept[i] for i in test_idx]}
-    return TrainingResult(model=model, metrics=metrics, fingerprint=fingerprint, split=split)
-
-
-# -- the learning loop for any field: a model and three baselines on a frozen held-out split ------
-
-KINDS = ("language", "label")
-METRICS = ("accuracy", "macro_f1")
-BASELINE_NAMES = ("stratified", "majority", "rules")
-TOP_K = 3
-
-
-@dataclass
-class TrainingReport:
-    """A trained model, its held-out metrics and the baselines' metrics on the same records."""
-
-    model: LanguageIdentifier | TextClassifier
-    metrics: dict[str, Any]
-    baselines: dict[str, dict[str, Any]]
-    fingerprint: str  # training_fingerprint() of the training examples used
-
-
-def hash_fraction(seed: int, key: str) -> float:
-    """A number in [0, 1) that depends only on the seed and the key."""
-    digest = hashlib.sha256(f"{seed}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
-
-
-def frozen_split(
-    keys: list[str], labels: list[str], *, test_size: float = 0.2, seed: int = 0
-) -> set[str]:
-    """The keys that go to the held-out side: stratified, and stable as examples are added.
-
-    A key is held out when a hash of ``(seed, key)`` falls below ``test_size``: the decision
-    depends on nothing else, so adding records never moves an old one, and each label is held
-    out in proportion (in expectation; a label with few examples may have none held out).
-    Two exceptions keep every label learnable: a label with a single example keeps it in train,
-    and a label whose examples would all be held out keeps the one with the largest hash in
-    train. Only those keys can change side later, when their label grows.
-    """
-    if len(keys) != len(labels):
-        raise ValueError(f"got {len(keys)} keys but {len(labels)} labels")
-    if not 0.0 < test_size < 1.0:
-        raise ValueError("test_size must be between 0 and 1")
-    if len(set(keys)) != len(keys):
-        raise ValueError("keys must be unique")
-    by_label: dict[str, list[tuple[float, str]]] = {}
-    for key, label in zip(keys, labels, strict=True):
-        by_label.setdefault(label, []).append((hash_fraction(seed, str(key)), key))
-    held_out: set[str] = set()
-    for members in by_label.values():
-        if len(members) < 2:
-            continue
-        chosen = [key for fraction, key in members if fraction < test_size]
-        if len(chosen) == len(members):
-            chosen.remove(max(members)[1])
-        held_out.update(chosen)
-    return held_out
 
 
 def _check_metric(metric: str) -> None:
@@ -292,59 +122,6 @@ def beats_rules(metrics: dict[str, Any], baselines: dict[str, Any], *, metric: s
     rules = (baselines or {}).get("rules") or {}
     reference = 0.0 if not rules or rules.get("n_rules") == 0 else float(rules.get(metric) or 0.0)
     return float(metrics.get(metric) or 0.0) > reference
-
-
-def _language_examples(
-    texts: list[str], labels: list[str], side: str, warnings: list[str]
-) -> tuple[list[str], list[str]]:
-    _, kept_texts, kept_labels, skipped = _usable(list(texts), list(labels))
-    dropped = {reason: n for reason, n in skipped.items() if n}
-    if dropped:
-        detail = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in dropped.items())
-        warnings.append(f"skipped {sum(dropped.values())} {side} example(s): {detail}")
-    return kept_texts, kept_labels
-
-
-def _language_rules(rules: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Rules keyed by language codes or names, re-keyed by ISO 639-3 where that is known."""
-    normalised: dict[str, list[str]] = {}
-    for label, patterns in rules.items():
-        try:
-            code = normalise_language(label)
-        except UnknownLanguageError:
-            code = label
-        normalised.setdefault(code, []).extend(patterns)
-    return normalised
-
-
-def _train_language(
-    texts: list[str],
-    labels: list[str],
-    params: dict[str, Any],
-    seed: int,
-    warnings: list[str],
-    base: LanguageIdentifier | None,
-) -> tuple[LanguageIdentifier, dict[str, Any]]:
-    unknown = sorted(set(params) - {"in_domain_weight"})
-    if unknown:
-        raise ValueError(f"unknown parameter(s) for a language model: {', '.join(unknown)}")
-    base = base if base is not None else LanguageIdentifier.base()
-    if not texts:
-        warnings.append("no in-domain training examples: this is the shipped base model")
-        return base, {"method": "base model temperature", "n": 0}
-    model = base.fit_incremental(texts, labels, weight=params.get("in_domain_weight"))
-    temperature, n_scored = cross_fitted_calibration(base, texts, labels, seed=seed)
-    if temperature is None:
-        warnings.append(
-            f"calibration kept the base model's temperature: only {n_scored} training examples "
-            f"could be scored out of fold (at least {MIN_CALIBRATION_EXAMPLES} needed)"
-        )
-        return model, {"method": "base model temperature", "n": n_scored}
-    return model.with_temperature(temperature), {
-        "method": f"temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
-        "n": n_scored,
-        "temperature": temperature,
-    }
 
 
 def _data_warnings(train_labels: list[str], test_labels: list[str], known: list[str]) -> list[str]:
@@ -403,6 +180,72 @@ def _baselines(
     return results
 
 
+@dataclass
+class _Sides:
+    """The examples a run trains on and those it is measured on, and what the latter are."""
+
+    train_texts: list[str]
+    train_labels: list[str]
+    test_texts: list[str]
+    test_labels: list[str]
+    evaluated_on: str = ON_HELD_OUT
+
+    def check_lengths(self) -> None:
+        for side, texts, labels in (
+            ("training", self.train_texts, self.train_labels),
+            ("held-out", self.test_texts, self.test_labels),
+        ):
+            if len(texts) != len(labels):
+                raise TrainingDataError(f"got {len(texts)} {side} texts but {len(labels)} labels")
+
+
+def _stand_in_sides(sides: _Sides, seed: int) -> _Sides:
+    """For a language field with no held-out records: a part of its examples, else the sample.
+
+    A stratified fifth of the training examples (every label with two or more examples keeps
+    one back) is held out; with nothing to hold out, the base model's shipped sample is used.
+    """
+    train, test = (
+        stratified_split(sides.train_labels, test_size=STAND_IN_TEST_SIZE, seed=seed)
+        if sides.train_labels
+        else ([], [])
+    )
+    if test:
+        texts, labels = sides.train_texts, sides.train_labels
+        return _Sides(
+            train_texts=[texts[i] for i in train],
+            train_labels=[labels[i] for i in train],
+            test_texts=[texts[i] for i in test],
+            test_labels=[labels[i] for i in test],
+            evaluated_on=ON_PART_OF_TRAINING,
+        )
+    sample_texts, sample_labels = load_eval_sample()
+    return _Sides(
+        sides.train_texts, sides.train_labels, sample_texts, sample_labels, ON_SHIPPED_SAMPLE
+    )
+
+
+def _fit(
+    kind: str,
+    sides: _Sides,
+    params: dict[str, Any],
+    seed: int,
+    warnings: list[str],
+    base: LanguageIdentifier | None,
+) -> tuple[LanguageIdentifier | TextClassifier, dict[str, Any], list[str]]:
+    """The trained model, its calibration and the labels worth naming in the metrics."""
+    if kind == "language":
+        model, calibration = train_language(
+            sides.train_texts, sides.train_labels, params, seed, warnings, base
+        )
+        # The base model knows hundreds of languages: name only those in this data.
+        known = set(sides.train_labels) | (set(sides.test_labels) & set(model.classes_))
+        return model, calibration, sorted(known)
+    classifier = TextClassifier(params=params).fit(sides.train_texts, sides.train_labels)
+    warnings.extend(classifier.warnings_)
+    return classifier, classifier.params()["calibration"], list(classifier.classes_)
+
+
 def train_and_evaluate(
     *,
     kind: str,
@@ -418,67 +261,66 @@ def train_and_evaluate(
     """Train a model on the training side and measure it and three baselines on the test side.
 
     ``kind="language"``: the shipped language identifier plus the training examples, calibrated
-    by cross-fitting (as :func:`train_language_model`, without its own split); labels are
-    normalised to ISO 639-3 and unusable examples skipped with a warning. ``kind="label"``: a
+    by cross-fitting; labels are normalised to ISO 639-3 and unusable examples skipped with a
+    warning. With no usable held-out example, the model is measured on a stand-in instead
+    (``metrics["evaluated_on"]`` says which): a stratified part of the training examples held
+    back from training, or, when none can be held back, the sample shipped with the base model;
+    the baselines are then not measured (``baselines`` is empty). ``kind="label"``: a
     :class:`~glamml.ml.textclf.TextClassifier` (``params`` are its parameters); raises
     :class:`TrainingDataError` when the examples cannot train one. ``rules`` are the field's
     rules baseline: a pattern that is not a valid regular expression is left out of it, and
     named in ``baselines["rules"]["errors"]`` and the warnings (check rules with
-    :func:`~glamml.ml.baselines.validate_rules` when they are saved). ``base`` is
-    the language model to start from (default: the shipped one, loaded and checked each call).
+    :func:`~glamml.ml.baselines.validate_rules` when they are saved). ``base`` is the language
+    model to start from (default: the shipped one, loaded and checked each call).
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    for side, texts, labels in (
-        ("training", train_texts, train_labels),
-        ("held-out", test_texts, test_labels),
-    ):
-        if len(texts) != len(labels):
-            raise TrainingDataError(f"got {len(texts)} {side} texts but {len(labels)} labels")
-    rules = dict(rules or {})
-    params = dict(params or {})
+    sides = _Sides(list(train_texts), list(train_labels), list(test_texts), list(test_labels))
+    sides.check_lengths()
+    rules, params = dict(rules or {}), dict(params or {})
     warnings: list[str] = []
-    model: LanguageIdentifier | TextClassifier
     if kind == "language":
-        train_texts, train_labels = _language_examples(
-            train_texts, train_labels, "training", warnings
+        sides.train_texts, sides.train_labels = language_examples(
+            sides.train_texts, sides.train_labels, "training", warnings
         )
-        test_texts, test_labels = _language_examples(test_texts, test_labels, "held-out", warnings)
-        rules = _language_rules(rules)
-        model, calibration = _train_language(
-            train_texts, train_labels, params, seed, warnings, base
+        sides.test_texts, sides.test_labels = language_examples(
+            sides.test_texts, sides.test_labels, "held-out", warnings
         )
-        # The base model knows hundreds of languages: name only those in this data.
-        known = sorted(set(train_labels) | (set(test_labels) & set(model.classes_)))
-    else:
-        train_texts, train_labels = list(train_texts), list(train_labels)
-        test_texts, test_labels = list(test_texts), list(test_labels)
-        model = TextClassifier(params=params).fit(train_texts, train_labels)
-        calibration = model.params()["calibration"]
-        warnings.extend(model.warnings_)
-        known = list(model.classes_)
-    warnings.extend(_data_warnings(train_labels, test_labels, list(model.classes_)))
+        rules = language_rules(rules)
+    fingerprint = training_fingerprint(sides.train_texts, sides.train_labels)
+    if kind == "language" and not sides.test_texts:
+        sides = _stand_in_sides(sides, seed)
+    model, calibration, known = _fit(kind, sides, params, seed, warnings, base)
+    warnings.extend(_data_warnings(sides.train_labels, sides.test_labels, list(model.classes_)))
+    order = sorted(set(known) | set(sides.test_labels))
+    metrics = _metrics(model, sides, order)
+    metrics.update({"kind": kind, "calibration": calibration, "warnings": warnings, "seed": seed})
+    baselines: dict[str, dict[str, Any]] = {}
+    if sides.evaluated_on == ON_HELD_OUT:
+        baselines = _baselines(
+            sides.train_labels, sides.test_texts, sides.test_labels, rules, order, seed
+        )
+        errors = baselines["rules"]["errors"]
+        warnings.extend(f"rules baseline: {error} (left out)" for error in errors)
+    return TrainingReport(
+        model=model, metrics=metrics, baselines=baselines, fingerprint=fingerprint
+    )
 
-    order = sorted(set(known) | set(test_labels))
-    metrics = evaluate_top_k(test_labels, model.predict_top_k(test_texts, k=TOP_K), labels=order)
+
+def _metrics(
+    model: LanguageIdentifier | TextClassifier, sides: _Sides, order: list[str]
+) -> dict[str, Any]:
+    """The model's held-out metrics and what they were measured on."""
+    predictions = model.predict_top_k(sides.test_texts, k=TOP_K)
+    metrics = evaluate_top_k(sides.test_labels, predictions, labels=order)
     metrics.update(
         {
-            "kind": kind,
-            "n_train": len(train_texts),
-            "n_test": len(test_texts),
-            "label_counts_train": dict(sorted(Counter(train_labels).items())),
-            "label_counts_test": dict(sorted(Counter(test_labels).items())),
-            "calibration": calibration,
-            "warnings": warnings,
-            "seed": seed,
-            "test_fingerprint": training_fingerprint(test_texts, test_labels),
+            "n_train": len(sides.train_texts),
+            "n_test": len(sides.test_texts),
+            "evaluated_on": sides.evaluated_on,
+            "label_counts_train": dict(sorted(Counter(sides.train_labels).items())),
+            "label_counts_test": dict(sorted(Counter(sides.test_labels).items())),
+            "test_fingerprint": training_fingerprint(sides.test_texts, sides.test_labels),
         }
     )
-    baselines = _baselines(train_labels, test_texts, test_labels, rules, order, seed)
-    warnings.extend(f"rules baseline: {error} (left out)" for error in baselines["rules"]["errors"])
-    return TrainingReport(
-        model=model,
-        metrics=metrics,
-        baselines=baselines,
-        fingerprint=training_fingerprint(train_texts, train_labels),
-    )
+    return metrics

@@ -112,7 +112,6 @@ def test_a_failed_run_says_why_and_leaves_the_active_version_active(
         raise RuntimeError("disk full while writing the artefact")
 
     monkeypatch.setattr("catalogue.services.training.runs.train_and_evaluate", broken)
-    monkeypatch.setattr("catalogue.services.training.runs.train_language_model", broken)
     run = training_run_execute(run=TrainingRun.objects.create(field=field))
     assert run.status == "failed"
     assert "disk full" in run.message

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from glamml.ml.cards import known_limitations, model_card_markdown
-from glamml.ml.training import frozen_split, train_and_evaluate
+from glamml.ml.splits import frozen_split
+from glamml.ml.training import train_and_evaluate
 
 SECTIONS = [
     "## Intended use",

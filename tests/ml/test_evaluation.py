@@ -8,7 +8,6 @@ from glamml.ml.evaluation import (
     coverage_at_precision,
     evaluate,
     expected_calibration_error,
-    stratified_split,
 )
 
 
@@ -67,17 +66,3 @@ def test_evaluate_reports_accuracy_macro_f1_and_per_label_figures():
 def test_evaluate_refuses_lists_of_different_lengths():
     with pytest.raises(ValueError):
         evaluate(["eng"], ["eng", "fin"], [0.5])
-
-
-def test_stratified_split_keeps_singletons_in_train_and_every_other_label_in_both():
-    labels = ["eng"] * 10 + ["fin"] * 5 + ["swe"] * 2 + ["lat"]
-    train, test = stratified_split(labels, test_size=0.2, seed=0)
-    assert sorted(train + test) == list(range(len(labels)))
-    assert not set(train) & set(test)
-    test_labels = [labels[i] for i in test]
-    assert test_labels.count("eng") == 2
-    assert test_labels.count("fin") == 1
-    assert test_labels.count("swe") == 1
-    assert "lat" not in test_labels
-    assert stratified_split(labels, test_size=0.2, seed=0) == (train, test)
-    assert stratified_split(labels, test_size=0.2, seed=1) != (train, test)

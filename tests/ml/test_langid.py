@@ -9,9 +9,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from glamml.ml.evaluation import expected_calibration_error, stratified_split
+from glamml.ml.evaluation import expected_calibration_error
 from glamml.ml.langid import UNDETERMINED, ArtefactError, LanguageIdentifier, artefact
 from glamml.ml.languages import UnknownLanguageError
+from glamml.ml.splits import stratified_split
 from glamml.ml.text import MAX_CHARS, clean_text
 from glamml.ml.training import load_eval_sample
 

@@ -10,9 +10,9 @@ import pytest
 import skops.io as sio
 
 from glamml.ml import training
+from glamml.ml.artefacts import ArtefactError
 from glamml.ml.evaluation import evaluate
-from glamml.ml.langid import ArtefactError
-from glamml.ml.textclf import FORMAT_VERSION, TextClassifier, TrainingDataError
+from glamml.ml.textclf import TextClassifier, TrainingDataError
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "label-samples"
 
@@ -94,7 +94,7 @@ def test_probabilities_cover_the_classes_and_top_k_is_ordered(genre_model):
 def test_params_describe_the_model_and_are_json(genre_model):
     params = genre_model.params()
     json.dumps(params)
-    assert params["format_version"] == FORMAT_VERSION
+    assert params["format_version"] == TextClassifier.FORMAT_VERSION
     assert params["classes"] == ["Fiction", "Non-fiction"]
     assert params["word_ngrams"] == [1, 2]
     assert params["calibration"]["method"] == "temperature+bias"
@@ -156,9 +156,9 @@ def test_another_format_version_is_an_artefact_error(small_model, tmp_path):
     path = tmp_path / "model.skops"
     small_model.save(path)
     state = sio.load(path)
-    state["format_version"] = FORMAT_VERSION + 1
+    state["format_version"] = TextClassifier.FORMAT_VERSION + 1
     sio.dump(state, path)
-    with pytest.raises(ArtefactError, match=f"format version {FORMAT_VERSION + 1}"):
+    with pytest.raises(ArtefactError, match=f"format version {TextClassifier.FORMAT_VERSION + 1}"):
         TextClassifier.load(path)
     sio.dump({"something": "else"}, path)
     with pytest.raises(ArtefactError, match="not a glamml text classifier"):
@@ -207,7 +207,7 @@ def test_with_very_few_examples_it_trains_without_calibration():
 
 def test_a_file_holding_untrusted_types_is_refused(tmp_path):
     path = tmp_path / "model.skops"
-    sio.dump({"format_version": FORMAT_VERSION, "params": Fraction(1, 3)}, path)
+    sio.dump({"format_version": TextClassifier.FORMAT_VERSION, "params": Fraction(1, 3)}, path)
     with pytest.raises(ArtefactError, match="holds types this code does not load"):
         TextClassifier.load(path)
 

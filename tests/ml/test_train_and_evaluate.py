@@ -1,17 +1,16 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
 from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.splits import frozen_split
 from glamml.ml.textclf import TextClassifier
 from glamml.ml.training import (
     TrainingDataError,
     TrainingReport,
     beats_rules,
-    frozen_split,
     is_better,
     train_and_evaluate,
     training_fingerprint,
@@ -190,61 +189,6 @@ def test_with_no_language_examples_the_base_model_is_measured(base_model):
     assert report.metrics["n_train"] == 0
     assert any("shipped base model" in w for w in report.metrics["warnings"])
     assert report.baselines["majority"]["coverage"] == 0.0
-
-
-# -- the frozen split ---------------------------------------------------------------------------
-
-
-def labelled_keys(n: int, seed: int) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    keys = [f"rec-{seed}-{i}" for i in range(n)]
-    labels = [rng.choice(["a", "a", "a", "b", "b", "c"]) for _ in keys]
-    return keys, labels
-
-
-def test_the_split_is_stratified():
-    keys, labels = labelled_keys(3000, seed=1)
-    held = frozen_split(keys, labels, test_size=0.2)
-    for label in "abc":
-        members = [k for k, lab in zip(keys, labels, strict=True) if lab == label]
-        share = sum(k in held for k in members) / len(members)
-        assert 0.16 <= share <= 0.24
-
-
-def test_adding_examples_never_moves_existing_keys():
-    keys, labels = labelled_keys(500, seed=2)
-    before = frozen_split(keys, labels)
-    more_keys, more_labels = labelled_keys(300, seed=3)
-    after = frozen_split(keys + more_keys, labels + more_labels)
-    assert {k for k in keys if k in after} == before
-    # ...whatever order they come in.
-    shuffled = list(zip(keys + more_keys, labels + more_labels, strict=True))
-    random.Random(0).shuffle(shuffled)
-    assert frozen_split([k for k, _ in shuffled], [lab for _, lab in shuffled]) == after
-
-
-def test_the_split_depends_on_the_seed():
-    keys, labels = labelled_keys(200, seed=4)
-    assert frozen_split(keys, labels, seed=0) != frozen_split(keys, labels, seed=1)
-    assert frozen_split(keys, labels, seed=5) == frozen_split(keys, labels, seed=5)
-
-
-def test_a_label_keeps_something_to_learn_from():
-    # A single example stays in train; a label is never held out entirely.
-    for n in range(1, 40):
-        keys = [f"k{n}-{i}" for i in range(3)]
-        held = frozen_split(keys, ["only", "pair", "pair"], test_size=0.9, seed=n)
-        assert f"k{n}-0" not in held
-        assert len({f"k{n}-1", f"k{n}-2"} & held) <= 1
-
-
-def test_the_split_refuses_bad_input():
-    with pytest.raises(ValueError, match="unique"):
-        frozen_split(["a", "a"], ["x", "y"])
-    with pytest.raises(ValueError, match="between 0 and 1"):
-        frozen_split(["a"], ["x"], test_size=1.0)
-    with pytest.raises(ValueError, match="2 keys but 1 labels"):
-        frozen_split(["a", "b"], ["x"])
 
 
 # -- promotion gates ------------------------------------------------------------------------------

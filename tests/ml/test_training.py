@@ -1,64 +1,106 @@
+"""A language field with no held-out records yet: the one training path measures a stand-in."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from glamml.ml.training import TrainingResult, train_language_model, training_fingerprint
+from glamml.ml.language_training import MIN_CALIBRATION_EXAMPLES, cross_fitted_temperature
+from glamml.ml.training import (
+    ON_PART_OF_TRAINING,
+    TrainingDataError,
+    train_and_evaluate,
+    training_fingerprint,
+)
 
 
-def test_it_trains_on_catalogue_titles_and_reports_held_out_metrics(base_model, catalogue_titles):
+def without_held_out(texts: list[str], labels: list[str], **options):
+    return train_and_evaluate(
+        kind="language",
+        train_texts=texts,
+        train_labels=labels,
+        test_texts=[],
+        test_labels=[],
+        **options,
+    )
+
+
+def test_without_held_out_records_a_stratified_part_of_the_examples_is_held_back(
+    base_model, catalogue_titles
+):
     texts, labels = catalogue_titles
-    result = train_language_model(texts, labels, test_size=0.2, seed=0, base=base_model)
-    assert isinstance(result, TrainingResult)
-    metrics = result.metrics
-    assert metrics["evaluated_on"] == "held-out split of the given examples"
+    report = without_held_out(texts, labels, base=base_model)
+    metrics = report.metrics
+    assert metrics["evaluated_on"] == ON_PART_OF_TRAINING
     assert metrics["n_train"] + metrics["n_test"] == len(texts)
-    assert metrics["n"] == metrics["n_test"] == len(result.split["test"])
-    assert not set(result.split["train"]) & set(result.split["test"])
+    assert metrics["n"] == metrics["n_test"]
     # Every label with at least two examples is held out at least once; Russian has one.
-    test_labels = {labels[i] for i in result.split["test"]}
-    assert "rus" not in test_labels
-    assert {"eng", "fin", "swe", "sme", "nld"} <= test_labels
+    assert "rus" not in metrics["label_counts_test"]
+    assert {"eng", "fin", "swe", "sme", "nld"} <= set(metrics["label_counts_test"])
     assert metrics["accuracy"] >= 0.85
     assert 0.0 <= metrics["ece"] <= 1.0
     assert metrics["calibration"]["method"].startswith("temperature scaling")
-    assert result.model.params()["n_in_domain_examples"] == metrics["n_train"]
+    assert report.model.params()["n_in_domain_examples"] == metrics["n_train"]
+    # The baselines are measured only on held-out records the caller gave.
+    assert report.baselines == {}
     json.dumps(metrics)
 
 
-def test_the_split_and_the_model_are_reproducible(base_model, catalogue_titles):
+def test_the_fingerprint_covers_every_usable_example_given_not_only_those_trained_on(
+    base_model, catalogue_titles
+):
     texts, labels = catalogue_titles
-    first = train_language_model(texts, labels, seed=3, base=base_model)
-    second = train_language_model(texts, labels, seed=3, base=base_model)
-    assert first.split == second.split
+    report = without_held_out(texts, labels, base=base_model)
+    # What the app compares to decide that nothing changed since the last run.
+    assert report.fingerprint == training_fingerprint(texts, labels)
+
+
+def test_the_stand_in_split_and_the_model_are_reproducible(base_model, catalogue_titles):
+    texts, labels = catalogue_titles
+    first = without_held_out(texts, labels, seed=3, base=base_model)
+    second = without_held_out(texts, labels, seed=3, base=base_model)
+    assert first.metrics["test_fingerprint"] == second.metrics["test_fingerprint"]
     assert first.metrics["accuracy"] == second.metrics["accuracy"]
     assert first.model.hyper.temperature == second.model.hyper.temperature
 
 
-def test_without_examples_the_base_model_is_evaluated_on_the_shipped_sample(base_model):
-    result = train_language_model([], [], base=base_model)
-    assert result.model is base_model
-    assert "shipped" in result.metrics["evaluated_on"]
-    assert result.metrics["n_train"] == 0
-    assert result.metrics["n_test"] >= 300
-    assert result.metrics["accuracy"] >= 0.93
+def test_without_examples_the_base_model_is_measured_on_the_shipped_sample(base_model):
+    report = without_held_out([], [], base=base_model)
+    assert report.model is base_model
+    assert "shipped" in report.metrics["evaluated_on"]
+    assert report.metrics["n_train"] == 0
+    assert report.metrics["n_test"] >= 300
+    assert report.metrics["accuracy"] >= 0.93
+    assert report.baselines == {}
+
+
+def test_single_examples_cannot_be_held_back_so_the_shipped_sample_measures_them(base_model):
+    report = without_held_out(
+        ["Suomen historia", "The history of Rome"], ["fin", "eng"], base=base_model
+    )
+    assert "shipped" in report.metrics["evaluated_on"]
+    assert report.metrics["n_train"] == 2
+    assert report.model.params()["n_in_domain_examples"] == 2
 
 
 def test_new_labels_become_classes(base_model, ancient_greek_titles, catalogue_titles):
     texts = ancient_greek_titles[0] + catalogue_titles[0]
     labels = ancient_greek_titles[1] + catalogue_titles[1]
-    result = train_language_model(texts, labels, base=base_model)
-    assert "grc" in result.model.classes_
-    assert result.metrics["per_label"]["grc"]["support"] == 6  # 20% of 30
+    report = without_held_out(texts, labels, base=base_model)
+    assert "grc" in report.model.classes_
+    assert report.metrics["per_label"]["grc"]["support"] == 6  # 20% of 30
 
 
 def test_unusable_examples_are_skipped_and_counted(base_model, catalogue_titles):
     texts = [*catalogue_titles[0], "1887", "Some title", "Another title"]
     labels = [*catalogue_titles[1], "eng", "elvish", "und"]
-    result = train_language_model(texts, labels, base=base_model)
-    assert result.metrics["skipped"] == {"unknown_label": 1, "not_a_language": 1, "no_text": 1}
-    assert result.metrics["n_train"] + result.metrics["n_test"] == len(catalogue_titles[0])
+    report = without_held_out(texts, labels, base=base_model)
+    assert (
+        "skipped 3 training example(s): 1 unknown label, 1 not a language, 1 no text"
+        in report.metrics["warnings"]
+    )
+    assert report.metrics["n_train"] + report.metrics["n_test"] == len(catalogue_titles[0])
 
 
 def test_the_fingerprint_ignores_order_but_not_content():
@@ -71,5 +113,17 @@ def test_the_fingerprint_ignores_order_but_not_content():
 
 
 def test_mismatched_lengths_are_refused(base_model):
-    with pytest.raises(ValueError, match="2 texts but 1 labels"):
-        train_language_model(["a", "b"], ["eng"], base=base_model)
+    with pytest.raises(TrainingDataError, match="2 training texts but 1 labels"):
+        without_held_out(["a", "b"], ["eng"], base=base_model)
+
+
+def test_the_temperature_is_fitted_on_out_of_fold_scores_only_with_enough_examples(
+    base_model, catalogue_titles
+):
+    texts, labels = catalogue_titles
+    few = MIN_CALIBRATION_EXAMPLES - 1
+    assert cross_fitted_temperature(base_model, texts[:few], labels[:few], seed=0) == (None, 0)
+    temperature, n_scored = cross_fitted_temperature(base_model, texts, labels, seed=0)
+    assert temperature is not None and temperature > 0
+    # Every example is scored once, by a model that did not count it.
+    assert n_scored == len(texts)

@@ -16,19 +16,17 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalogue import dispatch
-from catalogue.machine import Model, ModelUnavailable, artefact_path, model_dir, model_load
+from catalogue.machine import ModelUnavailable, artefact_path, model_dir, model_load
 from catalogue.models import Field, ModelVersion, TrainingRun
 from catalogue.services.labels import labels_ensure
 from catalogue.services.training.cards import card_facts
 from catalogue.services.training.examples import Example, field_rules, training_examples
 from catalogue.services.training.promotion import model_version_promote, promotion_gate
 from catalogue.services.training.splits import Sides, split_assign, split_sides
-from glamml.ml import langid, textclf
 from glamml.ml.training import (
     TrainingReport,
     evaluate_model,
     train_and_evaluate,
-    train_language_model,
     training_fingerprint,
 )
 
@@ -121,13 +119,8 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
 
 def _train(field: Field, sides: Sides) -> TrainingReport:
     train, test = sides.train, sides.test
-    if field.kind == Field.Kind.LANGUAGE and not test:
-        # Too few labelled records to hold any out: the base model plus what there is,
-        # measured on the small held-out sample shipped with it (no baselines to compare).
-        result = train_language_model([e.text for e in train], [e.label for e in train])
-        return TrainingReport(
-            model=result.model, metrics=result.metrics, baselines={}, fingerprint=result.fingerprint
-        )
+    # A language field with no held-out records yet is measured on a stand-in (see
+    # train_and_evaluate), with no baselines.
     return train_and_evaluate(
         kind=field.kind,
         train_texts=[e.text for e in train],
@@ -168,7 +161,7 @@ def _store_version(
         status=ModelVersion.Status.CANDIDATE,
         artefact=str(path.relative_to(model_dir())),
         checksum=checksum,
-        format_version=_format_version(report.model),
+        format_version=report.model.FORMAT_VERSION,
         params={**report.model.params(), "trigger": run.trigger},
         training_fingerprint=report.fingerprint,
         n_train=len(sides.train),
@@ -186,12 +179,6 @@ def _store_version(
 def _labels_seen(report: TrainingReport, train: list[Example]) -> set[str]:
     """Label codes worth naming in the vocabulary: trained on, not every code the model knows."""
     return {e.label for e in train} | set(report.metrics.get("per_label", {}))
-
-
-def _format_version(model: Model) -> int:
-    if isinstance(model, langid.LanguageIdentifier):
-        return langid.LanguageIdentifier.FORMAT_VERSION
-    return textclf.FORMAT_VERSION
 
 
 def _progress(run: TrainingRun, percent: int) -> None:

@@ -24,6 +24,7 @@ from glamml.ml.langid.profiles import Profiles
 __all__ = [
     "BASE_MODEL_CHECKSUM_PATH",
     "BASE_MODEL_PATH",
+    "EVAL_SAMPLE_PATH",
     "FILE_SUFFIX",
     "FORMAT_VERSION",
     "INCONSISTENT",
@@ -38,6 +39,8 @@ FILE_SUFFIX = ".npz"
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 BASE_MODEL_PATH = _DATA_DIR / "langid_profiles.npz"
 BASE_MODEL_CHECKSUM_PATH = _DATA_DIR / "langid_profiles.npz.sha256"
+# Held-out records of the build's sources, small enough to ship: what the base model is measured on.
+EVAL_SAMPLE_PATH = _DATA_DIR / "langid_eval_sample.csv"
 
 INCONSISTENT = "Model file {path} is inconsistent: {reason}"
 

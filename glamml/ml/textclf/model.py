@@ -12,41 +12,30 @@ model's ``C`` is scaled up by the share of data it did not see. With too few exa
 cross-fit, the raw probabilities are kept and the model says so in
 :meth:`TextClassifier.params`.
 
-Models are written with skops (no pickle), atomically, with a format version inside: plain
-arrays (each vectoriser's vocabulary and IDF weights, the coefficients) and JSON-like values,
-no scikit-learn object, so the file stays small and its layout is ours, not scikit-learn's.
-Loading checks the sha256 and raises :class:`~glamml.ml.langid.ArtefactError` with the reason.
+Models are written with skops (see :mod:`glamml.ml.textclf.artefact`).
 """
 
 from __future__ import annotations
 
 import copy
-import math
 import os
-import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sklearn
-import skops.io as sio
-from scipy import optimize, sparse
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from glamml.ml.artefacts import ArtefactError, check_artefact, write_atomic
+import glamml.ml.textclf.artefact as artefact
+from glamml.ml.artefacts import ArtefactError
+from glamml.ml.calibration import LogitPart, fit_temperature_and_bias, softmax
 from glamml.ml.evaluation import FEW_TRAINING_EXAMPLES
+from glamml.ml.splits import stratified_folds
 
-__all__ = [
-    "DEFAULT_PARAMS",
-    "FORMAT_VERSION",
-    "ArtefactError",
-    "TextClassifier",
-    "TrainingDataError",
-]
-
-FORMAT_VERSION = 1
+__all__ = ["DEFAULT_PARAMS", "TextClassifier", "TrainingDataError"]
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_ngrams": [1, 2],  # word n-gram range; None leaves words out
@@ -63,14 +52,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
 CALIBRATION_METHODS = ("temperature+bias", "temperature", "none")
 # Below this many out-of-fold scores the calibration is not fitted (raw probabilities are kept).
 MIN_CALIBRATION_EXAMPLES = 20
-# Pull of the per-label biases towards 0 (a Gaussian prior), so a rare label's bias stays sane.
-BIAS_PENALTY = 0.01
 # Labels with fewer training examples than this are reported as a warning.
 FEW_EXAMPLES = FEW_TRAINING_EXAMPLES
-
-
-# What reading a damaged skops file raises (a skops type error is handled before these).
-_READ_ERRORS = (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile)
 
 
 class TrainingDataError(ValueError):
@@ -123,87 +106,58 @@ def _check_params(params: dict[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    np.exp(shifted, out=shifted)
-    shifted /= shifted.sum(axis=1, keepdims=True)
-    return shifted
+def _usable_examples(
+    prepared: list[str], labels: list[str]
+) -> tuple[list[str], list[str], dict[str, int]]:
+    """Examples with both a text and a label, and how many lacked either."""
+    kept_texts, kept_labels = [], []
+    skipped = {"no_text": 0, "no_label": 0}
+    for text, raw in zip(prepared, labels, strict=True):
+        label = "" if raw is None else str(raw).strip()
+        if not label:
+            skipped["no_label"] += 1
+        elif not text:
+            skipped["no_text"] += 1
+        else:
+            kept_texts.append(text)
+            kept_labels.append(label)
+    if not kept_texts:
+        raise TrainingDataError(
+            f"no usable training examples: {skipped['no_text']} without text and "
+            f"{skipped['no_label']} without a label"
+        )
+    return kept_texts, kept_labels, skipped
 
 
-def _fold_of(labels: Sequence[str], folds: int, seed: int) -> np.ndarray:
-    """Stratified fold numbers: each label's examples are dealt round the folds in random order."""
-    rng = np.random.default_rng(seed)
-    fold = np.zeros(len(labels), dtype=int)
-    by_label: dict[str, list[int]] = {}
-    for index, label in enumerate(labels):
-        by_label.setdefault(label, []).append(index)
-    offset = 0
-    for label in sorted(by_label):
-        indices = by_label[label]
-        for position, i in enumerate(rng.permutation(len(indices))):
-            fold[indices[i]] = (position + offset) % folds
-        # Start the next label where this one stopped, so single examples spread over folds.
-        offset += len(indices)
-    return fold
-
-
-# One part of the out-of-fold scores: logits over a fold model's classes, the global index of
-# each of those classes, and the global index of each example's true label.
-_Part = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _calibration_loss(
-    theta: np.ndarray, parts: Sequence[_Part], n_classes: int, fit_bias: bool
-) -> tuple[float, np.ndarray]:
-    """Mean NLL of ``softmax(z / T + b)`` plus the bias penalty, and its gradient."""
-    log_t = theta[0]
-    bias = theta[1:] if fit_bias else np.zeros(n_classes)
-    temperature = math.exp(log_t)
-    total = 0.0
-    grad_log_t = 0.0
-    grad_bias = np.zeros(n_classes)
-    count = sum(len(targets) for _, _, targets in parts)
-    for logits, class_index, targets in parts:
-        scaled = logits / temperature + bias[class_index][None, :]
-        proba = _softmax(scaled.copy())
-        rows = np.arange(len(targets))
-        local = np.searchsorted(class_index, targets)
-        shifted = scaled - scaled.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=1))
-        total += float(np.sum(log_norm - shifted[rows, local]))
-        residual = proba
-        residual[rows, local] -= 1.0
-        grad_log_t += float(np.sum(residual * (-logits / temperature)))
-        np.add.at(grad_bias, class_index, residual.sum(axis=0))
-    loss = total / count
-    grad = [grad_log_t / count]
-    if fit_bias:
-        loss += 0.5 * BIAS_PENALTY * float(bias @ bias)
-        grad.extend(grad_bias / count + BIAS_PENALTY * bias)
-    return loss, np.asarray(grad)
-
-
-def fit_calibration(
-    parts: Sequence[_Part], n_classes: int, *, fit_bias: bool
-) -> tuple[float, np.ndarray]:
-    """Temperature and per-class biases that minimise the NLL of out-of-fold logits."""
-    theta0 = np.zeros(1 + (n_classes if fit_bias else 0))
-    bounds = [(-4.0, 5.0)] + [(-10.0, 10.0)] * (n_classes if fit_bias else 0)
-    result = optimize.minimize(
-        _calibration_loss,
-        theta0,
-        args=(list(parts), n_classes, fit_bias),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=bounds,
-    )
-    temperature = float(math.exp(result.x[0]))
-    bias = np.asarray(result.x[1:]) if fit_bias else np.zeros(n_classes)
-    return temperature, bias
+def _label_warnings(counts: Counter[str], n_examples: int) -> list[str]:
+    """Warnings about labels with few examples; at least two labels are needed at all."""
+    if len(counts) < 2:
+        (only,) = counts
+        raise TrainingDataError(
+            f"all {n_examples} training examples have the label {only!r}: "
+            "a classifier needs examples of at least two labels"
+        )
+    warnings = []
+    singles = sorted(label for label, n in counts.items() if n == 1)
+    if singles:
+        warnings.append(
+            f"{len(singles)} label(s) with a single training example: "
+            f"{', '.join(repr(label) for label in singles)}"
+        )
+    few = sorted(label for label, n in counts.items() if 1 < n < FEW_EXAMPLES)
+    if few:
+        warnings.append(
+            f"{len(few)} label(s) with fewer than {FEW_EXAMPLES} training examples: "
+            f"{', '.join(repr(label) for label in few)}"
+        )
+    return warnings
 
 
 class TextClassifier:
     """Word and character TF-IDF features, logistic regression, calibrated probabilities."""
+
+    FORMAT_VERSION: ClassVar[int] = artefact.FORMAT_VERSION
+    FILE_SUFFIX: ClassVar[str] = artefact.FILE_SUFFIX  # skops: plain arrays and values
 
     def __init__(self, *, params: dict[str, Any] | None = None) -> None:
         self._params = _check_params(params)
@@ -281,81 +235,13 @@ class TextClassifier:
             raise TrainingDataError(f"got {len(texts)} texts but {len(labels)} labels")
         if not texts:
             raise TrainingDataError("no training examples: label some records first")
-        prepared = self._prepare(texts)
-        kept_texts, kept_labels = [], []
-        skipped = {"no_text": 0, "no_label": 0}
-        for text, raw in zip(prepared, labels, strict=True):
-            label = "" if raw is None else str(raw).strip()
-            if not label:
-                skipped["no_label"] += 1
-            elif not text:
-                skipped["no_text"] += 1
-            else:
-                kept_texts.append(text)
-                kept_labels.append(label)
-        if not kept_texts:
-            raise TrainingDataError(
-                f"no usable training examples: {skipped['no_text']} without text and "
-                f"{skipped['no_label']} without a label"
-            )
+        kept_texts, kept_labels, skipped = _usable_examples(self._prepare(texts), labels)
         counts = Counter(kept_labels)
-        if len(counts) < 2:
-            (only,) = counts
-            raise TrainingDataError(
-                f"all {len(kept_texts)} training examples have the label {only!r}: "
-                "a classifier needs examples of at least two labels"
-            )
-        warnings = []
-        singles = sorted(label for label, n in counts.items() if n == 1)
-        if singles:
-            warnings.append(
-                f"{len(singles)} label(s) with a single training example: "
-                f"{', '.join(repr(label) for label in singles)}"
-            )
-        few = sorted(label for label, n in counts.items() if 1 < n < FEW_EXAMPLES)
-        if few:
-            warnings.append(
-                f"{len(few)} label(s) with fewer than {FEW_EXAMPLES} training examples: "
-                f"{', '.join(repr(label) for label in few)}"
-            )
-
-        vectorizers, blocks = [], []
-        for name, vectorizer in self._new_vectorizers():
-            try:
-                blocks.append(vectorizer.fit_transform(kept_texts))
-            except ValueError:  # "empty vocabulary": no words (only punctuation, say)
-                continue
-            vectorizers.append((name, vectorizer))
-        if not blocks:
-            raise TrainingDataError(
-                "the texts have nothing to learn from: no words or characters in any of them"
-            )
-        matrix = sparse.hstack(blocks, format="csr")
+        warnings = _label_warnings(counts, len(kept_texts))
+        vectorizers, matrix = self._fit_features(kept_texts)
         classes = sorted(counts)
-        targets = np.asarray([classes.index(label) for label in kept_labels])
         linear = self._new_linear().fit(matrix, np.asarray(kept_labels))
-
-        temperature, bias, calibration = 1.0, np.zeros(len(classes)), {"method": "none"}
-        if self._params["calibration"] != "none":
-            parts = self._out_of_fold_logits(matrix, kept_labels, classes, targets)
-            n_scored = sum(len(t) for _, _, t in parts)
-            if n_scored >= MIN_CALIBRATION_EXAMPLES:
-                fit_bias = self._params["calibration"] == "temperature+bias"
-                temperature, bias = fit_calibration(parts, len(classes), fit_bias=fit_bias)
-                calibration = {
-                    "method": self._params["calibration"],
-                    "folds": self._params["folds"],
-                    "n": n_scored,
-                }
-            else:
-                message = (
-                    f"calibration skipped: only {n_scored} examples could be scored out of fold "
-                    f"(at least {MIN_CALIBRATION_EXAMPLES} needed); probabilities are uncalibrated"
-                )
-                warnings.append(message)
-                calibration = {"method": "none", "note": message, "n": n_scored}
-        calibration["temperature"] = temperature
-        calibration["bias"] = {label: float(b) for label, b in zip(classes, bias, strict=True)}
+        temperature, bias, calibration = self._calibrate(matrix, kept_labels, classes, warnings)
 
         self.classes_ = classes
         self.warnings_ = warnings
@@ -375,18 +261,66 @@ class TextClassifier:
         }
         return self
 
+    def _fit_features(
+        self, texts: list[str]
+    ) -> tuple[list[tuple[str, TfidfVectorizer]], sparse.csr_matrix]:
+        vectorizers, blocks = [], []
+        for name, vectorizer in self._new_vectorizers():
+            try:
+                blocks.append(vectorizer.fit_transform(texts))
+            except ValueError:  # "empty vocabulary": no words (only punctuation, say)
+                continue
+            vectorizers.append((name, vectorizer))
+        if not blocks:
+            raise TrainingDataError(
+                "the texts have nothing to learn from: no words or characters in any of them"
+            )
+        return vectorizers, sparse.hstack(blocks, format="csr")
+
+    def _calibrate(
+        self,
+        matrix: sparse.csr_matrix,
+        labels: list[str],
+        classes: list[str],
+        warnings: list[str],
+    ) -> tuple[float, np.ndarray, dict[str, Any]]:
+        """Temperature, per-label biases and a description, from out-of-fold logits."""
+        temperature, bias = 1.0, np.zeros(len(classes))
+        calibration: dict[str, Any] = {"method": "none"}
+        if self._params["calibration"] != "none":
+            targets = np.asarray([classes.index(label) for label in labels])
+            parts = self._out_of_fold_logits(matrix, labels, classes, targets)
+            n_scored = sum(len(t) for _, _, t in parts)
+            if n_scored >= MIN_CALIBRATION_EXAMPLES:
+                fit_bias = self._params["calibration"] == "temperature+bias"
+                temperature, bias = fit_temperature_and_bias(parts, len(classes), fit_bias=fit_bias)
+                calibration = {
+                    "method": self._params["calibration"],
+                    "folds": self._params["folds"],
+                    "n": n_scored,
+                }
+            else:
+                message = (
+                    f"calibration skipped: only {n_scored} examples could be scored out of fold "
+                    f"(at least {MIN_CALIBRATION_EXAMPLES} needed); probabilities are uncalibrated"
+                )
+                warnings.append(message)
+                calibration = {"method": "none", "note": message, "n": n_scored}
+        calibration["temperature"] = temperature
+        calibration["bias"] = {label: float(b) for label, b in zip(classes, bias, strict=True)}
+        return temperature, bias, calibration
+
     def _out_of_fold_logits(
         self,
         matrix: sparse.csr_matrix,
         labels: list[str],
         classes: list[str],
         targets: np.ndarray,
-    ) -> list[_Part]:
-        folds = min(self._params["folds"], len(labels))
-        fold = _fold_of(labels, folds, self._params["seed"])
+    ) -> list[LogitPart]:
+        fold = stratified_folds(labels, n_folds=self._params["folds"], seed=self._params["seed"])
         y = np.asarray(labels)
-        parts: list[_Part] = []
-        for k in range(folds):
+        parts: list[LogitPart] = []
+        for k in range(int(fold.max()) + 1):
             inside = np.flatnonzero(fold == k)
             outside = np.flatnonzero(fold != k)
             if not len(inside) or len(set(y[outside])) < 2:
@@ -418,7 +352,7 @@ class TextClassifier:
             return np.zeros((0, len(self.classes_)))
         scores = np.asarray(self._transform(self._prepare(texts)) @ coef.T) + self._intercept
         logits = self._two_columns(scores)
-        return _softmax(logits / self._temperature + self._bias[None, :])
+        return softmax(logits / self._temperature + self._bias[None, :])
 
     def predict_top_k(self, texts: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
         """The ``k`` most probable labels per text, best first (ties by label)."""
@@ -446,7 +380,7 @@ class TextClassifier:
                     "logistic regression over word and character TF-IDF n-grams, "
                     "calibrated by bias-corrected temperature scaling"
                 ),
-                "format_version": FORMAT_VERSION,
+                "format_version": self.FORMAT_VERSION,
                 **self._params,
                 "classes": list(self.classes_),
                 **self._info,
@@ -463,22 +397,18 @@ class TextClassifier:
                 "vocabulary": np.asarray(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str),
                 "idf": np.asarray(vectorizer.idf_, dtype=np.float64),
             }
-        payload = sio.dumps(
-            {
-                "format_version": FORMAT_VERSION,
-                "params": self._params,
-                "classes": list(self.classes_),
-                "warnings": list(self.warnings_),
-                "temperature": float(self._temperature),
-                "bias": [float(b) for b in self._bias],
-                "info": self._info,
-                "vectorizers": vectorizers,
-                "coef": coef,
-                "intercept": self._intercept,
-            },
-            compression=zipfile.ZIP_DEFLATED,
-        )
-        return write_atomic(path, lambda handle: handle.write(payload))
+        state = {
+            "params": self._params,
+            "classes": list(self.classes_),
+            "warnings": list(self.warnings_),
+            "temperature": float(self._temperature),
+            "bias": [float(b) for b in self._bias],
+            "info": self._info,
+            "vectorizers": vectorizers,
+            "coef": coef,
+            "intercept": self._intercept,
+        }
+        return artefact.write_state(path, state)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, checksum: str | None = None) -> TextClassifier:
@@ -486,30 +416,12 @@ class TextClassifier:
 
         Only types that skops trusts are loaded: a file holding anything else is refused.
         """
-        source = check_artefact(path, checksum=checksum)
-        try:
-            state = sio.load(source)
-        except sio.exceptions.UntrustedTypesFoundException as exc:
-            raise ArtefactError(
-                f"Model file {source} holds types this code does not load: {exc}"
-            ) from exc
-        except _READ_ERRORS as exc:
-            raise ArtefactError(
-                f"Model file {source} is corrupt or not a skops file: {exc}"
-            ) from exc
-        if not isinstance(state, dict) or "format_version" not in state:
-            raise ArtefactError(f"Model file {source} is not a glamml text classifier")
-        version = state["format_version"]
-        if version != FORMAT_VERSION:
-            raise ArtefactError(
-                f"Model file {source} has format version {version}; this code reads version "
-                f"{FORMAT_VERSION}: retrain the model"
-            )
+        state = artefact.read_state(path, checksum=checksum)
         try:
             model = cls(params=state["params"])
             model._restore(state)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise ArtefactError(f"Model file {source} is inconsistent: {exc}") from exc
+            raise ArtefactError(f"Model file {path} is inconsistent: {exc}") from exc
         return model
 
     def _restore(self, state: dict[str, Any]) -> None:

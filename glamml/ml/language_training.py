@@ -1,0 +1,161 @@
+"""Re-training the language identifier on a catalogue's own labelled records.
+
+The model is the shipped base model plus the in-domain examples (:meth:`fit_incremental`), its
+temperature fitted on out-of-fold scores of those examples: each fold is scored by the base
+model plus the other folds. :func:`glamml.ml.training.train_and_evaluate` calls this for
+language fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glamml.ml.calibration import Scores, fit_temperature
+from glamml.ml.langid import NOT_A_LANGUAGE, LanguageIdentifier
+from glamml.ml.languages import UnknownLanguageError, normalise_language
+from glamml.ml.splits import stratified_folds
+from glamml.ml.text import clean_text
+
+__all__ = [
+    "CALIBRATION_FOLDS",
+    "MIN_CALIBRATION_EXAMPLES",
+    "cross_fitted_temperature",
+    "language_examples",
+    "language_rules",
+    "train_language",
+]
+
+CALIBRATION_FOLDS = 5
+# Below this many out-of-fold predictions the base model's temperature is kept.
+MIN_CALIBRATION_EXAMPLES = 30
+
+
+def _usable(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], dict[str, int]]:
+    kept_texts, kept_labels = [], []
+    skipped = {"unknown_label": 0, "not_a_language": 0, "no_text": 0}
+    for text, raw in zip(texts, labels, strict=True):
+        try:
+            label = normalise_language(raw)
+        except UnknownLanguageError:
+            skipped["unknown_label"] += 1
+            continue
+        if label in NOT_A_LANGUAGE:
+            skipped["not_a_language"] += 1
+        elif not clean_text(text):
+            skipped["no_text"] += 1
+        else:
+            kept_texts.append(text)
+            kept_labels.append(label)
+    return kept_texts, kept_labels, skipped
+
+
+def language_examples(
+    texts: list[str], labels: list[str], side: str, warnings: list[str]
+) -> tuple[list[str], list[str]]:
+    """The examples a language model can use, labels normalised to ISO 639-3.
+
+    Unknown labels, ``und``/``mul``/``mis``/``zxx`` and texts without letters are left out,
+    with a warning (naming ``side``) that counts them by reason.
+    """
+    kept_texts, kept_labels, skipped = _usable(list(texts), list(labels))
+    dropped = {reason: n for reason, n in skipped.items() if n}
+    if dropped:
+        detail = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in dropped.items())
+        warnings.append(f"skipped {sum(dropped.values())} {side} example(s): {detail}")
+    return kept_texts, kept_labels
+
+
+def language_rules(rules: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Rules keyed by language codes or names, re-keyed by ISO 639-3 where that is known."""
+    normalised: dict[str, list[str]] = {}
+    for label, patterns in rules.items():
+        try:
+            code = normalise_language(label)
+        except UnknownLanguageError:
+            code = label
+        normalised.setdefault(code, []).extend(patterns)
+    return normalised
+
+
+def cross_fitted_temperature(
+    base: LanguageIdentifier,
+    texts: list[str],
+    labels: list[str],
+    *,
+    seed: int,
+) -> tuple[float | None, int]:
+    """Temperature fitted on out-of-fold predictions of the in-domain training examples.
+
+    The examples are dealt into :data:`CALIBRATION_FOLDS` stratified folds
+    (:func:`~glamml.ml.splits.stratified_folds`); each fold is scored by ``base`` plus the
+    other folds (with the default in-domain weight). Returns
+    ``(None, n)`` when fewer than :data:`MIN_CALIBRATION_EXAMPLES` could be scored.
+    """
+    if len(texts) < MIN_CALIBRATION_EXAMPLES:
+        return None, 0
+    fold = stratified_folds(labels, n_folds=CALIBRATION_FOLDS, seed=seed)
+    parts: list[tuple[Scores, np.ndarray]] = []
+    for k in range(int(fold.max()) + 1):
+        inside = np.flatnonzero(fold == k)
+        outside = np.flatnonzero(fold != k)
+        model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
+        known = [i for i in inside if labels[i] in model.classes_]
+        if known:
+            parts.append(
+                model.calibration_scores([texts[i] for i in known], [labels[i] for i in known])
+            )
+    n_scored = sum(len(targets) for _, targets in parts)
+    if n_scored < MIN_CALIBRATION_EXAMPLES:
+        return None, n_scored
+    temperature = fit_temperature(
+        parts,
+        prior_weight=base.hyper.prior_weight,
+        length_exponent=base.hyper.length_exponent,
+        lapse=base.hyper.lapse,
+    )
+    return temperature, n_scored
+
+
+def train_language(
+    texts: list[str],
+    labels: list[str],
+    params: dict[str, Any],
+    seed: int,
+    warnings: list[str],
+    base: LanguageIdentifier | None,
+) -> tuple[LanguageIdentifier, dict[str, Any]]:
+    """``base`` (default: the shipped model) plus usable examples, and how it was calibrated.
+
+    ``params`` may set ``in_domain_weight`` (how many times an example's n-grams count). What
+    the caller should know (no examples, calibration kept) is added to ``warnings``.
+    """
+    unknown = sorted(set(params) - {"in_domain_weight"})
+    if unknown:
+        raise ValueError(f"unknown parameter(s) for a language model: {', '.join(unknown)}")
+    base = base if base is not None else LanguageIdentifier.base()
+    if not texts:
+        warnings.append("no in-domain training examples: this is the shipped base model")
+        return base, _kept_temperature(base, 0)
+    model = base.fit_incremental(texts, labels, weight=params.get("in_domain_weight"))
+    temperature, n_scored = cross_fitted_temperature(base, texts, labels, seed=seed)
+    if temperature is None:
+        warnings.append(
+            f"calibration kept the base model's temperature: only {n_scored} training examples "
+            f"could be scored out of fold (at least {MIN_CALIBRATION_EXAMPLES} needed)"
+        )
+        return model, _kept_temperature(model, n_scored)
+    return model.with_temperature(temperature), {
+        "method": f"temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
+        "n": n_scored,
+        "temperature": temperature,
+    }
+
+
+def _kept_temperature(model: LanguageIdentifier, n_scored: int) -> dict[str, Any]:
+    return {
+        "method": "base model temperature",
+        "n": n_scored,
+        "temperature": model.hyper.temperature,
+    }

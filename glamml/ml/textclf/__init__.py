@@ -1,0 +1,12 @@
+"""A calibrated text classifier for any single-label catalogue field (genre, object type, ...).
+
+- :mod:`glamml.ml.textclf.model`: :class:`TextClassifier`, its parameters and training;
+- :mod:`glamml.ml.textclf.artefact`: its file (skops, with a format version).
+"""
+
+from __future__ import annotations
+
+from glamml.ml.artefacts import ArtefactError
+from glamml.ml.textclf.model import DEFAULT_PARAMS, TextClassifier, TrainingDataError
+
+__all__ = ["DEFAULT_PARAMS", "ArtefactError", "TextClassifier", "TrainingDataError"]
