@@ -1,12 +1,20 @@
-"""Metrics for a classifier with confidences: accuracy, macro-F1, calibration, coverage."""
+"""Metrics for a classifier with confidences: accuracy, macro-F1, calibration, coverage.
+
+Accuracy, per-label precision, recall and F1 and the confusion matrix come from
+``sklearn.metrics``; what it lacks for a catalogue's thresholds is here: expected calibration
+error and the reliability curve over fixed bins, the precision/coverage curve and the coverage
+at a target precision, and abstentions (a rules baseline that does not answer).
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import warnings
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn import metrics as sk
 
 PRECISION_TARGETS = (0.95, 0.99)
 ECE_BINS = 15
@@ -105,6 +113,47 @@ def _thin(curve: list[dict[str, float]], max_points: int = 101) -> list[dict[str
     return [curve[i] for i in keep]
 
 
+def _confusion_counts(y_true: list[str], y_pred: list[str], labels: list[str]) -> np.ndarray:
+    """scikit-learn's confusion matrix (rows true, columns predicted) over ``labels``."""
+    with warnings.catch_warnings():
+        # "A single label was found": the labels are given, so the shape is right.
+        warnings.filterwarnings("ignore", message="A single label", category=UserWarning)
+        matrix: np.ndarray = sk.confusion_matrix(y_true, y_pred, labels=labels)
+    return matrix
+
+
+def _per_label(
+    y_true: list[str], y_pred: list[str]
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]], float]:
+    """Per-label figures, the confusion as ``{true: {predicted: count}}`` and the macro-F1."""
+    if not y_true:
+        return {}, {}, 0.0
+    labels = sorted(set(y_true) | set(y_pred))
+    matrix = _confusion_counts(y_true, y_pred, labels)
+    precision, recall, f1, support = sk.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0.0
+    )
+    predicted = matrix.sum(axis=0)
+    per_label = {
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+            "predicted": int(predicted[i]),
+        }
+        for i, label in enumerate(labels)
+    }
+    confusion = {
+        true: {pred: int(matrix[i, j]) for j, pred in enumerate(labels) if matrix[i, j]}
+        for i, true in enumerate(labels)
+        if support[i]
+    }
+    # Averaged over the labels present in y_true, in the order they first occur there.
+    macro_f1 = float(np.mean([per_label[label]["f1"] for label in dict.fromkeys(y_true)]))
+    return per_label, confusion, macro_f1
+
+
 def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> dict[str, Any]:
     """Held-out metrics, JSON-serialisable.
 
@@ -115,25 +164,7 @@ def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> 
         raise ValueError("y_true, y_pred and confidences need the same length")
     n = len(y_true)
     correct = [t == p for t, p in zip(y_true, y_pred, strict=True)]
-    support = Counter(y_true)
-    predicted = Counter(y_pred)
-    hits = Counter(t for t, ok in zip(y_true, correct, strict=True) if ok)
-    per_label: dict[str, dict[str, float]] = {}
-    for label in sorted(set(support) | set(predicted)):
-        precision = hits[label] / predicted[label] if predicted[label] else 0.0
-        recall = hits[label] / support[label] if support[label] else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "support": support[label],
-            "predicted": predicted[label],
-        }
-    macro_f1 = float(np.mean([per_label[label]["f1"] for label in support])) if support else 0.0
-    confusion: dict[str, dict[str, int]] = defaultdict(dict)
-    for (true, pred), count in sorted(Counter(zip(y_true, y_pred, strict=True)).items()):
-        confusion[true][pred] = count
+    per_label, confusion, macro_f1 = _per_label(list(y_true), list(y_pred))
     coverage, thresholds = {}, {}
     for target in PRECISION_TARGETS:
         share, threshold = coverage_at_precision(correct, confidences, target)
@@ -141,7 +172,7 @@ def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> 
         thresholds[f"{target:.2f}"] = threshold
     return {
         "n": n,
-        "accuracy": float(np.mean(correct)) if n else 0.0,
+        "accuracy": float(sk.accuracy_score(y_true, y_pred)) if n else 0.0,
         "macro_f1": macro_f1,
         "per_label": per_label,
         "ece": expected_calibration_error(correct, confidences),
@@ -150,7 +181,7 @@ def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> 
         "threshold_at_precision": thresholds,
         "reliability": reliability_curve(correct, confidences),
         "precision_coverage": _thin(precision_coverage_curve(correct, confidences)),
-        "confusion": dict(confusion),
+        "confusion": confusion,
     }
 
 
@@ -175,11 +206,10 @@ def confusion_matrix(
     """
     seen = sorted(set(y_true) | set(y_pred))
     order = list(labels or []) + [label for label in seen if label not in set(labels or [])]
-    index = {label: i for i, label in enumerate(order)}
-    matrix = [[0] * len(order) for _ in order]
-    for true, pred in zip(y_true, y_pred, strict=True):
-        matrix[index[true]][index[pred]] += 1
-    return {"labels": order, "matrix": matrix}
+    if not y_true:  # scikit-learn refuses empty input
+        return {"labels": order, "matrix": [[0] * len(order) for _ in order]}
+    matrix = _confusion_counts(list(y_true), list(y_pred), order)
+    return {"labels": order, "matrix": matrix.tolist()}
 
 
 def _answered_curves(

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
 from glamml.ml.evaluation import (
+    confusion_matrix,
     coverage_at_precision,
     evaluate,
+    evaluate_top_k,
     expected_calibration_error,
 )
 
@@ -66,3 +69,33 @@ def test_evaluate_reports_accuracy_macro_f1_and_per_label_figures():
 def test_evaluate_refuses_lists_of_different_lengths():
     with pytest.raises(ValueError):
         evaluate(["eng"], ["eng", "fin"], [0.5])
+
+
+def test_the_confusion_matrix_keeps_the_given_label_order_and_adds_the_rest():
+    result = confusion_matrix(["fin", "eng", "eng"], ["fin", "swe", "eng"], ["fin", "eng"])
+    assert result == {"labels": ["fin", "eng", "swe"], "matrix": [[1, 0, 0], [0, 1, 1], [0, 0, 0]]}
+
+
+def test_when_nothing_is_answered_every_item_is_an_abstention():
+    metrics = evaluate_top_k(["eng", "fin"], [[], []], labels=["eng", "fin"])
+    assert metrics["accuracy"] == 0.0
+    assert metrics["coverage"] == 0.0
+    assert metrics["confusion"] == {
+        "labels": ["eng", "fin"],
+        "matrix": [[0, 0], [0, 0]],
+        "abstained": [1, 1],
+    }
+
+
+def test_a_single_label_is_measured_without_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics = evaluate(["eng", "eng"], ["eng", "eng"], [0.9, 0.8])
+    assert metrics["per_label"]["eng"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "support": 2,
+        "predicted": 2,
+    }
+    assert metrics["confusion"] == {"eng": {"eng": 2}}
