@@ -182,7 +182,7 @@ def measure_speed(model: LanguageIdentifier, texts: list[str], n: int = 10_000) 
     return n / (time.perf_counter() - start)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--output", type=Path, default=BASE_MODEL_PATH)
@@ -193,35 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-write", action="store_true", help="evaluate only; leave the shipped files alone"
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    started = time.perf_counter()
-    sources = read_all(args.data_dir)
-    hyper = Hyperparameters()
-    train = training_examples(sources)
-    heldout = {
-        source: [e for e in sources[source] if e.split == "test" and is_evaluation_text(e)]
-        for source in SOURCES
-    }
-    print(f"training examples: {dict(Counter(e.source for e in train))}")
-    print(f"held-out examples: { {s: len(v) for s, v in heldout.items()} }")
 
-    print(f"cross-fitting temperature, length exponent and prior weight over {args.folds} folds")
-    (temperature, exponent, prior_weight, lapse), n_calibration = cross_fitted_scaling(
-        train,
-        folds=args.folds,
-        catalogue_weight=args.catalogue_weight,
-        top_n=args.top_n,
-        hyper=hyper,
-    )
-    model = build(train, catalogue_weight=args.catalogue_weight, top_n=args.top_n, hyper=hyper)
-    model = model.with_hyperparameters(
-        temperature=temperature, length_exponent=exponent, prior_weight=prior_weight, lapse=lapse
-    )
+def build_info(train: Corpus, args: argparse.Namespace, n_calibration: dict[str, int]) -> dict:
+    """What the model file records about how it was built."""
     per_source = defaultdict(Counter)
     for example in train:
         per_source[example.source][example.label] += 1
-    model.info = {
+    return {
         "build": {
             "script": "scripts/build_langid_profiles.py",
             "sources": {
@@ -248,11 +228,33 @@ def main(argv: list[str] | None = None) -> int:
         }
     }
 
+
+def calibrated_model(train: Corpus, args: argparse.Namespace) -> LanguageIdentifier:
+    """The profiles of the training parts, with the scaling fitted by cross-fitting."""
+    hyper = Hyperparameters()
+    print(f"cross-fitting temperature, length exponent and prior weight over {args.folds} folds")
+    (temperature, exponent, prior_weight, lapse), n_calibration = cross_fitted_scaling(
+        train,
+        folds=args.folds,
+        catalogue_weight=args.catalogue_weight,
+        top_n=args.top_n,
+        hyper=hyper,
+    )
+    model = build(train, catalogue_weight=args.catalogue_weight, top_n=args.top_n, hyper=hyper)
+    model = model.with_hyperparameters(
+        temperature=temperature, length_exponent=exponent, prior_weight=prior_weight, lapse=lapse
+    )
+    model.info = build_info(train, args, n_calibration)
     print(f"model: {model!r}")
     print(
         f"calibration: T={temperature:.3f} length exponent={exponent:.3f} "
         f"prior weight={prior_weight:.3f} lapse={lapse:.4f} on {n_calibration}"
     )
+    return model
+
+
+def measure(model: LanguageIdentifier, heldout: dict[str, Corpus]) -> dict:
+    """Held-out metrics per source and the speed on British Library titles, printed too."""
     metrics: dict = {"params": model.params(), "sources": {}}
     metrics["params"].pop("classes")
     for source in SOURCES:
@@ -270,26 +272,46 @@ def main(argv: list[str] | None = None) -> int:
     titles = [example.text for example in heldout["bl"]]
     metrics["speed_texts_per_second"] = measure_speed(model, titles)
     print(f"speed: {metrics['speed_texts_per_second']:.0f} BL titles/second (top-3)")
+    return metrics
 
+
+def write_shipped(
+    model: LanguageIdentifier, heldout: dict[str, Corpus], output: Path, metrics: dict
+) -> None:
+    """The model file, its checksum and the evaluation sample, beside each other."""
+    digest = model.save(output)
+    write_checksum_file(f"{output}.sha256", digest, output.name)
+    size = output.stat().st_size
+    metrics["model_file_bytes"] = size
+    print(f"wrote {relative(output)} ({size / 1e6:.2f} MB, sha256 {digest[:12]}...)")
+    sample = eval_sample(heldout)
+    sample_path = output.parent / EVAL_SAMPLE_PATH.name
+    with sample_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["text", "label", "source"])
+        writer.writerows(sample)
+    print(f"wrote {relative(sample_path)} ({len(sample)} rows)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    sources = read_all(args.data_dir)
+    train = training_examples(sources)
+    heldout = {
+        source: [e for e in sources[source] if e.split == "test" and is_evaluation_text(e)]
+        for source in SOURCES
+    }
+    print(f"training examples: {dict(Counter(e.source for e in train))}")
+    print(f"held-out examples: { {s: len(v) for s, v in heldout.items()} }")
+    model = calibrated_model(train, args)
+    metrics = measure(model, heldout)
     for source in SOURCES:
         path = args.heldout_dir / f"{source}.csv"
         rows = write_heldout([e for e in sources[source] if e.split == "test"], path)
         print(f"wrote {relative(path)} ({rows} rows)")
-
     if not args.no_write:
-        digest = model.save(args.output)
-        write_checksum_file(f"{args.output}.sha256", digest, args.output.name)
-        size = args.output.stat().st_size
-        metrics["model_file_bytes"] = size
-        print(f"wrote {relative(args.output)} ({size / 1e6:.2f} MB, sha256 {digest[:12]}...)")
-        sample = eval_sample(heldout)
-        sample_path = args.output.parent / EVAL_SAMPLE_PATH.name
-        with sample_path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["text", "label", "source"])
-            writer.writerows(sample)
-        print(f"wrote {relative(sample_path)} ({len(sample)} rows)")
-
+        write_shipped(model, heldout, args.output, metrics)
     metrics_path = args.heldout_dir / "metrics.json"
     metrics_path.write_text(json.dumps(metrics, indent=1, sort_keys=True, default=_json_default))
     print(f"wrote {relative(metrics_path)}; took {time.perf_counter() - started:.0f} s")
