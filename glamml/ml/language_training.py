@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from glamml.ml.calibration import Scores, fit_temperature
-from glamml.ml.langid import NOT_A_LANGUAGE, LanguageIdentifier
-from glamml.ml.languages import UnknownLanguageError, normalise_language
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.languages import SPECIAL_CODES, UnknownLanguageError, normalise_language
 from glamml.ml.splits import stratified_folds
 from glamml.ml.text import clean_text
 
@@ -41,7 +41,7 @@ def _usable(texts: list[str], labels: list[str]) -> tuple[list[str], list[str], 
         except UnknownLanguageError:
             skipped["unknown_label"] += 1
             continue
-        if label in NOT_A_LANGUAGE:
+        if label in SPECIAL_CODES:
             skipped["not_a_language"] += 1
         elif not clean_text(text):
             skipped["no_text"] += 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 from glamml.ml.artefacts import ArtefactError
 from glamml.ml.langid.artefact import BASE_MODEL_CHECKSUM_PATH, BASE_MODEL_PATH
 from glamml.ml.langid.model import (
-    NOT_A_LANGUAGE,
     UNDETERMINED,
     Hyperparameters,
     LanguageIdentifier,
@@ -21,7 +20,6 @@ from glamml.ml.langid.model import (
 __all__ = [
     "BASE_MODEL_CHECKSUM_PATH",
     "BASE_MODEL_PATH",
-    "NOT_A_LANGUAGE",
     "UNDETERMINED",
     "ArtefactError",
     "Hyperparameters",

@@ -28,11 +28,11 @@ import glamml.ml.langid.artefact as artefact
 from glamml.ml.artefacts import ArtefactError, read_checksum_file
 from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softmax, with_lapse
 from glamml.ml.langid.features import KeyTable, ngram_keys
-from glamml.ml.langid.profiles import NOT_A_LANGUAGE, Profiles, UsableExamples
+from glamml.ml.langid.profiles import Profiles, UsableExamples
 from glamml.ml.languages import normalise_language
 from glamml.ml.text import MAX_CHARS, clean_text
 
-__all__ = ["NOT_A_LANGUAGE", "UNDETERMINED", "Hyperparameters", "LanguageIdentifier"]
+__all__ = ["UNDETERMINED", "Hyperparameters", "LanguageIdentifier"]
 
 UNDETERMINED = "und"
 

@@ -16,13 +16,10 @@ import numpy as np
 from scipy import sparse
 
 from glamml.ml.langid.features import ngram_keys
-from glamml.ml.languages import normalise_language
+from glamml.ml.languages import SPECIAL_CODES, normalise_language
 from glamml.ml.text import clean_text
 
-__all__ = ["NOT_A_LANGUAGE", "Profiles", "UsableExamples", "sum_by_class_and_key"]
-
-# ISO 639 special codes that are not a language a text can be recognised as.
-NOT_A_LANGUAGE = frozenset({"und", "mul", "mis", "zxx"})
+__all__ = ["Profiles", "UsableExamples", "sum_by_class_and_key"]
 
 # Texts hashed at once when counting: bounds the memory of the key arrays.
 _COUNT_CHUNK = 4000
@@ -133,7 +130,7 @@ class UsableExamples:
         example adds ``prior_weight`` (default: its weight) to its label's prior pseudo-count.
         """
         label = normalise_language(raw_label)
-        if label in NOT_A_LANGUAGE:
+        if label in SPECIAL_CODES:
             return
         cleaned = clean_text(text)
         if not cleaned or weight <= 0:
