@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from catalogue.models import ModelVersion
 from catalogue.services.training import promotion
-from glamml.ml.cards import model_card_markdown
 from review.access import get_model_version_for_admin
+from review.cards import card_document, model_card_markdown
 from review.selectors import version_page
 from review.views.common import safe_next_url, wants_partial
 from review.views.dashboard import render_models_section
@@ -34,8 +34,8 @@ ALREADY_ACTIVE = "{field} v{version} is already the active model: nothing change
 def model_version_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     version = get_model_version_for_admin(request, code)
     page = version_page(version=version)
-    card = model_card_markdown(version.card) if version.card else ""
-    return render(request, "review/model_version.html", {"page": page, "card_markdown": card})
+    card = card_document(version.card)
+    return render(request, "review/model_version.html", {"page": page, "card": card})
 
 
 @login_required

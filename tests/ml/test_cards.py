@@ -2,19 +2,28 @@ from __future__ import annotations
 
 import pytest
 
-from glamml.ml.cards import known_limitations, model_card_markdown
+from glamml.ml.cards import Bullets, Paragraph, Table, Text, known_limitations, model_card
 from glamml.ml.splits import frozen_split
 from glamml.ml.training import train_and_evaluate
 
 SECTIONS = [
-    "## Intended use",
-    "## Training data",
-    "## Metrics against baselines",
-    "## Per-label results",
-    "## Calibration",
-    "## Known limitations",
-    "## How predictions are routed",
+    "Intended use",
+    "Training data",
+    "Metrics against baselines",
+    "Per-label results",
+    "Calibration",
+    "Known limitations",
+    "How predictions are routed",
 ]
+
+
+def section(card, title):
+    (found,) = [s for s in card.sections if s.title == title]
+    return found
+
+
+def text_of(parts) -> str:
+    return "".join(t.text for t in parts)
 
 
 @pytest.fixture(scope="module")
@@ -60,30 +69,44 @@ def object_type_card(label_samples) -> dict:
 
 
 def test_the_card_has_every_section_in_order(object_type_card):
-    markdown = model_card_markdown(object_type_card)
-    assert markdown.startswith("# Model card: Object type, version 2\n")
-    positions = [markdown.index(section) for section in SECTIONS]
-    assert positions == sorted(positions)
+    card = model_card(object_type_card)
+    assert card.title == "Model card: Object type, version 2"
+    assert [s.title for s in card.sections] == SECTIONS
 
 
 def test_the_card_compares_the_model_with_the_three_baselines(object_type_card):
-    markdown = model_card_markdown(object_type_card)
+    (intro, table) = section(model_card(object_type_card), "Metrics against baselines").blocks[:2]
     metrics = object_type_card["metrics"]
-    row = f"| **this model** | {metrics['accuracy']:.3f} | {metrics['macro_f1']:.3f} |"
-    assert row in markdown
-    for name in ("Proportional random guessing", "Majority label", "Rules (regular expressions)"):
-        assert f"| {name} |" in markdown
-    assert "The field optimises **macro-F1**" in markdown
+    assert isinstance(table, Table)
+    assert table.header == ("", "accuracy", "macro-F1", "ECE", "coverage")
+    first = table.rows[0]
+    assert (first.name, first.strong) == ("this model", True)
+    assert first.cells[:2] == (f"{metrics['accuracy']:.3f}", f"{metrics['macro_f1']:.3f}")
+    assert [row.name for row in table.rows[1:]] == [
+        "Proportional random guessing",
+        "Majority label",
+        "Rules (regular expressions)",
+    ]
+    assert Text("macro-F1", "strong") in intro.parts
 
 
 def test_the_card_names_training_data_and_routing(object_type_card):
-    markdown = model_card_markdown(object_type_card)
-    assert "- Sources: Tate collection" in markdown
-    assert "- Licences: CC0 1.0" in markdown
-    assert "- Labelled between 2025-01-01 and 2025-02-28" in markdown
-    assert object_type_card["training_data"]["fingerprint"] in markdown
-    assert "Decision mode: **threshold**." in markdown
-    assert "Accept threshold: 0.90." in markdown
+    card = model_card(object_type_card)
+    bullets = section(card, "Training data").blocks[0]
+    assert isinstance(bullets, Bullets)
+    lines = [text_of(item) for item in bullets.items]
+    assert "Sources: Tate collection" in lines
+    assert "Licences: CC0 1.0" in lines
+    assert "Labelled between 2025-01-01 and 2025-02-28" in lines
+    fingerprint = object_type_card["training_data"]["fingerprint"]
+    assert (
+        Text("Training-data fingerprint (sha256): "),
+        Text(fingerprint, "code"),
+    ) in bullets.items
+    routing = section(card, "How predictions are routed").blocks[0]
+    assert isinstance(routing, Paragraph)
+    assert Text("threshold", "strong") in routing.parts
+    assert "Accept threshold: 0.90." in text_of(routing.parts)
 
 
 def test_the_limitations_follow_from_the_numbers(object_type_card):
@@ -99,9 +122,8 @@ def test_the_limitations_follow_from_the_numbers(object_type_card):
         and "time-based media" in line
         for line in lines
     )
-    markdown = model_card_markdown(object_type_card)
-    for line in lines:
-        assert f"- {line}" in markdown
+    (bullets,) = section(model_card(object_type_card), "Known limitations").blocks
+    assert [text_of(item) for item in bullets.items] == lines
 
 
 def synthetic_card(**metrics_overrides) -> dict:
@@ -144,17 +166,12 @@ def test_a_weak_small_uncalibrated_model_gets_every_warning():
     assert "Probabilities are not calibrated" in text
 
 
-def test_a_card_with_missing_parts_still_renders():
-    markdown = model_card_markdown({"field": {"key": "genre"}})
-    for section in SECTIONS:
-        assert section in markdown
-    assert "| Majority label | not run |" in markdown
-    assert "No held-out records to measure labels on." in markdown
-
-
-def test_markdown_in_labels_cannot_break_the_tables():
-    card = synthetic_card()
-    card["metrics"]["per_label"] = {
-        "a|b": {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1, "predicted": 1}
-    }
-    assert "| a\\|b |" in model_card_markdown(card)
+def test_a_card_with_missing_parts_still_has_every_section():
+    card = model_card({"field": {"key": "genre"}})
+    assert card.title == "Model card: genre"
+    assert [s.title for s in card.sections] == SECTIONS
+    table = section(card, "Metrics against baselines").blocks[1]
+    assert table.rows[2].name == "Majority label"
+    assert table.rows[2].cells[0] == "not run"
+    (only,) = section(card, "Per-label results").blocks
+    assert text_of(only.parts) == "No held-out records to measure labels on."

@@ -5,17 +5,8 @@ from django.urls import reverse
 
 from catalogue.models import ModelVersion
 from tests.factories import ModelVersionFactory
+from tests.ml.test_cards import SECTIONS as CARD_SECTIONS
 from tests.review.conftest import HTMX
-
-CARD_SECTIONS = (
-    "Intended use",
-    "Training data",
-    "Metrics against baselines",
-    "Per-label results",
-    "Calibration",
-    "Known limitations",
-    "How predictions are routed",
-)
 
 
 def metrics(accuracy: float = 0.9, macro_f1: float = 0.8, ece: float = 0.05) -> dict:
