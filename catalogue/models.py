@@ -442,3 +442,17 @@ class HarvestSource(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} [{self.set_spec or '*'}] -> {self.collection.slug} ({self.status})"
+
+
+class FlagClient(models.Model):
+    """One row per (hashed) client address that has flagged something.
+
+    Its row lock makes "count this address's flags of the last hour, then add one" a single
+    step, so concurrent flags from one address never get past the rate limit together.
+    """
+
+    client_hash = models.CharField(max_length=64, primary_key=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.client_hash[:12]

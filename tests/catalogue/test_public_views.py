@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -561,6 +564,27 @@ def test_flags_from_one_address_are_rate_limited(client, flagged_record, setting
 
     plain = client.post(flag_url(record), {}, follow=True)
     assert RATE_LIMITED in plain.text.replace("&#x27;", "'")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_forty_flags_at_once_from_one_address_give_exactly_the_limit(flagged_record, settings):
+    settings.GLAMML_FLAG_RATE_LIMIT = 10
+    record, _ = flagged_record
+    start = threading.Barrier(40)
+
+    def post_flag(_: int) -> int:
+        try:
+            start.wait(timeout=30)
+            return Client().post(flag_url(record), {}, **HTMX).status_code
+        finally:
+            connection.close()  # each thread has its own connection; give it back
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        statuses = list(pool.map(post_flag, range(40)))
+
+    assert sorted(statuses) == [200] * 10 + [429] * 30
+    assert Flag.objects.filter(record=record).count() == 10
 
 
 @pytest.mark.parametrize("who", ["anonymous", "visitor"])
