@@ -7,6 +7,9 @@ callers get ``ModelUnavailable`` with a message that says which version and why.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +27,8 @@ Model = LanguageIdentifier | TextClassifier
 
 _cache: dict[str, Model] = {}
 _cache_lock = threading.Lock()
+# Set only inside scratch_model_dir(); per thread and task, so nothing else sees it.
+_scratch_dir: ContextVar[Path | None] = ContextVar("glamml_scratch_model_dir", default=None)
 
 
 class ModelUnavailable(Exception):
@@ -31,7 +36,21 @@ class ModelUnavailable(Exception):
 
 
 def model_dir() -> Path:
-    return Path(settings.GLAMML_MODEL_DIR)
+    return _scratch_dir.get() or Path(settings.GLAMML_MODEL_DIR)
+
+
+@contextmanager
+def scratch_model_dir(path: Path) -> Iterator[Path]:
+    """Read and write artefacts under ``path`` for the code run inside (in this thread only).
+
+    For work that is rolled back afterwards, such as a simulated review: its model versions
+    never existed, so neither should their files in the data directory.
+    """
+    token = _scratch_dir.set(path)
+    try:
+        yield path
+    finally:
+        _scratch_dir.reset(token)
 
 
 def artefact_path(*, field: Field, version: int) -> Path:

@@ -15,9 +15,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.test import override_settings
 
-from catalogue.machine import active_model_version, model_dir, model_load
+from catalogue.machine import active_model_version, model_dir, model_load, scratch_model_dir
 from catalogue.models import Collection, Field, Prediction, Record, TrainingRun
 from catalogue.services.decisions import decision_make
 from catalogue.services.labels import UnknownLabelError, label_normalise
@@ -107,7 +106,7 @@ def simulate_review(
         scratch_dir = Path(tmp)
         (scratch_dir / version.artefact).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(model_dir() / version.artefact, scratch_dir / version.artefact)
-        with override_settings(GLAMML_MODEL_DIR=scratch_dir), transaction.atomic():
+        with scratch_model_dir(scratch_dir), transaction.atomic():
             result = _run(field, rows, budget=budget, batch=batch, order=order)
             transaction.set_rollback(True)
     return result

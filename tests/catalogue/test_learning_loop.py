@@ -233,9 +233,12 @@ def test_define_field_command_creates_a_label_field_in_review_mode(capsys):
 
 
 @pytest.mark.django_db
-def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(genre, genre_records, capsys):
+def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(
+    genre, genre_records, capsys, settings
+):
     train(genre)
     versions = ModelVersion.objects.count()
+    artefacts = sorted((settings.GLAMML_MODEL_DIR / "genre").iterdir())
     data = Path(__file__).resolve().parent.parent / "fixtures" / "genre_sim.csv"
     call_command(
         "simulate_review",
@@ -260,6 +263,7 @@ def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(genre, genre
     # Rolled back: no scratch records, versions, or decisions are left behind.
     assert ModelVersion.objects.count() == versions
     assert not Decision.objects.exists()
+    assert sorted((settings.GLAMML_MODEL_DIR / "genre").iterdir()) == artefacts
 
 
 @pytest.mark.django_db

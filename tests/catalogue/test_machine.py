@@ -1,8 +1,18 @@
+"""Where model artefacts are read and written."""
+
 from __future__ import annotations
+
+import threading
 
 import pytest
 
-from catalogue.machine import artefact_path, model_cache_clear, model_dir, model_load
+from catalogue.machine import (
+    artefact_path,
+    model_cache_clear,
+    model_dir,
+    model_load,
+    scratch_model_dir,
+)
 from catalogue.models import ModelVersion
 from glamml.ml.textclf import TextClassifier
 
@@ -43,3 +53,14 @@ def test_a_text_classifier_stored_under_its_old_npz_name_still_loads(genre):
         model_cache_clear()
     assert isinstance(loaded, TextClassifier)
     assert loaded.predict(texts) == model.predict(texts)
+
+
+def test_a_scratch_model_dir_applies_inside_and_only_to_its_own_thread(tmp_path, settings):
+    seen_elsewhere = []
+    with scratch_model_dir(tmp_path / "scratch"):
+        assert model_dir() == tmp_path / "scratch"
+        other = threading.Thread(target=lambda: seen_elsewhere.append(model_dir()))
+        other.start()
+        other.join()
+    assert seen_elsewhere == [settings.GLAMML_MODEL_DIR]
+    assert model_dir() == settings.GLAMML_MODEL_DIR
