@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -28,7 +28,7 @@ class RecordFilterForm(SearchForm):
     def __init__(self, *args: Any, show_model: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["q"].label = "Search this collection"
-        self.fields["source"].choices = [("", "Any")] + [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", "Any")] + [
             (key, text) for key, text in SOURCE_FILTERS.items() if show_model or key != MODEL
         ]
 

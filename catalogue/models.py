@@ -41,6 +41,10 @@ class Record(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set only by the review queue's selector (Prefetch(..., to_attr=...)), for one query.
+    current_values: list[FieldValue]
+    open_flags: list[Flag]
+
     class Meta:
         ordering = ["collection_id", "identifier"]
         constraints = [

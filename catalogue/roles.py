@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.http import HttpRequest
 
 CATALOGUERS = "cataloguers"
+_CACHE = "_glamml_is_cataloguer"
 
 
-def is_cataloguer(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_cataloguer(user: User | AnonymousUser) -> bool:
     """Cataloguers work the review queue; admins (staff) may too."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_staff:
         return True
-    # Views and the navigation both ask within one request: ask the database once per user object.
-    cached = getattr(user, "_glamml_is_cataloguer", None)
+    # Views and the navigation both ask within one request: ask the database once per user
+    # object (kept in its __dict__, as Django keeps its permission cache).
+    cached = user.__dict__.get(_CACHE)
     if cached is None:
-        cached = user.groups.filter(name=CATALOGUERS).exists()
-        user._glamml_is_cataloguer = cached
-    return cached
+        cached = user.__dict__[_CACHE] = user.groups.filter(name=CATALOGUERS).exists()
+    return bool(cached)
 
 
-def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+def is_admin(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -51,7 +51,7 @@ def records_for_field(*, field: Field) -> QuerySet[Record]:
     return records
 
 
-User = AbstractBaseUser | AnonymousUser
+Visitor = User | AnonymousUser
 
 # Provenance filters on the collection page, in the order they are offered.
 MODEL, IMPORT, HUMAN, QUEUED, NONE = "model", "import", "human", "queued", "none"
@@ -64,7 +64,7 @@ SOURCE_FILTERS = {
 }
 PUBLIC_SOURCES = (FieldValue.Source.IMPORT, FieldValue.Source.HUMAN)
 
-HUMAN_VERBS = {
+HUMAN_VERBS: dict[str, str] = {
     FieldValue.Action.CORRECTED: "corrected",
     FieldValue.Action.REJECTED: "removed",
 }
@@ -104,7 +104,7 @@ def shows_public(field: Field) -> bool:
         return True
 
 
-def model_visible(*, field: Field, user: User) -> bool:
+def model_visible(*, field: Field, user: Visitor) -> bool:
     """Whether this user may see the field's model suggestions and their confidence."""
     return shows_public(field) or is_cataloguer(user)
 
@@ -239,7 +239,7 @@ class RecordRow:
 
 
 def record_rows(
-    *, records: Sequence[Record], field: Field | None, show_model: bool
+    *, records: Iterable[Record], field: Field | None, show_model: bool
 ) -> list[RecordRow]:
     """The records with their value for ``field``: three queries, however many records."""
     records = list(records)
@@ -304,7 +304,7 @@ class FieldDisplay:
 
 
 def record_values_for_display(
-    *, record: Record, user: User, fields: Sequence[Field] | None = None
+    *, record: Record, user: Visitor, fields: Sequence[Field] | None = None
 ) -> list[FieldDisplay]:
     """Every predicted field of ``record`` with value, provenance, what waits, and history.
 

@@ -115,62 +115,36 @@ def simulate_review(
 def _run(
     field: Field, rows: list[tuple[str, str]], *, budget: float, batch: int, order: str
 ) -> dict[str, Any]:
-    collection = Collection.objects.create(
-        slug=SCRATCH, name="Simulation (rolled back)", is_public=False
-    )
-    records = Record.objects.bulk_create(
-        [
-            Record(collection=collection, identifier=f"sim-{i:06d}", title=text)
-            for i, (text, _) in enumerate(rows)
-        ]
-    )
-    records = list(Record.objects.filter(collection=collection).order_by("id"))
-    items = [_Item(r, label) for r, (_, label) in zip(records, rows, strict=True)]
+    items = _scratch_items(rows)
+    collection_id = items[0].record.collection_id
     truth = {i.record.id: i.truth for i in items}
     reviewer, _ = get_user_model().objects.get_or_create(username="simulated-cataloguer")
-    predictions_create(field=field, record_ids=[r.id for r in records])
-    start_queued = Prediction.objects.filter(
-        record__collection=collection, status=Prediction.Status.QUEUED
-    ).count()
+    predictions_create(field=field, record_ids=list(truth))
+    waiting = Prediction.objects.filter(
+        record__collection_id=collection_id, status=Prediction.Status.QUEUED
+    )
+    start_queued = waiting.count()
     limit = int(budget * len(items))
     answered: set[int] = set()
-    curve = [
-        {
-            "reviewed": 0,
-            "version": active_model_version(field=field).version,
-            **_score(field, items, answered),
-        }
-    ]
+    version = active_model_version(field=field).version
+    curve = [{"reviewed": 0, "version": version, **_score(field, items, answered)}]
     while len(answered) < limit:
-        waiting = list(
-            Prediction.objects.filter(
-                record__collection=collection, status=Prediction.Status.QUEUED
-            )
-            .select_related("field", "record", "model_version")
-            .order_by(*ORDERS[order])[: min(batch, limit - len(answered))]
+        chosen = list(
+            waiting.select_related("field", "record", "model_version").order_by(*ORDERS[order])[
+                : min(batch, limit - len(answered))
+            ]
         )
-        if not waiting:
+        if not chosen:
             break
-        for prediction in waiting:
+        for prediction in chosen:
             label = truth[prediction.record_id]
             action = "accept" if prediction.label == label else "correct"
             decision_make(prediction=prediction, reviewer=reviewer, action=action, label=label)
             answered.add(prediction.record_id)
-        run = training_run_execute(
-            run=TrainingRun.objects.create(field=field, trigger=TrainingRun.Trigger.COMMAND)
-        )
-        if run.status != TrainingRun.Status.SUCCEEDED:
-            raise SimulationError(f"Retraining failed after {len(answered)} answers: {run.message}")
-        # The simulation measures learning, not the promotion gate: every new version goes live.
-        model_version_promote(version=run.model_version, promoted_by=None)
-        unanswered = [r.id for r in records if r.id not in answered]
-        predictions_create(field=field, record_ids=unanswered)
+        version = _retrain(field, answered=len(answered))
+        predictions_create(field=field, record_ids=[r for r in truth if r not in answered])
         curve.append(
-            {
-                "reviewed": len(answered),
-                "version": run.model_version.version,
-                **_score(field, items, answered),
-            }
+            {"reviewed": len(answered), "version": version, **_score(field, items, answered)}
         )
     return {
         "field": field.key,
@@ -183,3 +157,30 @@ def _run(
         "curve": curve,
         "final": curve[-1],
     }
+
+
+def _scratch_items(rows: list[tuple[str, str]]) -> list[_Item]:
+    """The file's texts as records of a private scratch collection, with their true labels."""
+    collection = Collection.objects.create(
+        slug=SCRATCH, name="Simulation (rolled back)", is_public=False
+    )
+    Record.objects.bulk_create(
+        [
+            Record(collection=collection, identifier=f"sim-{i:06d}", title=text)
+            for i, (text, _) in enumerate(rows)
+        ]
+    )
+    records = Record.objects.filter(collection=collection).order_by("id")
+    return [_Item(r, label) for r, (_, label) in zip(records, rows, strict=True)]
+
+
+def _retrain(field: Field, *, answered: int) -> int:
+    """Train on everything answered so far and make the new version live; its number."""
+    run = training_run_execute(
+        run=TrainingRun.objects.create(field=field, trigger=TrainingRun.Trigger.COMMAND)
+    )
+    if run.status != TrainingRun.Status.SUCCEEDED or run.model_version is None:
+        raise SimulationError(f"Retraining failed after {answered} answers: {run.message}")
+    # The simulation measures learning, not the promotion gate: every new version goes live.
+    model_version_promote(version=run.model_version, promoted_by=None)
+    return run.model_version.version

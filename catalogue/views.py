@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -20,6 +20,7 @@ from catalogue.access import (
     visible_collections,
 )
 from catalogue.forms import FlagForm, RecordFilterForm, SearchForm
+from catalogue.http import HtmxHttpRequest
 from catalogue.services.flags import FlagError, FlagRateLimited, flag_create
 
 PER_PAGE = 50
@@ -27,7 +28,7 @@ FLAG_THANKS = "Thank you: a cataloguer will check this value."
 
 
 @require_safe
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HtmxHttpRequest) -> HttpResponse:
     collections = visible_collections(request)
     form = SearchForm(request.GET)
     q = form.cleaned_data["q"].strip() if form.is_valid() else ""
@@ -53,7 +54,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def collection(request: HttpRequest, slug: str) -> HttpResponse:
+def collection(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     collection = get_collection_for_visitor(request, slug)
     fields = selectors.fields_for_display(collection=collection)
     field = selectors.display_field(fields=fields, key=request.GET.get("field"))
@@ -84,7 +85,7 @@ def collection(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_safe
-def record(request: HttpRequest, code: UUID) -> HttpResponse:
+def record(request: HtmxHttpRequest, code: UUID) -> HttpResponse:
     record = get_record_for_visitor(request, code)
     displays = selectors.record_values_for_display(record=record, user=request.user)
     return render(
@@ -99,7 +100,7 @@ def record(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 @require_POST
-def flag(request: HttpRequest, code: UUID, key: str) -> HttpResponse:
+def flag(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
     """Anyone may say a value is wrong; the value goes back to a cataloguer with priority.
 
     With htmx the field's section is swapped in place, also when the flag is refused: 422 for
@@ -124,7 +125,7 @@ def flag(request: HttpRequest, code: UUID, key: str) -> HttpResponse:
         except FlagError as exc:
             error, status = str(exc), 422
     else:
-        error, status = " ".join(e for errors in form.errors.values() for e in errors), 422
+        error, status = " ".join(str(e) for errors in form.errors.values() for e in errors), 422
 
     if request.htmx:
         (item,) = selectors.record_values_for_display(

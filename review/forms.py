@@ -46,7 +46,8 @@ class DecisionForm(forms.Form):
     next = forms.CharField(required=False, max_length=2000)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         data["label"] = (data.get("label_text") or "").strip() or (data.get("label") or "").strip()
         return data
 
@@ -201,7 +202,8 @@ class FieldDefinitionForm(forms.Form):
         return labels
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         extra = [c.strip() for c in (data.get("extra_columns") or "").split(",") if c.strip()]
         data["sources"] = list(dict.fromkeys([*(data.get("text_source") or []), *extra]))
         if not data["sources"]:

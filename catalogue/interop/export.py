@@ -93,9 +93,7 @@ def _xml_stream(opening: str, closing: str, elements: Iterator[bytes]) -> Iterat
 
 def record_marcxml(item: ExportRecord) -> bytes:
     """One ``<record>`` in the MARCXML namespace."""
-    xml: bytes = pymarc.record_to_xml(  # type: ignore[no-untyped-call]
-        record_to_marc(item, agency=institution()), namespace=True
-    )
+    xml: bytes = pymarc.record_to_xml(record_to_marc(item, agency=institution()), namespace=True)
     return xml
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 from uuid import UUID
 
 from django.conf import settings
@@ -31,6 +31,9 @@ from catalogue.interop.export import record_marcxml
 from catalogue.interop.marc import MARCXML_NS
 from catalogue.interop.records import ExportRecord, export_records
 from catalogue.models import Collection, Record
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_SCHEMA = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
@@ -84,7 +87,11 @@ def _parse_date(value: str, *, end: bool) -> dt.datetime:
         ) from None
 
 
-def public_records() -> QuerySet[Record]:
+class _Datestamp(TypedDict):
+    datestamp: dt.datetime
+
+
+def public_records() -> QuerySet[WithAnnotations[Record, _Datestamp]]:
     """Records of public collections, with their datestamp (own change or newest value)."""
     return Record.objects.filter(collection__is_public=True).annotate(
         datestamp=Greatest(
@@ -257,7 +264,7 @@ def _list(request: HttpRequest, root: Any, args: dict[str, str], *, with_metadat
     verb = "ListRecords" if with_metadata else "ListIdentifiers"
     node = _sub(root, verb)
     if with_metadata:
-        stamps = {r.id: r.datestamp for r in page}  # type: ignore[attr-defined]
+        stamps = {r.id: r.datestamp for r in page}
         items = export_records(
             records=Record.objects.filter(id__in=[r.id for r in page]), public=True
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from catalogue.models import Decision, FieldValue, Flag, Prediction
@@ -39,7 +39,7 @@ _VALUE_ACTION = {
 def decision_make(
     *,
     prediction: Prediction,
-    reviewer: AbstractBaseUser,
+    reviewer: User,
     action: str,
     label: str = "",
     review_round: int | None = None,
@@ -49,42 +49,33 @@ def decision_make(
     ``review_round`` is the round the reviewer saw; if the item was decided (or re-queued by a
     flag) since, the decision is refused with ``AlreadyDecided`` and nothing changes.
     """
-    if action not in _STATUS_FOR_ACTION:
-        raise DecisionError(UNKNOWN_ACTION.format(action=action))
-    if action == Decision.Action.CORRECT:
-        if not label:
-            raise DecisionError(LABEL_REQUIRED)
-        try:
-            label = label_normalise(field=prediction.field, value=label)
-        except UnknownLabelError as exc:
-            raise DecisionError(str(exc)) from None
-        labels_ensure(field=prediction.field, codes={label})
-    elif action == Decision.Action.ACCEPT:
-        label = prediction.label
-    else:
-        label = ""
+    try:
+        kind = Decision.Action(action)
+    except ValueError:
+        raise DecisionError(UNKNOWN_ACTION.format(action=action)) from None
+    label = _decided_label(prediction=prediction, action=kind, label=label)
     seen_round = prediction.review_round if review_round is None else review_round
     try:
         with transaction.atomic():
             # The conditional update is the claim: of two reviewers, exactly one matches a row.
             claimed = Prediction.objects.filter(
                 pk=prediction.pk, status=Prediction.Status.QUEUED, review_round=seen_round
-            ).update(status=_STATUS_FOR_ACTION[action], flagged=False)
+            ).update(status=_STATUS_FOR_ACTION[kind], flagged=False)
             if not claimed:
                 raise AlreadyDecided(ALREADY_DECIDED)
             decision = Decision.objects.create(
                 prediction=prediction,
                 review_round=seen_round,
                 reviewer=reviewer,
-                action=action,
-                label=label if action != Decision.Action.REJECT else prediction.label,
+                action=kind,
+                label=label if kind != Decision.Action.REJECT else prediction.label,
             )
             value_set(
                 record=prediction.record,
                 field=prediction.field,
                 label=label,
                 source=FieldValue.Source.HUMAN,
-                action=_VALUE_ACTION[action],
+                action=_VALUE_ACTION[kind],
                 prediction=prediction,
                 model_version=prediction.model_version,
                 confidence=prediction.confidence,
@@ -99,3 +90,19 @@ def decision_make(
         raise AlreadyDecided(ALREADY_DECIDED) from None
     prediction.refresh_from_db()
     return decision
+
+
+def _decided_label(*, prediction: Prediction, action: Decision.Action, label: str) -> str:
+    """The record's value after the decision: the suggestion, the correction, or none."""
+    if action == Decision.Action.ACCEPT:
+        return prediction.label
+    if action == Decision.Action.REJECT:
+        return ""
+    if not label:
+        raise DecisionError(LABEL_REQUIRED)
+    try:
+        label = label_normalise(field=prediction.field, value=label)
+    except UnknownLabelError as exc:
+        raise DecisionError(str(exc)) from None
+    labels_ensure(field=prediction.field, codes={label})
+    return label

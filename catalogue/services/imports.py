@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,6 +25,7 @@ from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.predictions import predictions_enqueue_active_fields
 
+T = TypeVar("T")
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
 FORMATS = ("csv", "jsonl", "marc", "marcxml")
 MARC_FORMATS = ("marc", "marcxml")
@@ -166,18 +167,40 @@ def parse_records(
     if stream is not None:
         rows_iter = stream
     elif fmt in MARC_FORMATS:
-        rows_iter = _marc_rows(path, fmt, mapping)
+        rows_iter = _marc_rows(Path(path), fmt, mapping)
     else:
-        text = _read_text(path)
-        rows_iter = _rows_csv(path, text) if fmt == "csv" else _rows_jsonl(path, text)
+        text = _read_text(Path(path))
+        rows_iter = _rows_csv(Path(path), text) if fmt == "csv" else _rows_jsonl(Path(path), text)
     _, header = next(rows_iter)
     columns = {t: mapping.get(t, t) for t in (*RECORD_ATTRIBUTES, *fields)}
+    _check_header(path=path, fmt=fmt, mapping=mapping, columns=columns, header=header)
+    rows: list[_Row] = []
+    seen: dict[str, str] = {}
+    for line, raw in rows_iter:
+        rows.append(
+            _parse_row(
+                path=path, fmt=fmt, line=line, raw=raw, columns=columns, fields=fields, seen=seen
+            )
+        )
+    return rows
 
-    def col(column: str) -> str:
-        if fmt in MARC_FORMATS:
-            return f"field {MARC_SOURCES.get(column, column)}"
-        return f"column {column!r}"
 
+def _column_name(fmt: str, column: str) -> str:
+    """Where in a record a value was, as a message says it."""
+    if fmt in MARC_FORMATS:
+        return f"field {MARC_SOURCES.get(column, column)}"
+    return f"column {column!r}"
+
+
+def _check_header(
+    *,
+    path: Path | str,
+    fmt: str,
+    mapping: dict[str, str],
+    columns: dict[str, str],
+    header: dict[str, str],
+) -> None:
+    """Every mapped column is there (and, in a CSV file, an identifier column)."""
     if fmt in MARC_FORMATS:
         for target, column in mapping.items():
             if column not in header:
@@ -196,44 +219,51 @@ def parse_records(
             raise ImportFileError(
                 f"{path}, line 1: no identifier column; add --map identifier=COLUMN."
             )
-    mapped_columns = set(columns.values())
-    rows: list[_Row] = []
-    seen: dict[str, str] = {}
-    for line, raw in rows_iter:
-        identifier = raw.get(columns["identifier"], "").strip()
-        if not identifier:
-            raise ImportFileError(
-                f"{path}, {line}, {col(columns['identifier'])}: the identifier is empty."
-            )
-        if identifier in seen:
-            raise ImportFileError(
-                f"{path}, {line}, {col(columns['identifier'])}: identifier "
-                f"{identifier!r} already appears on {seen[identifier]}."
-            )
-        seen[identifier] = line
-        values = {}
-        for key, field in fields.items():
-            raw_value = raw.get(columns[key], "").strip()
-            if not raw_value:
-                continue
-            try:
-                values[key] = label_normalise(field=field, value=raw_value)
-            except UnknownLabelError as exc:
-                raise ImportFileError(f"{path}, {line}, {col(columns[key])}: {exc}") from None
-        rows.append(
-            _Row(
-                line=line,
-                identifier=identifier,
-                title=raw.get(columns["title"], "").strip(),
-                description=raw.get(columns["description"], "").strip(),
-                extra={k: v for k, v in raw.items() if k not in mapped_columns and v != ""},
-                values=values,
-            )
+
+
+def _parse_row(
+    *,
+    path: Path | str,
+    fmt: str,
+    line: str,
+    raw: dict[str, str],
+    columns: dict[str, str],
+    fields: dict[str, Field],
+    seen: dict[str, str],
+) -> _Row:
+    """One checked row; ``seen`` (identifier: where) grows by this row's identifier."""
+    where = f"{path}, {line}, {_column_name(fmt, columns['identifier'])}"
+    identifier = raw.get(columns["identifier"], "").strip()
+    if not identifier:
+        raise ImportFileError(f"{where}: the identifier is empty.")
+    if identifier in seen:
+        raise ImportFileError(
+            f"{where}: identifier {identifier!r} already appears on {seen[identifier]}."
         )
-    return rows
+    seen[identifier] = line
+    values = {}
+    for key, field in fields.items():
+        raw_value = raw.get(columns[key], "").strip()
+        if not raw_value:
+            continue
+        try:
+            values[key] = label_normalise(field=field, value=raw_value)
+        except UnknownLabelError as exc:
+            raise ImportFileError(
+                f"{path}, {line}, {_column_name(fmt, columns[key])}: {exc}"
+            ) from None
+    mapped_columns = set(columns.values())
+    return _Row(
+        line=line,
+        identifier=identifier,
+        title=raw.get(columns["title"], "").strip(),
+        description=raw.get(columns["description"], "").strip(),
+        extra={k: v for k, v in raw.items() if k not in mapped_columns and v != ""},
+        values=values,
+    )
 
 
-def _chunks(items: list, size: int = 2000) -> Iterator[list]:
+def _chunks(items: list[T], size: int = 2000) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -271,79 +301,95 @@ def records_import(
         stream=stream,
     )
     result = ImportResult()
-    now = timezone.now()
     with transaction.atomic():
-        existing = {
-            identifier: (title, description, extra)
-            for identifier, title, description, extra in Record.objects.filter(
-                collection=collection
-            ).values_list("identifier", "title", "description", "extra")
-        }
-        # Only new or changed records are written: re-importing an unchanged export is cheap.
-        objs = [
-            Record(
-                collection=collection,
-                identifier=r.identifier,
-                title=r.title,
-                description=r.description,
-                extra=r.extra,
-                created_at=now,
-                updated_at=now,
-            )
-            for r in rows
-            if existing.get(r.identifier) != (r.title, r.description, r.extra)
-        ]
-        for chunk in _chunks(objs):
-            Record.objects.bulk_create(
-                chunk,
-                update_conflicts=True,
-                unique_fields=["collection", "identifier"],
-                update_fields=["title", "description", "extra", "updated_at"],
-            )
-            if progress:
-                progress(len(chunk))
-        if progress:
-            progress(len(rows) - len(objs))
-        ids = dict(Record.objects.filter(collection=collection).values_list("identifier", "id"))
-        result.created = sum(1 for r in rows if r.identifier not in existing)
-        result.updated = len(objs) - result.created
-        result.unchanged = len(rows) - len(objs)
+        ids = _records_write(collection=collection, rows=rows, result=result, progress=progress)
         result.record_ids = [ids[r.identifier] for r in rows]
         for key, field in fields.items():
-            labels_ensure(field=field, codes={r.values[key] for r in rows if key in r.values})
             wanted = {ids[r.identifier]: r.values[key] for r in rows if key in r.values}
-            current: dict[int, tuple[str, str]] = {}
-            for chunk in _chunks(list(wanted)):
-                current.update(
-                    (rid, (label, source))
-                    for rid, label, source in FieldValue.objects.filter(
-                        field=field, is_current=True, record_id__in=chunk
-                    ).values_list("record_id", "label", "source")
-                )
-            changed = []
-            for rid, label in wanted.items():
-                old = current.get(rid)
-                if old is not None and old[1] == FieldValue.Source.HUMAN:
-                    result.values_kept_human += 1
-                elif old is None or old != (label, FieldValue.Source.IMPORT):
-                    changed.append(rid)
-            for chunk in _chunks(changed):
-                FieldValue.objects.filter(field=field, is_current=True, record_id__in=chunk).update(
-                    is_current=False
-                )
-            FieldValue.objects.bulk_create(
-                [
-                    FieldValue(
-                        record_id=rid,
-                        field=field,
-                        label=wanted[rid],
-                        source=FieldValue.Source.IMPORT,
-                        is_current=True,
-                    )
-                    for rid in changed
-                ],
-                batch_size=2000,
-            )
-            result.values_set += len(changed)
+            _values_write(field=field, wanted=wanted, result=result)
         predictions_enqueue_active_fields(record_ids=result.record_ids)
     return result
+
+
+def _records_write(
+    *,
+    collection: Collection,
+    rows: list[_Row],
+    result: ImportResult,
+    progress: Callable[[int], None] | None,
+) -> dict[str, int]:
+    """Write new and changed records; every row's record id by identifier."""
+    now = timezone.now()
+    existing = {
+        identifier: (title, description, extra)
+        for identifier, title, description, extra in Record.objects.filter(
+            collection=collection
+        ).values_list("identifier", "title", "description", "extra")
+    }
+    # Only new or changed records are written: re-importing an unchanged export is cheap.
+    objs = [
+        Record(
+            collection=collection,
+            identifier=r.identifier,
+            title=r.title,
+            description=r.description,
+            extra=r.extra,
+            created_at=now,
+            updated_at=now,
+        )
+        for r in rows
+        if existing.get(r.identifier) != (r.title, r.description, r.extra)
+    ]
+    for chunk in _chunks(objs):
+        Record.objects.bulk_create(
+            chunk,
+            update_conflicts=True,
+            unique_fields=["collection", "identifier"],
+            update_fields=["title", "description", "extra", "updated_at"],
+        )
+        if progress:
+            progress(len(chunk))
+    if progress:
+        progress(len(rows) - len(objs))
+    result.created = sum(1 for r in rows if r.identifier not in existing)
+    result.updated = len(objs) - result.created
+    result.unchanged = len(rows) - len(objs)
+    return dict(Record.objects.filter(collection=collection).values_list("identifier", "id"))
+
+
+def _values_write(*, field: Field, wanted: dict[int, str], result: ImportResult) -> None:
+    """Store the file's value for each record, as ``import``, unless a person decided it."""
+    labels_ensure(field=field, codes=set(wanted.values()))
+    current: dict[int, tuple[str, str]] = {}
+    for ids in _chunks(list(wanted)):
+        current.update(
+            (rid, (label, source))
+            for rid, label, source in FieldValue.objects.filter(
+                field=field, is_current=True, record_id__in=ids
+            ).values_list("record_id", "label", "source")
+        )
+    changed = []
+    for rid, label in wanted.items():
+        old = current.get(rid)
+        if old is not None and old[1] == FieldValue.Source.HUMAN:
+            result.values_kept_human += 1
+        elif old is None or old != (label, FieldValue.Source.IMPORT):
+            changed.append(rid)
+    for ids in _chunks(changed):
+        FieldValue.objects.filter(field=field, is_current=True, record_id__in=ids).update(
+            is_current=False
+        )
+    FieldValue.objects.bulk_create(
+        [
+            FieldValue(
+                record_id=rid,
+                field=field,
+                label=wanted[rid],
+                source=FieldValue.Source.IMPORT,
+                is_current=True,
+            )
+            for rid in changed
+        ],
+        batch_size=2000,
+    )
+    result.values_set += len(changed)

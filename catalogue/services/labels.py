@@ -12,6 +12,7 @@ from glamml.ml.languages import (
 )
 
 UNKNOWN_LABEL = "{value!r} is not a label of field {field!r}."
+_VOCABULARY = "_glamml_vocabulary"
 
 
 class UnknownLabelError(ValueError):
@@ -39,9 +40,10 @@ def label_normalise(*, field: Field, value: str) -> str:
 def _vocabulary(field: Field) -> dict[str, str]:
     """Codes by code, and by case-folded code and name; read once per field object.
 
-    An import checks every row, so the vocabulary is kept on the field instance it was given.
+    An import checks every row, so the vocabulary is kept on the field instance it was given
+    (in its ``__dict__``, like Django's own per-instance caches).
     """
-    cached = getattr(field, "_glamml_vocabulary", None)
+    cached: dict[str, str] | None = field.__dict__.get(_VOCABULARY)
     if cached is None:
         cached = {}
         for code, name in field.labels.values_list("code", "name"):
@@ -49,7 +51,7 @@ def _vocabulary(field: Field) -> dict[str, str]:
             cached.setdefault(code.casefold(), code)
         for code in list(cached.values()):
             cached[code] = code
-        field._glamml_vocabulary = cached
+        field.__dict__[_VOCABULARY] = cached
     return cached
 
 

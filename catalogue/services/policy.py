@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from catalogue import dispatch
@@ -24,7 +24,7 @@ class PolicyError(ValueError):
 def policy_update(
     *,
     policy: DecisionPolicy,
-    changed_by: AbstractBaseUser | None,
+    changed_by: User | None,
     mode: str | None = None,
     threshold: float | None = None,
     show_public: bool | None = None,
@@ -73,7 +73,7 @@ def policy_update(
 
 
 def label_rules_update(
-    *, field: Field, rules: dict[str, str], changed_by: AbstractBaseUser | None
+    *, field: Field, rules: dict[str, str], changed_by: User | None
 ) -> list[PolicyChange]:
     """Replace the rules baseline's regular expressions for the given labels (one per line).
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
@@ -20,7 +20,7 @@ def value_set(
     model_version: ModelVersion | None = None,
     confidence: float | None = None,
     policy: str = "",
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> FieldValue:
     """Make ``label`` the record's current value for ``field``, keeping the old one as history."""
     FieldValue.objects.filter(record=record, field=field, is_current=True).update(is_current=False)

@@ -275,8 +275,8 @@ class ExperimentRow:
     @property
     def params(self) -> dict[str, Any]:
         if self.version is not None and self.version.params:
-            return self.version.params
-        return self.run.params or {}
+            return dict(self.version.params)
+        return dict(self.run.params or {})
 
     @property
     def fingerprint(self) -> str:

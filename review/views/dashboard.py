@@ -7,12 +7,13 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
+from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Field, PolicyChange, TrainingRun
 from catalogue.services import policy as policy_service
 from catalogue.services.training import runs
@@ -45,7 +46,7 @@ class FieldPanel:
     models_message: str = ""
 
 
-def _preview_form(field: Field, data: dict | None = None) -> ThresholdPreviewForm:
+def _preview_form(field: Field, data: QueryDict | None = None) -> ThresholdPreviewForm:
     return ThresholdPreviewForm(
         data,
         auto_id=f"{field.key}-preview-%s",
@@ -94,14 +95,14 @@ def _describe(changes: list[PolicyChange]) -> str:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request)
     return render(request, "review/dashboard.html", {"panels": _panels()})
 
 
 @login_required
 @require_POST
-def policy_update(request: HttpRequest, key: str) -> HttpResponse:
+def policy_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     field = get_field_for_admin(request, key)
     form = PolicyForm(request.POST, prefix=field.key)
     if form.is_valid():
@@ -131,7 +132,7 @@ def policy_update(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def threshold_preview(request: HttpRequest, key: str) -> HttpResponse:
+def threshold_preview(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """What a threshold would do, before anyone sets it: a partial for htmx, else the page."""
     field = get_field_for_admin(request, key)
     form = _preview_form(field, request.GET)
@@ -149,7 +150,7 @@ def threshold_preview(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def training_run_create(request: HttpRequest, key: str) -> HttpResponse:
+def training_run_create(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     field = get_field_for_admin(request, key)
     run = runs.training_run_create(field=field, started_by=request.user)
     # Without a broker the run has already finished in-process; say what actually happened.
@@ -168,7 +169,7 @@ def training_run_create(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def training_run_detail(request: HttpRequest, code: UUID) -> HttpResponse:
+def training_run_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     """A run's status. Polled by its dashboard row while it is queued or running."""
     run = get_training_run_for_admin(request, code)
     if not wants_partial(request):
@@ -180,6 +181,8 @@ def training_run_detail(request: HttpRequest, code: UUID) -> HttpResponse:
     return reswap(retarget(response, f"#models-{run.field.key}"), "outerHTML")
 
 
-def render_models_section(request: HttpRequest, *, field: Field, message: str) -> HttpResponse:
+def render_models_section(
+    request: AuthenticatedHttpRequest, *, field: Field, message: str
+) -> HttpResponse:
     """The field's model versions and runs, for htmx to swap in after a promotion."""
     return render(request, MODELS, {"panel": _panels(field=field, models_message=message)[0]})

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from catalogue.http import AuthenticatedHttpRequest
 from review.access import require_admin
 from review.forms import ExperimentFilterForm
-from review.selectors import experiment_rows, experiment_runs
+from review.selectors import ExperimentRow, experiment_rows, experiment_runs
 
 
 @login_required
-def experiments(request: HttpRequest) -> HttpResponse:
+def experiments(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The log as a page, or as JSON with ``?format=json``."""
     require_admin(request)
     filters = ExperimentFilterForm(request.GET)
@@ -31,7 +32,7 @@ def experiments(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def experiments_json(request: HttpRequest) -> HttpResponse:
+def experiments_json(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The log as JSON (one object per run, full metrics and baselines), to share."""
     require_admin(request)
     filters = ExperimentFilterForm(request.GET)
@@ -41,7 +42,7 @@ def experiments_json(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _json(rows: list, *, field_key: str | None) -> JsonResponse:
+def _json(rows: list[ExperimentRow], *, field_key: str | None) -> JsonResponse:
     payload = {
         "exported_at": timezone.now().isoformat(),
         "field": field_key,

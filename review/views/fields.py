@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from catalogue.http import AuthenticatedHttpRequest
 from catalogue.services import fields as fields_service
 from catalogue.services import policy as policy_service
 from review.access import get_field_for_admin, require_admin
@@ -27,7 +28,7 @@ FIELD_CREATED = (
 
 
 @login_required
-def field_rules(request: HttpRequest, key: str) -> HttpResponse:
+def field_rules(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     """One textarea of regular expressions per label: the rules baseline every model must beat."""
     field = get_field_for_admin(request, key)
     page = rules_page(field=field)
@@ -61,7 +62,7 @@ def field_rules(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
-def field_create(request: HttpRequest) -> HttpResponse:
+def field_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Define a single-label text field; it starts in review mode with no model."""
     require_admin(request)
     form = FieldDefinitionForm(request.POST or None)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from catalogue.http import AuthenticatedHttpRequest
 from review.access import require_cataloguer
 from review.forms import QueueFilterForm
 from review.selectors import FLAGS_PAGE_SIZE, flag_rows, open_flags
@@ -14,7 +15,7 @@ from review.views.common import wants_partial
 
 
 @login_required
-def flags(request: HttpRequest) -> HttpResponse:
+def flags(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_cataloguer(request)
     filters = QueueFilterForm(request.GET)
     field = collection = None

@@ -6,11 +6,12 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import ModelVersion
 from catalogue.services.training import promotion
 from review.access import get_model_version_for_admin
@@ -31,7 +32,7 @@ ALREADY_ACTIVE = "{field} v{version} is already the active model: nothing change
 
 
 @login_required
-def model_version_detail(request: HttpRequest, code: UUID) -> HttpResponse:
+def model_version_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     version = get_model_version_for_admin(request, code)
     page = version_page(version=version)
     card = card_document(version.card)
@@ -39,7 +40,7 @@ def model_version_detail(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 @login_required
-def model_card(request: HttpRequest, code: UUID) -> HttpResponse:
+def model_card(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     """The version's model card as a Markdown file, to share beside the model."""
     version = get_model_version_for_admin(request, code)
     response = HttpResponse(
@@ -52,7 +53,7 @@ def model_card(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def model_version_promote(request: HttpRequest, code: UUID) -> HttpResponse:
+def model_version_promote(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     """Make this version the active one: promotion of a candidate, or rollback to a retired one."""
     version = get_model_version_for_admin(request, code)
     field = version.field

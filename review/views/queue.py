@@ -8,12 +8,13 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
+from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Decision, Prediction
 from catalogue.services.decisions import AlreadyDecided, DecisionError, decision_make
 from review.access import get_prediction_for_reviewer, require_cataloguer
@@ -33,7 +34,7 @@ from review.views.common import safe_next_url, wants_partial
 ITEM_PARTIAL = "review/queue.html#queue-item"
 INVALID_DECISION = "That decision could not be read: {errors}"
 
-_VERBS = {
+_VERBS: dict[str, str] = {
     Decision.Action.ACCEPT: "Accepted",
     Decision.Action.CORRECT: "Corrected",
     Decision.Action.REJECT: "Rejected",
@@ -73,7 +74,7 @@ def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_cataloguer(request)
     filters = QueueFilterForm(request.GET)
     field = collection = None
@@ -98,7 +99,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def item(request: HttpRequest, code: UUID) -> HttpResponse:
+def item(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     prediction = get_prediction_for_reviewer(request, code)
     context = {
         "item": queue_item_get(prediction=prediction),
@@ -112,12 +113,14 @@ def item(request: HttpRequest, code: UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, code: UUID) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     prediction = get_prediction_for_reviewer(request, code)
     form = DecisionForm(request.POST)
     next_url = safe_next_url(request, request.POST.get("next"), default=reverse("review:queue"))
     if not form.is_valid():
-        errors = "; ".join(f"{name}: {' '.join(errs)}" for name, errs in form.errors.items())
+        errors = "; ".join(
+            f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
+        )
         message = INVALID_DECISION.format(errors=errors)
         return _refused(request, prediction, form, next_url, message=message, status=400)
     try:
@@ -145,7 +148,7 @@ def decide(request: HttpRequest, code: UUID) -> HttpResponse:
 
 
 def _refused(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     prediction: Prediction,
     form: DecisionForm,
     next_url: str,

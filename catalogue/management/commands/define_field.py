@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.models import Collection, Field
@@ -40,7 +42,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--description", default="")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         labels = []
         items = [i for i in options["labels"].split(",") if i.strip()] + options["label"]
         for item in items:

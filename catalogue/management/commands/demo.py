@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.demo import SAMPLE, demo_label_fields, demo_load, demo_train, demo_users
@@ -9,7 +11,7 @@ from catalogue.stats import catalogue_stats
 class Command(BaseCommand):
     help = "Load the bundled sample records, train the language model, predict, create demo users."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not SAMPLE.exists():
             raise CommandError(f"The sample file {SAMPLE.name} is missing from data/sample/.")
         counts = demo_load()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -25,7 +27,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--private", action="store_true", help="A new collection is not public")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         slug = str(options["collection"])
         collection, _ = Collection.objects.get_or_create(
             slug=slug,

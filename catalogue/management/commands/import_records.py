@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--licence", default="", help="Licence of a new collection's metadata")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
         fmt = options["format"] or SUFFIX_FORMATS.get(path.suffix.lower(), "csv")
         try:

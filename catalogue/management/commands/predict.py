@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from catalogue.machine import ModelUnavailable, active_model_version
@@ -15,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--field", required=True)
         parser.add_argument("--collection", default=None, help="Collection slug")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             field = field_get(key=options["field"])
             active_model_version(field=field)

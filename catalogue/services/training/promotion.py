@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -38,9 +38,7 @@ def promotion_gate(*, version: ModelVersion, active_metrics: dict[str, Any] | No
 
 
 @transaction.atomic
-def model_version_promote(
-    *, version: ModelVersion, promoted_by: AbstractBaseUser | None
-) -> ModelVersion:
+def model_version_promote(*, version: ModelVersion, promoted_by: User | None) -> ModelVersion:
     """Make ``version`` the field's active model (promotion or rollback: the same action).
 
     Waiting and model-applied values are predicted again by the new version in the

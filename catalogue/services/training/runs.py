@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -43,7 +43,7 @@ UNCHANGED = "Skipped: the labelled data has not changed since version {version} 
 def training_run_create(
     *,
     field: Field,
-    started_by: AbstractBaseUser | None = None,
+    started_by: User | None = None,
     trigger: str = TrainingRun.Trigger.MANUAL,
 ) -> TrainingRun:
     """Create a queued run and hand it to a training worker once the transaction commits."""
