@@ -13,6 +13,9 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== mypy (glamml, catalogue, review; strict)"
+.venv/bin/mypy
+
 echo "== migrations"
 $PY manage.py makemigrations --check --dry-run
 
