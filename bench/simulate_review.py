@@ -132,12 +132,12 @@ def main() -> None:
                 order=order,
             )
             seconds = time.perf_counter() - t0
-            start, end = result["curve"][0], result["final"]
-            curve = ", ".join(f"{p['reviewed']}: {p['macro_f1']:.3f}" for p in result["curve"])
+            start, end = result.curve[0], result.final
+            curve = ", ".join(f"{p.reviewed}: {p.macro_f1:.3f}" for p in result.curve)
             print(
-                f"| {key} | {order} | {result['n']} | {result['reviewed']} "
-                f"| {start['accuracy']:.3f} → {end['accuracy']:.3f} "
-                f"| {start['macro_f1']:.3f} → {end['macro_f1']:.3f} | {curve} | {seconds:.0f} |"
+                f"| {key} | {order} | {result.n} | {result.reviewed} "
+                f"| {start.accuracy:.3f} → {end.accuracy:.3f} "
+                f"| {start.macro_f1:.3f} → {end.macro_f1:.3f} | {curve} | {seconds:.0f} |"
             )
 
 

@@ -7,7 +7,6 @@ passwords, and a model is trained only when there is none.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import secrets
 import tempfile
@@ -26,6 +25,7 @@ from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
 from catalogue.services.policy import label_rules_update, policy_update
 from catalogue.services.training.runs import training_run_create
+from glamml.ml.hashing import stable_fraction
 
 SAMPLE = Path(settings.BASE_DIR) / "data" / "sample" / "records.csv"
 LABEL_SAMPLES = Path(settings.BASE_DIR) / "data" / "label-samples"
@@ -156,8 +156,8 @@ def demo_train() -> str:
 
 
 def _hidden(identifier: str) -> bool:
-    digest = hashlib.blake2b(identifier.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2**64 < HIDDEN_SHARE
+    """Whether the demo imports this record without its value (the same records every time)."""
+    return stable_fraction(f"demo-hidden:{identifier}") < HIDDEN_SHARE
 
 
 def demo_label_fields() -> dict[str, int]:

@@ -327,20 +327,7 @@ def record_values_for_display(
             record=record, field__in=fields, status=Prediction.Status.QUEUED
         ).order_by("created_at", "id")
     }
-    codes = {v.label for v in values}
-    known = {
-        (field_id, code): name
-        for field_id, code, name in Label.objects.filter(field__in=fields, code__in=codes)
-        .order_by()
-        .values_list("field_id", "code", "name")
-    }
-    names = {
-        (f.id, code): known.get((f.id, code)) or _fallback_name(f, code)
-        for f in fields
-        for code in codes
-        if code
-    }
-
+    names = _names_by_field(fields=fields, codes={v.label for v in values})
     displays = []
     for f in fields:
         show_model = shows_public(f) or staff
@@ -367,6 +354,22 @@ def record_values_for_display(
             display.waiting = waiting_text(prediction, show_model=show_model)
         displays.append(display)
     return displays
+
+
+def _names_by_field(*, fields: list[Field], codes: set[str]) -> dict[tuple[int, str], str]:
+    """The display name of each code in each field: (field id, code) → name, one query."""
+    known = {
+        (field_id, code): name
+        for field_id, code, name in Label.objects.filter(field__in=fields, code__in=codes)
+        .order_by()
+        .values_list("field_id", "code", "name")
+    }
+    return {
+        (f.id, code): known.get((f.id, code)) or _fallback_name(f, code)
+        for f in fields
+        for code in codes
+        if code
+    }
 
 
 def provenance(value: FieldValue, *, field: Field, show_users: bool = False) -> str:

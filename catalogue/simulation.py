@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from catalogue.machine import active_model_version, model_dir, model_load, scrat
 from catalogue.models import Collection, Field, Prediction, Record, TrainingRun
 from catalogue.services.decisions import decision_make
 from catalogue.services.labels import UnknownLabelError, label_normalise
-from catalogue.services.predictions import predictions_create, record_text
+from catalogue.services.predictions import predictions_create, text_for_model
 from catalogue.services.training.promotion import model_version_promote
 from catalogue.services.training.runs import training_run_execute
 from glamml.ml.training import evaluate_model
@@ -37,6 +37,38 @@ class SimulationError(ValueError):
 class _Item:
     record: Record
     truth: str
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """The active model after ``reviewed`` answers, on the ``n`` records nobody answered."""
+
+    reviewed: int
+    version: int
+    n: int
+    accuracy: float | None
+    macro_f1: float | None
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A simulated review: how the model learnt as a labelled file answered its queue."""
+
+    field: str
+    n: int
+    budget: float
+    batch: int
+    order: str
+    queued_at_start: int
+    reviewed: int
+    curve: list[CurvePoint]
+
+    @property
+    def final(self) -> CurvePoint:
+        return self.curve[-1]
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "final": asdict(self.final)}
 
 
 def _read(
@@ -71,15 +103,18 @@ def _read(
     return rows
 
 
-def _score(field: Field, items: list[_Item], answered: set[int]) -> dict[str, Any]:
+def _point(field: Field, items: list[_Item], answered: set[int]) -> CurvePoint:
     """The active model on the records nobody has answered yet."""
+    version = active_model_version(field=field)
     rest = [i for i in items if i.record.id not in answered]
     if not rest:
-        return {"n": 0, "accuracy": None, "macro_f1": None}
-    model = model_load(version=active_model_version(field=field))
-    texts = [record_text(record=i.record, field=field) for i in rest]
+        return CurvePoint(len(answered), version.version, 0, None, None)
+    model = model_load(version=version)
+    texts = [text_for_model(record=i.record, field=field) for i in rest]
     metrics = evaluate_model(model, texts, [i.truth for i in rest])
-    return {"n": len(rest), "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
+    return CurvePoint(
+        len(answered), version.version, len(rest), metrics["accuracy"], metrics["macro_f1"]
+    )
 
 
 def simulate_review(
@@ -91,7 +126,7 @@ def simulate_review(
     order: str = "uncertainty",
     text_column: str = "text",
     label_column: str = "label",
-) -> dict[str, Any]:
+) -> Simulation:
     """Import, predict, route, answer up to ``budget × n`` queued items in ``order``,
     retraining after every ``batch`` answers; return the learning curve."""
     if order not in ORDERS:
@@ -114,7 +149,7 @@ def simulate_review(
 
 def _run(
     field: Field, rows: list[tuple[str, str]], *, budget: float, batch: int, order: str
-) -> dict[str, Any]:
+) -> Simulation:
     items = _scratch_items(rows)
     collection_id = items[0].record.collection_id
     truth = {i.record.id: i.truth for i in items}
@@ -126,8 +161,7 @@ def _run(
     start_queued = waiting.count()
     limit = int(budget * len(items))
     answered: set[int] = set()
-    version = active_model_version(field=field).version
-    curve = [{"reviewed": 0, "version": version, **_score(field, items, answered)}]
+    curve = [_point(field, items, answered)]
     while len(answered) < limit:
         chosen = list(
             waiting.select_related("field", "record", "model_version").order_by(*ORDERS[order])[
@@ -141,22 +175,19 @@ def _run(
             action = "accept" if prediction.label == label else "correct"
             decision_make(prediction=prediction, reviewer=reviewer, action=action, label=label)
             answered.add(prediction.record_id)
-        version = _retrain(field, answered=len(answered))
+        _retrain(field, answered=len(answered))
         predictions_create(field=field, record_ids=[r for r in truth if r not in answered])
-        curve.append(
-            {"reviewed": len(answered), "version": version, **_score(field, items, answered)}
-        )
-    return {
-        "field": field.key,
-        "n": len(items),
-        "budget": budget,
-        "batch": batch,
-        "order": order,
-        "queued_at_start": start_queued,
-        "reviewed": len(answered),
-        "curve": curve,
-        "final": curve[-1],
-    }
+        curve.append(_point(field, items, answered))
+    return Simulation(
+        field=field.key,
+        n=len(items),
+        budget=budget,
+        batch=batch,
+        order=order,
+        queued_at_start=start_queued,
+        reviewed=len(answered),
+        curve=curve,
+    )
 
 
 def _scratch_items(rows: list[tuple[str, str]]) -> list[_Item]:
@@ -174,8 +205,8 @@ def _scratch_items(rows: list[tuple[str, str]]) -> list[_Item]:
     return [_Item(r, label) for r, (_, label) in zip(records, rows, strict=True)]
 
 
-def _retrain(field: Field, *, answered: int) -> int:
-    """Train on everything answered so far and make the new version live; its number."""
+def _retrain(field: Field, *, answered: int) -> None:
+    """Train on everything answered so far and make the new version live."""
     run = training_run_execute(
         run=TrainingRun.objects.create(field=field, trigger=TrainingRun.Trigger.COMMAND)
     )
@@ -183,4 +214,3 @@ def _retrain(field: Field, *, answered: int) -> int:
         raise SimulationError(f"Retraining failed after {answered} answers: {run.message}")
     # The simulation measures learning, not the promotion gate: every new version goes live.
     model_version_promote(version=run.model_version, promoted_by=None)
-    return run.model_version.version

@@ -23,6 +23,7 @@ from catalogue.services.routing import (
 )
 from catalogue.services.values import value_apply_prediction
 from glamml.ml.hashing import stable_fraction
+from glamml.ml.text import record_text
 
 
 @dataclass
@@ -46,16 +47,14 @@ def audit_rank(record_id: int, version_id: int) -> float:
     return stable_fraction(f"audit:{version_id}:{record_id}")
 
 
-def record_text(*, record: Record, field: Field) -> str:
-    """The text a field's model reads: the record attributes named by ``field.text_source``."""
-    parts = []
-    for name in field.text_source or ["title"]:
-        value = getattr(record, name, None) if name in ("title", "description") else None
-        if value is None:
-            value = record.extra.get(name, "")
-        if value:
-            parts.append(str(value))
-    return " ".join(parts)
+def text_for_model(*, record: Record, field: Field) -> str:
+    """The text a field's model reads: the record's values named by ``field.text_source``.
+
+    ``title`` and ``description`` are the record's own; any other name is a column of its
+    ``extra`` values.
+    """
+    values = {**record.extra, "title": record.title, "description": record.description}
+    return record_text(values, field.text_source or ["title"])
 
 
 def records_needing_prediction(*, field: Field, records: Iterable[Record]) -> list[Record]:
@@ -98,13 +97,13 @@ def predictions_create(
     if not include_settled:
         todo = records_needing_prediction(field=field, records=todo)
     result.skipped = len(records) - len(todo)
+    sensitive = sensitive_labels(field=field)
     # A version made active again (a rollback) takes back its own earlier suggestions.
     superseded = [
         r
         for r in records
         if r.id in existing and existing[r.id].status == Prediction.Status.SUPERSEDED
     ]
-    sensitive = sensitive_labels(field=field)
     for record in records_needing_prediction(field=field, records=superseded):
         prediction = existing[record.id]
         prediction.record = record
@@ -114,48 +113,67 @@ def predictions_create(
     if not todo:
         return result
 
-    top_k = model.predict_top_k([record_text(record=r, field=field) for r in todo], k=3)
+    top_k = model.predict_top_k([text_for_model(record=r, field=field) for r in todo], k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
-    policy = field.policy
     with transaction.atomic():
         for record, alternatives in zip(todo, top_k, strict=True):
-            label, confidence = alternatives[0]
-            where = route(
-                mode=policy.mode,
-                threshold=policy.threshold,
-                confidence=confidence,
-                collection_sensitive=record.collection.is_sensitive,
-                label_sensitive=label in sensitive,
-            )
+            where = _route_new(field=field, record=record, top=alternatives[0], sensitive=sensitive)
             if force_review:
                 where = Route(Prediction.Status.QUEUED, FLAG)
-            prediction, created = Prediction.objects.get_or_create(
-                record=record,
-                field=field,
-                model_version=version,
-                defaults={
-                    "label": label,
-                    "confidence": float(confidence),
-                    "alternatives": [[code, round(float(p), 6)] for code, p in alternatives],
-                    "status": where.status,
-                    "routed_by": where.routed_by,
-                    "margin": margin_of(alternatives),
-                    "audit_rank": audit_rank(record.id, version.id),
-                    "flagged": force_review,
-                },
-            )
-            if not created:
-                result.skipped += 1
-                continue
-            result.created += 1
-            predictions_supersede_others(prediction=prediction)
-            if prediction.status == Prediction.Status.APPLIED:
-                prediction.record = record
-                value_apply_prediction(prediction=prediction)
-                result.applied += 1
-            else:
-                result.queued += 1
+            _store(record, version, alternatives, where=where, flagged=force_review, result=result)
     return result
+
+
+def _route_new(
+    *, field: Field, record: Record, top: tuple[str, float], sensitive: set[str]
+) -> Route:
+    label, confidence = top
+    return route(
+        mode=field.policy.mode,
+        threshold=field.policy.threshold,
+        confidence=confidence,
+        collection_sensitive=record.collection.is_sensitive,
+        label_sensitive=label in sensitive,
+    )
+
+
+def _store(
+    record: Record,
+    version: ModelVersion,
+    alternatives: list[tuple[str, float]],
+    *,
+    where: Route,
+    flagged: bool,
+    result: PredictResult,
+) -> None:
+    """Create the version's prediction for ``record`` unless it exists; apply it if routed so."""
+    label, confidence = alternatives[0]
+    prediction, created = Prediction.objects.get_or_create(
+        record=record,
+        field=version.field,
+        model_version=version,
+        defaults={
+            "label": label,
+            "confidence": float(confidence),
+            "alternatives": [[code, round(float(p), 6)] for code, p in alternatives],
+            "status": where.status,
+            "routed_by": where.routed_by,
+            "margin": margin_of(alternatives),
+            "audit_rank": audit_rank(record.id, version.id),
+            "flagged": flagged,
+        },
+    )
+    if not created:
+        result.skipped += 1
+        return
+    result.created += 1
+    predictions_supersede_others(prediction=prediction)
+    if prediction.status == Prediction.Status.APPLIED:
+        prediction.record = record
+        value_apply_prediction(prediction=prediction)
+        result.applied += 1
+    else:
+        result.queued += 1
 
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from glamml.ml.splits import frozen_split
+from glamml.ml.text import record_text
 from glamml.ml.training import TrainingReport, train_and_evaluate
 
 ROWS = ("stratified", "majority", "rules")
@@ -31,10 +32,6 @@ ROWS = ("stratified", "majority", "rules")
 def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
-
-
-def record_text(row: dict[str, str], columns: Sequence[str]) -> str:
-    return ". ".join(row[c].strip() for c in columns if (row.get(c) or "").strip())
 
 
 def run(

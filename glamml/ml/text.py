@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 
 # Language is clear long before this; a 1 MB description is cut to a bounded prefix first,
 # so that cost never depends on the input size.
@@ -80,3 +81,12 @@ def _letters(text: str) -> str:
     if letters[0].isalpha() or has_letters(letters):
         return letters
     return ""
+
+
+def record_text(values: Mapping[str, object], columns: Sequence[str]) -> str:
+    """The text a model reads from a record: the non-empty values of ``columns``, in order.
+
+    The app and the experiments script read records through this one function, so a model
+    scored outside the app sees the same text as the app's.
+    """
+    return " ".join(str(value) for column in columns if (value := values.get(column)))

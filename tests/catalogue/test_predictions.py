@@ -5,9 +5,10 @@ import pytest
 from catalogue.machine import ModelUnavailable, model_cache_clear
 from catalogue.models import FieldValue, Prediction
 from catalogue.services.policy import policy_update
-from catalogue.services.predictions import predictions_create
+from catalogue.services.predictions import audit_rank, predictions_create, text_for_model
 from catalogue.services.values import value_set
 from catalogue.tasks import predict_pending, predict_records
+from glamml.ml.text import record_text
 from tests.factories import CollectionFactory, RecordFactory
 
 TITLES = [
@@ -104,3 +105,27 @@ def test_a_corrupt_artefact_is_treated_as_absent_with_a_clear_message(
         predictions_create(field=field, record_ids=[records[0].id])
     assert not Prediction.objects.exists()
     model_cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_app_reads_a_record_as_the_experiments_script_reads_its_row(genre):
+    genre.text_source = ["title", "medium", "description"]
+    record = RecordFactory(
+        title="Portrait of a lady",
+        description="",
+        extra={"medium": "Oil paint on canvas", "title": "not this one"},
+    )
+    row = {"title": "Portrait of a lady", "description": "", "medium": "Oil paint on canvas"}
+    assert text_for_model(record=record, field=genre) == "Portrait of a lady Oil paint on canvas"
+    assert text_for_model(record=record, field=genre) == record_text(row, genre.text_source)
+
+
+def test_the_audit_order_is_fixed_for_a_version_and_reshuffled_for_the_next():
+    ranks_v1 = [audit_rank(record_id, 1) for record_id in range(200)]
+    ranks_v2 = [audit_rank(record_id, 2) for record_id in range(200)]
+    assert ranks_v1 == [audit_rank(record_id, 1) for record_id in range(200)]
+    assert all(0.0 <= r < 1.0 for r in ranks_v1 + ranks_v2)
+    assert 0.4 < sum(ranks_v1) / 200 < 0.6
+    order_v1 = sorted(range(200), key=ranks_v1.__getitem__)
+    order_v2 = sorted(range(200), key=ranks_v2.__getitem__)
+    assert order_v1 != order_v2

@@ -9,6 +9,7 @@ from catalogue.machine import model_load
 from catalogue.models import ModelVersion, Prediction, TrainingRun
 from catalogue.services.training.examples import training_examples
 from catalogue.services.training.runs import training_run_execute
+from catalogue.services.training.splits import split_fraction
 from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, RecordFactory
 
@@ -62,6 +63,20 @@ def test_training_data_is_imported_and_human_values_never_model_values(field, la
     assert "Un livre sur les arbres" not in texts
     assert sorted(set(labels)) == ["eng", "lat"]
     assert len(texts) == len(LATIN) + len(ENGLISH)
+    # Each example is keyed by its record and says where its label came from.
+    ids = dict(labelled.records.values_list("title", "id"))
+    by_text = {e.text: e for e in examples}
+    assert (by_text[LATIN[0]].key, by_text[LATIN[0]].source) == (ids[LATIN[0]], "human")
+    assert (by_text[LATIN[1]].key, by_text[LATIN[1]].source) == (ids[LATIN[1]], "import")
+
+
+@pytest.mark.django_db
+def test_a_records_split_fraction_depends_only_on_the_field_and_the_record(field, genre):
+    fractions = [split_fraction(field=field, record_id=i) for i in range(100)]
+    assert fractions == [split_fraction(field=field, record_id=i) for i in range(100)]
+    assert all(0.0 <= f < 1.0 for f in fractions)
+    # Another field holds out other records: its split is its own.
+    assert fractions != [split_fraction(field=genre, record_id=i) for i in range(100)]
 
 
 @pytest.mark.django_db

@@ -46,10 +46,11 @@ class Command(BaseCommand):
         except (SimulationError, ModelUnavailable) as exc:
             raise CommandError(str(exc)) from None
         if options["json"]:
-            self.stdout.write(json.dumps(result, indent=2))
+            self.stdout.write(json.dumps(result.as_json(), indent=2))
             return
-        for point in result["curve"]:
-            self.stdout.write(
-                f"reviewed {point['reviewed']:>5}  v{point['version']}  "
-                f"accuracy {point['accuracy']:.3f}  macro-F1 {point['macro_f1']:.3f}"
-            )
+        for point in result.curve:
+            if point.n == 0:  # a budget of 1 answers every record: nothing left to score
+                scores = "every record answered"
+            else:
+                scores = f"accuracy {point.accuracy:.3f}  macro-F1 {point.macro_f1:.3f}"
+            self.stdout.write(f"reviewed {point.reviewed:>5}  v{point.version}  {scores}")

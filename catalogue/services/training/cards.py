@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalogue.models import Field, Record, TrainingRun
 from catalogue.selectors import settled_values
-from catalogue.services.training.examples import Example
+from glamml.ml.examples import Example
 from glamml.ml.training import TrainingReport
 
 
@@ -20,7 +20,7 @@ def card_facts(
     number: int,
     run: TrainingRun,
     report: TrainingReport,
-    examples: list[Example],
+    examples: list[Example[int]],
 ) -> dict[str, Any]:
     """What ``glamml.ml.cards`` needs, as JSON stored with the version (``ModelVersion.card``)."""
     return {
@@ -47,10 +47,10 @@ def card_facts(
 
 
 def _training_data(
-    *, field: Field, report: TrainingReport, examples: list[Example]
+    *, field: Field, report: TrainingReport, examples: list[Example[int]]
 ) -> dict[str, Any]:
     collections = (
-        Record.objects.filter(id__in=[e.record_id for e in examples])
+        Record.objects.filter(id__in=[e.key for e in examples])
         .values("collection__name", "collection__licence")
         .distinct()
     )

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from catalogue.models import Field
 from catalogue.selectors import settled_values
-from catalogue.services.predictions import record_text
+from catalogue.services.predictions import text_for_model
+from glamml.ml.examples import Example
 from glamml.ml.languages import is_training_language
 
 
-@dataclass(frozen=True)
-class Example:
-    record_id: int
-    text: str
-    label: str
-    source: str
-
-
-def training_examples(*, field: Field) -> list[Example]:
+def training_examples(*, field: Field) -> list[Example[int]]:
     """Labelled records from imported values and human decisions, never from model values.
 
+    Each example's key is its record's id and its source the value's (import or human).
     Rejections carry no positive label (their value is empty): they are negative evidence,
     kept in the decision history, and never become a training label. Neither do the codes a
     catalogue stores that name no single language (``mul``, ``und``, collective codes).
@@ -30,9 +22,11 @@ def training_examples(*, field: Field) -> list[Example]:
     for value in values.iterator(chunk_size=2000):
         if field.kind == Field.Kind.LANGUAGE and not is_training_language(value.label):
             continue
-        text = record_text(record=value.record, field=field)
+        text = text_for_model(record=value.record, field=field)
         if text.strip():
-            examples.append(Example(value.record_id, text, value.label, value.source))
+            examples.append(
+                Example(text=text, label=value.label, key=value.record_id, source=value.source)
+            )
     return examples
 
 

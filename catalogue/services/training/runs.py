@@ -20,9 +20,10 @@ from catalogue.machine import ModelUnavailable, artefact_path, model_dir, model_
 from catalogue.models import Field, ModelVersion, TrainingRun
 from catalogue.services.labels import labels_ensure
 from catalogue.services.training.cards import card_facts
-from catalogue.services.training.examples import Example, field_rules, training_examples
+from catalogue.services.training.examples import field_rules, training_examples
 from catalogue.services.training.promotion import model_version_promote, promotion_gate
 from catalogue.services.training.splits import Sides, split_assign, split_sides
+from glamml.ml.examples import Example
 from glamml.ml.training import (
     TrainingReport,
     evaluate_model,
@@ -131,7 +132,7 @@ def _train(field: Field, sides: Sides) -> TrainingReport:
     )
 
 
-def _evaluate_version(version: ModelVersion, test: list[Example]) -> dict[str, Any] | None:
+def _evaluate_version(version: ModelVersion, test: list[Example[int]]) -> dict[str, Any] | None:
     """The active version measured again on today's held-out records (None if unusable)."""
     if not test:
         return None
@@ -176,7 +177,7 @@ def _store_version(
     return version
 
 
-def _labels_seen(report: TrainingReport, train: list[Example]) -> set[str]:
+def _labels_seen(report: TrainingReport, train: list[Example[int]]) -> set[str]:
     """Label codes worth naming in the vocabulary: trained on, not every code the model knows."""
     return {e.label for e in train} | set(report.metrics.get("per_label", {}))
 

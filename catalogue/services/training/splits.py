@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalogue.models import Field, FieldValue, SplitAssignment
-from catalogue.services.training.examples import Example
+from glamml.ml.examples import Example
 from glamml.ml.hashing import stable_fraction
 
 TEST_SHARE = 0.2
@@ -18,7 +18,7 @@ def split_fraction(*, field: Field, record_id: int) -> float:
     return stable_fraction(f"split:{field.key}:{record_id}")
 
 
-def split_assign(*, field: Field, examples: list[Example]) -> dict[int, str]:
+def split_assign(*, field: Field, examples: list[Example[int]]) -> dict[int, str]:
     """The frozen split side of every example, assigning sides to records seen the first time.
 
     The first time a field is trained, the held-out side is a stratified share of everything
@@ -26,25 +26,25 @@ def split_assign(*, field: Field, examples: list[Example]) -> dict[int, str]:
     is compared on the same records and the held-out set grows only with people's answers.
     """
     sides = dict(SplitAssignment.objects.filter(field=field).values_list("record_id", "side"))
-    new = [e for e in examples if e.record_id not in sides]
+    new = [e for e in examples if e.key not in sides]
     if not new:
         return sides
     first_time = not sides
-    by_label: dict[str, list[Example]] = {}
+    by_label: dict[str, list[Example[int]]] = {}
     for e in new:
         by_label.setdefault(e.label, []).append(e)
     assigned: dict[int, str] = {}
     for items in by_label.values():
-        ranked = sorted(items, key=lambda e: split_fraction(field=field, record_id=e.record_id))
+        ranked = sorted(items, key=lambda e: split_fraction(field=field, record_id=e.key))
         if first_time:
             n_test = int(len(ranked) * TEST_SHARE) if len(ranked) >= 2 else 0
             for i, e in enumerate(ranked):
-                assigned[e.record_id] = TEST if i < n_test else TRAIN
+                assigned[e.key] = TEST if i < n_test else TRAIN
         else:
             for e in ranked:
                 human = e.source == FieldValue.Source.HUMAN
-                fraction = split_fraction(field=field, record_id=e.record_id)
-                assigned[e.record_id] = TEST if human and fraction < TEST_SHARE else TRAIN
+                fraction = split_fraction(field=field, record_id=e.key)
+                assigned[e.key] = TEST if human and fraction < TEST_SHARE else TRAIN
     SplitAssignment.objects.bulk_create(
         [SplitAssignment(field=field, record_id=rid, side=side) for rid, side in assigned.items()],
         ignore_conflicts=True,
@@ -57,12 +57,12 @@ def split_assign(*, field: Field, examples: list[Example]) -> dict[int, str]:
 class Sides:
     """A field's examples on the training side and on the held-out side."""
 
-    train: list[Example]
-    test: list[Example]
+    train: list[Example[int]]
+    test: list[Example[int]]
 
 
-def split_sides(*, examples: list[Example], sides: dict[int, str]) -> Sides:
+def split_sides(*, examples: list[Example[int]], sides: dict[int, str]) -> Sides:
     return Sides(
-        train=[e for e in examples if sides.get(e.record_id) == TRAIN],
-        test=[e for e in examples if sides.get(e.record_id) == TEST],
+        train=[e for e in examples if sides.get(e.key) == TRAIN],
+        test=[e for e in examples if sides.get(e.key) == TEST],
     )
