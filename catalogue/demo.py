@@ -19,10 +19,11 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalogue.machine import ModelUnavailable, active_model_version, model_load
-from catalogue.models import Collection, DecisionPolicy, Field
+from catalogue.models import Collection, DecisionPolicy, Field, Prediction
 from catalogue.roles import cataloguer_group
 from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
+from catalogue.services.monitoring.alerts import monitoring_run
 from catalogue.services.policy import label_rules_update, policy_update
 from catalogue.services.training.runs import training_run_create
 from glamml.ml.hashing import stable_fraction
@@ -204,3 +205,15 @@ def demo_label_fields() -> dict[str, int]:
             with transaction.atomic():
                 training_run_create(field=field)
     return counts
+
+
+def demo_monitor() -> dict[str, int]:
+    """Take the first monitoring snapshot of every field (the periodic task does it after);
+    returns each field's number of spot checks waiting in the queue."""
+    waiting = {}
+    for field in Field.objects.filter(policy__isnull=False).order_by("key"):
+        monitoring_run(field=field)
+        waiting[field.key] = field.spot_checks.filter(
+            prediction__status=Prediction.Status.QUEUED
+        ).count()
+    return waiting

@@ -31,6 +31,8 @@ REPREDICT_FIELD = "catalogue.tasks.repredict_field"
 RETRAIN_DUE_FIELDS = "catalogue.tasks.retrain_due_fields"
 REAP_STALE_TRAINING_RUNS = "catalogue.tasks.reap_stale_training_runs"
 PREDICT_PENDING = "catalogue.tasks.predict_pending"
+MONITOR_FIELDS = "catalogue.tasks.monitor_fields"
+SEND_ALERT_EMAIL = "catalogue.tasks.send_alert_email"
 
 UNKNOWN_TASK = "No task named {name!r} is registered with the Celery app."
 

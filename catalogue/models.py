@@ -205,6 +205,7 @@ class TrainingRun(models.Model):
         MANUAL = "manual", "Started by a person"
         SCHEDULE = "schedule", "Scheduled: new decisions arrived"
         COMMAND = "command", "Command line"
+        MONITORING = "monitoring", "Monitoring: drift or falling live precision"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="training_runs")
@@ -214,6 +215,8 @@ class TrainingRun(models.Model):
     params = models.JSONField(default=dict)
     fingerprint = models.CharField(max_length=64, blank=True)
     message = models.TextField(blank=True)
+    # Why it ran, in words, when more than the trigger says (which alert started it).
+    reason = models.TextField(blank=True)
     model_version = models.OneToOneField(
         ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="training_run"
     )
@@ -460,3 +463,11 @@ class FlagClient(models.Model):
 
     def __str__(self) -> str:
         return self.client_hash[:12]
+
+
+# Monitoring's tables live in their own module; importing them here registers them with the app.
+from catalogue.models_monitoring import Alert as Alert  # noqa: E402
+from catalogue.models_monitoring import DriftReference as DriftReference  # noqa: E402
+from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # noqa: E402
+from catalogue.models_monitoring import Snapshot as Snapshot  # noqa: E402
+from catalogue.models_monitoring import SpotCheck as SpotCheck  # noqa: E402

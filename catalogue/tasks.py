@@ -15,7 +15,8 @@ from django.db import OperationalError
 
 from catalogue import dispatch
 from catalogue.machine import ModelUnavailable
-from catalogue.models import Field, TrainingRun
+from catalogue.models import Alert, Field, TrainingRun
+from catalogue.services.monitoring.alerts import alert_email_send, monitoring_run
 from catalogue.services.predictions import (
     predictions_create,
     predictions_enqueue_field,
@@ -118,3 +119,30 @@ def predict_pending() -> int:
     it twice only enqueues batches whose predictions are then skipped as already made.
     """
     return predictions_enqueue_pending()
+
+
+@shared_task(name=dispatch.MONITOR_FIELDS, **RETRIED)
+def monitor_fields() -> dict[str, dict[str, int]]:
+    """Periodic: spot checks, snapshots and alerts for every field with a policy.
+
+    Snapshots are recomputed from the database and alerts are raised once per line crossed,
+    so running it twice in a day writes nothing the second time.
+    """
+    done = {}
+    for field in Field.objects.filter(policy__isnull=False).select_related("policy"):
+        result = monitoring_run(field=field)
+        done[field.key] = {
+            "spot_checked": result.spot_checked,
+            "snapshots": result.snapshots,
+            "alerts": len(result.alerts),
+        }
+    return done
+
+
+@shared_task(name=dispatch.SEND_ALERT_EMAIL, **{**RETRIED, "autoretry_for": (*TRANSIENT, OSError)})
+def send_alert_email(alert_id: int) -> bool:
+    """E-mail an alert's recipients. Sent once: a second delivery finds it sent."""
+    alert = Alert.objects.filter(pk=alert_id).select_related("field").first()
+    if alert is None:
+        return False
+    return alert_email_send(alert=alert)

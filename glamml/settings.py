@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalogue.tasks.reap_stale_training_runs",
         "schedule": 300,
     },
+    # Snapshots are recomputed from the database, so running this often costs little and
+    # keeps today's figures fresh; alerts are raised once per line crossed.
+    "monitor-fields": {
+        "task": "catalogue.tasks.monitor_fields",
+        "schedule": _env_int("GLAMML_MONITOR_SECONDS", 3600, low=60, high=86400),
+    },
 }
 GLAMML_TRAINING_TIME_LIMIT = _env_int("GLAMML_TRAINING_TIME_LIMIT", 3600, low=1, high=86400)
 
@@ -258,6 +264,23 @@ GLAMML_INSTITUTION = os.environ.get("GLAMML_INSTITUTION", "").strip()
 GLAMML_INSTITUTION_NAME = os.environ.get("GLAMML_INSTITUTION_NAME", "glamml").strip()
 GLAMML_OAI_ADMIN_EMAIL = os.environ.get("GLAMML_OAI_ADMIN_EMAIL", "webmaster@localhost").strip()
 GLAMML_OAI_PAGE_SIZE = _env_int("GLAMML_OAI_PAGE_SIZE", 100, low=1, high=10_000)
+
+# Where people reach the app (https://catalogue.example.org): links in alert e-mails.
+GLAMML_SITE_URL = os.environ.get("GLAMML_SITE_URL", "").strip().rstrip("/")
+
+# Alert e-mails go through Django's mail settings; development prints them to the console.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _env_int("EMAIL_PORT", 25, low=1, high=65535)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "glamml@localhost")
 
 CACHES = {
     "default": (

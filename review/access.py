@@ -12,7 +12,7 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from catalogue.models import Field, ModelVersion, Prediction, TrainingRun
+from catalogue.models import Alert, Field, ModelVersion, Prediction, TrainingRun
 from catalogue.roles import is_admin, is_cataloguer
 
 NOT_A_CATALOGUER = "Only cataloguers may work the review queue."
@@ -66,3 +66,14 @@ def get_model_version_for_admin(request: HttpRequest, code: UUID | str) -> Model
         ).get(code=code)
     except (ModelVersion.DoesNotExist, ValueError):
         raise Http404("No such model version.") from None
+
+
+def get_alert_for_admin(request: HttpRequest, code: UUID | str) -> Alert:
+    """A monitoring alert with its field, collection and the people and run it names."""
+    require_admin(request)
+    try:
+        return Alert.objects.select_related(
+            "field__policy", "collection", "acknowledged_by", "training_run"
+        ).get(code=code)
+    except (Alert.DoesNotExist, ValueError):
+        raise Http404("No such alert.") from None

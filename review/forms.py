@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label
+from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label, MonitoringPolicy
 
 
 class QueueFilterForm(forms.Form):
@@ -208,4 +208,64 @@ class FieldDefinitionForm(forms.Form):
         data["sources"] = list(dict.fromkeys([*(data.get("text_source") or []), *extra]))
         if not data["sources"]:
             self.add_error("text_source", NO_TEXT_SOURCE)
+        return data
+
+
+class MonitoringPolicyForm(forms.Form):
+    """A field's monitoring settings; the service checks what the values mean."""
+
+    audit_rate = forms.FloatField(
+        min_value=0.0,
+        max_value=100.0,
+        label="Spot-check rate (%)",
+        help_text="Share of the values the model applies that a person checks.",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+    )
+    window_days = forms.IntegerField(
+        min_value=1, max_value=90, label="Window (days)", help_text="Days each drift score covers."
+    )
+    min_records = forms.IntegerField(
+        min_value=1,
+        label="Fewest records",
+        help_text="No drift is judged on fewer records (on either side).",
+    )
+    drift_threshold = forms.FloatField(
+        min_value=0.01,
+        max_value=1.0,
+        label="Drift alert line (Jensen–Shannon distance)",
+        help_text="0.2 is about a population stability index of 0.22.",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    precision_alerts = forms.BooleanField(
+        required=False, label="Alert when spot checks show precision below the held-out one"
+    )
+    flags_per_thousand = forms.FloatField(
+        required=False,
+        min_value=0.01,
+        label="Flags per 1,000 records alert line",
+        help_text="Empty: no alert on public flags.",
+    )
+    on_alert = forms.ChoiceField(
+        choices=MonitoringPolicy.OnAlert.choices,
+        widget=forms.RadioSelect,
+        label="On a drift or precision alert",
+    )
+    email_to = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="E-mail alerts to",
+        help_text="Comma-separated addresses; empty for none.",
+    )
+
+    @classmethod
+    def for_policy(cls, policy: MonitoringPolicy, **kwargs: Any) -> MonitoringPolicyForm:
+        initial = {name: getattr(policy, name) for name in cls.base_fields}
+        initial["audit_rate"] = round(policy.audit_rate * 100, 4)
+        return cls(initial=initial, **kwargs)
+
+    def changes(self) -> dict[str, Any]:
+        """The settings as the service takes them (the rate as a share, not a percentage)."""
+        data = dict(self.cleaned_data)
+        data["audit_rate"] = data["audit_rate"] / 100
+        data["email_to"] = (data.get("email_to") or "").strip()
         return data

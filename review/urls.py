@@ -27,4 +27,18 @@ urlpatterns = [
     path("experiments.json", views.experiments_json, name="experiments_json"),
     path("fields/new/", views.field_create, name="field_create"),
     path("fields/<slug:key>/rules/", views.field_rules, name="field_rules"),
+    path("monitoring/", views.monitoring, name="monitoring"),
+    path("monitoring/alerts/<uuid:code>/", views.monitoring_alert, name="monitoring_alert"),
+    path(
+        "monitoring/alerts/<uuid:code>/acknowledge/",
+        views.monitoring_alert_acknowledge,
+        name="monitoring_alert_acknowledge",
+    ),
+    path(
+        "monitoring/alerts/<uuid:code>/retrain/",
+        views.monitoring_alert_retrain,
+        name="monitoring_alert_retrain",
+    ),
+    path("monitoring/<slug:key>/", views.monitoring_field, name="monitoring_field"),
+    path("monitoring/<slug:key>/settings/", views.monitoring_settings, name="monitoring_settings"),
 ]

@@ -13,6 +13,7 @@ from catalogue.machine import active_model_version, model_load
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.labels import labels_ensure
+from catalogue.services.monitoring.spotchecks import spot_checks_select
 from catalogue.services.routing import (
     FLAG,
     Route,
@@ -33,6 +34,7 @@ class PredictResult:
     queued: int = 0
     skipped: int = 0
     revived: int = 0
+    spot_checked: int = 0
 
 
 def margin_of(alternatives: list[tuple[str, float]]) -> float:
@@ -121,6 +123,10 @@ def predictions_create(
             if force_review:
                 where = Route(Prediction.Status.QUEUED, FLAG)
             _store(record, version, alternatives, where=where, flagged=force_review, result=result)
+    # A separate step over the batch: a random share of what was applied goes to spot checks.
+    result.spot_checked = spot_checks_select(
+        field=field, record_ids=[r.id for r in todo], model_version=version
+    )
     return result
 
 

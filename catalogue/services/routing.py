@@ -13,6 +13,8 @@ from catalogue.services.values import value_apply_prediction, value_withdraw_pre
 SENSITIVE_COLLECTION = "sensitive-collection"
 SENSITIVE_LABEL = "sensitive-label"
 FLAG = "flag"
+# A value the model applied, drawn at random for a person to check (it stays applied meanwhile).
+SPOT_CHECK = "spot-check"
 
 
 class Route(NamedTuple):
@@ -76,8 +78,8 @@ class RerouteResult:
 def predictions_reroute(*, field: Field) -> RerouteResult:
     """Send waiting and model-applied predictions where the current policy says.
 
-    Decided predictions (accepted, corrected, rejected) and flagged items are never touched.
-    Running it twice changes nothing the second time.
+    Decided predictions (accepted, corrected, rejected), flagged items and spot checks are never
+    touched. Running it twice changes nothing the second time.
     """
     policy = field.policy
     sensitive = sensitive_labels(field=field)
@@ -88,6 +90,7 @@ def predictions_reroute(*, field: Field) -> RerouteResult:
             status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
             flagged=False,
         )
+        .exclude(routed_by=SPOT_CHECK)
         .select_related("record__collection", "model_version", "field")
         .order_by("id")
     )

@@ -17,6 +17,8 @@ from catalogue.models import (
     Prediction,
     TrainingRun,
 )
+from catalogue.services.monitoring.spotchecks import live_precision_by_field
+from glamml.ml.drift import Proportion
 from review.selectors.common import DASHBOARD_CHANGES, DASHBOARD_RUNS, DASHBOARD_VERSIONS, percent
 
 # --- the admin dashboard ------------------------------------------------------------------------
@@ -131,6 +133,8 @@ class FieldDashboard:
     versions: list[ModelVersion]
     active_version: ModelVersion | None
     runs: list[TrainingRun]
+    # Spot checks of what the active version applied: the live side of the held-out estimate.
+    live_precision: Proportion | None = None
 
 
 def dashboard_fields(
@@ -150,6 +154,7 @@ def dashboard_fields(
     status_rows = Prediction.objects.filter(field__in=[f.id for f in fields])
     for row in status_rows.values("field_id", "status").annotate(n=Count("id")).order_by():
         by_status[row["field_id"]][row["status"]] = row["n"]
+    live = live_precision_by_field()
     sections = []
     for f in fields:
         policy = f.policy
@@ -174,6 +179,7 @@ def dashboard_fields(
                 versions=versions,
                 active_version=active,
                 runs=list(training_runs(field=f)[:DASHBOARD_RUNS]),
+                live_precision=live.get(f.id),
             )
         )
     return sections

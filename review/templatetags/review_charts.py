@@ -36,35 +36,58 @@ class _Frame:
 
 
 def _axes(frame: _Frame, *, x_label: str, y_label: str, y_ticks: Sequence[float]) -> SafeString:
-    bottom, top = frame.y(frame.y0), frame.y(frame.y1)
+    return axes(
+        x_ticks=[(frame.x(t), f"{t:.3g}") for t in TICKS],
+        y_ticks=[(frame.y(t), f"{t:.3g}") for t in y_ticks],
+        bottom=frame.y(frame.y0),
+        top=frame.y(frame.y1),
+        x_label=x_label,
+        y_label=y_label,
+        vertical_grid=True,
+    )
+
+
+def axes(
+    *,
+    x_ticks: Sequence[tuple[float, str]],
+    y_ticks: Sequence[tuple[float, str]],
+    bottom: float,
+    top: float,
+    x_label: str,
+    y_label: str,
+    vertical_grid: bool,
+) -> SafeString:
+    """Both axes with their labels, a grid line per value tick, and the ticks' texts.
+
+    Ticks are given as (position in the picture, text), so any chart's scale can use them.
+    """
+    left, right = LEFT, WIDTH - RIGHT
     parts = [
         format_html(
             '<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
             '<text class="tick" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">'
             "{}</text>",
-            frame.x(0),
-            frame.y(t),
-            frame.x(1),
-            frame.y(t),
-            frame.x(0) - 6,
-            frame.y(t),
-            f"{t:.3g}",
+            left,
+            y,
+            right,
+            y,
+            left - 6,
+            y,
+            text,
         )
-        for t in y_ticks
+        for y, text in y_ticks
     ]
     parts += [
         format_html(
-            '<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-            '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-            frame.x(t),
-            top,
-            frame.x(t),
-            bottom,
-            frame.x(t),
+            '{}<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+            format_html('<line class="grid" x1="{x}" y1="{}" x2="{x}" y2="{}"/>', top, bottom, x=x)
+            if vertical_grid
+            else "",
+            x,
             bottom + 16,
-            f"{t:.3g}",
+            text,
         )
-        for t in TICKS
+        for x, text in x_ticks
     ]
     parts.append(
         format_html(
@@ -73,11 +96,11 @@ def _axes(frame: _Frame, *, x_label: str, y_label: str, y_ticks: Sequence[float]
             '<text class="axis-label" x="{mid}" y="{xl}" text-anchor="middle">{xlabel}</text>'
             '<text class="axis-label" x="12" y="{ymid}" text-anchor="middle" '
             'transform="rotate(-90 12 {ymid})">{ylabel}</text>',
-            x0=frame.x(0),
-            x1=frame.x(1),
+            x0=left,
+            x1=right,
             b=bottom,
             t=top,
-            mid=(frame.x(0) + frame.x(1)) / 2,
+            mid=(left + right) / 2,
             xl=HEIGHT - 4,
             ymid=(top + bottom) / 2,
             xlabel=x_label,

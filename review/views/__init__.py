@@ -13,6 +13,14 @@ from review.views.experiments import experiments, experiments_json
 from review.views.fields import field_create, field_rules
 from review.views.flags import flags
 from review.views.models import model_card, model_version_detail, model_version_promote
+from review.views.monitoring import (
+    monitoring,
+    monitoring_alert,
+    monitoring_alert_acknowledge,
+    monitoring_alert_retrain,
+    monitoring_field,
+    monitoring_settings,
+)
 from review.views.queue import decide, item, queue
 
 __all__ = [
@@ -27,6 +35,12 @@ __all__ = [
     "model_card",
     "model_version_detail",
     "model_version_promote",
+    "monitoring",
+    "monitoring_alert",
+    "monitoring_alert_acknowledge",
+    "monitoring_alert_retrain",
+    "monitoring_field",
+    "monitoring_settings",
     "policy_update",
     "queue",
     "threshold_preview",

@@ -20,6 +20,7 @@ from catalogue.services.training import runs
 from review.access import get_field_for_admin, get_training_run_for_admin, require_admin
 from review.forms import PolicyForm, ThresholdPreviewForm
 from review.selectors import FieldDashboard, dashboard_fields, training_run_get
+from review.selectors.monitoring import open_alerts
 from review.views.common import wants_partial
 
 PANEL = "review/dashboard.html#field-panel"
@@ -97,7 +98,8 @@ def _describe(changes: list[PolicyChange]) -> str:
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request)
-    return render(request, "review/dashboard.html", {"panels": _panels()})
+    context = {"panels": _panels(), "open_alerts": open_alerts()}
+    return render(request, "review/dashboard.html", context)
 
 
 @login_required

@@ -23,9 +23,10 @@ from tests.factories import (
 from tests.review.conftest import HTMX
 
 DASHBOARD = reverse("review:dashboard")
-# Session, user, fields, status counts, and per field: change log, versions, threshold preview,
-# runs. (Roles cost nothing for staff.)
-DASHBOARD_QUERIES = 8
+# Session, user, fields, status counts, spot checks and their decisions (live precision), open
+# monitoring alerts, and per field: change log, versions, threshold preview, runs. (Roles cost
+# nothing for staff.)
+DASHBOARD_QUERIES = 11
 
 
 def policy_url(key: str = "language") -> str:

@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connections
 from django.urls import reverse
 
 from catalogue.models import Decision, FieldValue
 from tests.factories import PredictionFactory
+from tests.review.browser import logged_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu"]
 
 
 @pytest.fixture
 def browser_page(live_server, client, cataloguer, monkeypatch):
-    """A Chromium page logged in as the cataloguer (Playwright's sync API runs an event loop)."""
-    from playwright.sync_api import sync_playwright
-
+    """A Chromium page logged in as the cataloguer."""
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    client.force_login(cataloguer)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context()
-        context.add_cookies(
-            [
-                {
-                    "name": "sessionid",
-                    "value": client.cookies["sessionid"].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    with logged_in_page(live_server, client, cataloguer) as page:
         yield page
-        # The test body ran inside Playwright's greenlet, which has its own database
-        # connection; close it here or the test database cannot be dropped at the end.
-        connections.close_all()
-        browser.close()
-        assert errors == []
 
 
 def test_a_cataloguer_works_the_queue_from_the_keyboard(live_server, browser_page, labels):

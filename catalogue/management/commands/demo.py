@@ -4,7 +4,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalogue.demo import SAMPLE, demo_label_fields, demo_load, demo_train, demo_users
+from catalogue.demo import (
+    SAMPLE,
+    demo_label_fields,
+    demo_load,
+    demo_monitor,
+    demo_train,
+    demo_users,
+)
 from catalogue.stats import catalogue_stats
 
 
@@ -25,6 +32,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{key}: {predictions['applied']} predictions applied, "
                 f"{predictions['queued']} waiting for review."
+            )
+        for key, n in demo_monitor().items():
+            self.stdout.write(
+                f"{key}: monitoring snapshot taken, {n} applied values to spot-check."
             )
         for login in demo_users():
             self.stdout.write(f"Demo {login.role}: {login.username} / {login.password}")

@@ -19,6 +19,7 @@ from catalogue import dispatch
 from catalogue.machine import ModelUnavailable, artefact_path, model_dir, model_load
 from catalogue.models import Field, ModelVersion, TrainingRun
 from catalogue.services.labels import labels_ensure
+from catalogue.services.monitoring.references import drift_reference_store
 from catalogue.services.training.cards import card_facts
 from catalogue.services.training.examples import field_rules, training_examples
 from catalogue.services.training.promotion import model_version_promote, promotion_gate
@@ -46,9 +47,15 @@ def training_run_create(
     field: Field,
     started_by: User | None = None,
     trigger: str = TrainingRun.Trigger.MANUAL,
+    reason: str = "",
 ) -> TrainingRun:
-    """Create a queued run and hand it to a training worker once the transaction commits."""
-    run = TrainingRun.objects.create(field=field, started_by=started_by, trigger=trigger)
+    """Create a queued run and hand it to a training worker once the transaction commits.
+
+    ``reason`` says why it runs when the trigger alone does not (the alert that asked for it).
+    """
+    run = TrainingRun.objects.create(
+        field=field, started_by=started_by, trigger=trigger, reason=reason
+    )
     dispatch.enqueue(dispatch.TRAIN_FIELD, run.id)
     return run
 
@@ -86,7 +93,7 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
     )
     latest = field.model_versions.order_by("-version").first()
     if (
-        run.trigger == TrainingRun.Trigger.SCHEDULE
+        run.trigger in (TrainingRun.Trigger.SCHEDULE, TrainingRun.Trigger.MONITORING)
         and latest is not None
         and latest.training_fingerprint == fingerprint
     ):
@@ -100,6 +107,7 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
         version = _store_version(
             run=run, field=field, report=report, sides=sides, active_metrics=active_metrics
         )
+        drift_reference_store(version=version, sides=sides, model=report.model)
         gate = promotion_gate(version=version, active_metrics=active_metrics)
         if gate.promote:
             model_version_promote(version=version, promoted_by=None)

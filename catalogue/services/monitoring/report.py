@@ -1,0 +1,434 @@
+"""A field's monitoring figures in one place, as the monitoring page and ``manage.py monitor``
+show them: the same numbers for people and for scripts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from catalogue.models import (
+    Alert,
+    Collection,
+    Decision,
+    DecisionPolicy,
+    DriftReference,
+    Field,
+    ModelVersion,
+    MonitoringPolicy,
+    Snapshot,
+)
+from catalogue.services.monitoring.policy import monitoring_policy_get
+from catalogue.services.monitoring.snapshots import SCORE_NAMES, SCORES, window_total
+from catalogue.services.monitoring.spotchecks import LivePrecision, live_precision
+from glamml.ml.drift import Proportion, band_names, wilson_interval
+
+HISTORY_DAYS = 30
+TOP_LABELS = 5
+OTHER = "other"
+
+
+@dataclass(frozen=True)
+class LabelShare:
+    label: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class LabelColumn:
+    """One bar of the label chart: a day, or the reference the days are compared with."""
+
+    name: str
+    total: int
+    shares: list[LabelShare]
+
+
+@dataclass(frozen=True)
+class BandRow:
+    band: str
+    live: int
+    live_share: float
+    reference: int | None
+    reference_share: float | None
+
+
+@dataclass(frozen=True)
+class ReliabilityRow:
+    band: str
+    decided: int
+    accepted: int
+    corrected: int
+    rejected: int
+    confidence: float  # mean confidence of the decided predictions
+    acceptance: Proportion
+
+
+@dataclass(frozen=True)
+class DriftPoint:
+    day: date
+    distance: float | None
+    crossed: bool
+
+
+@dataclass(frozen=True)
+class DriftSeries:
+    score: str
+    title: str
+    name: str
+    line: float
+    points: list[DriftPoint]
+
+    @property
+    def latest(self) -> DriftPoint | None:
+        measured = [p for p in self.points if p.distance is not None]
+        return measured[-1] if measured else None
+
+
+@dataclass(frozen=True)
+class PrecisionPoint:
+    day: date
+    share: Proportion | None
+    expected: float | None
+
+
+@dataclass(frozen=True)
+class DayRow:
+    day: date
+    predicted: int
+    applied_by_model: int
+    sent_to_people: int
+    mean_confidence: float | None
+    decisions: int
+    spot_checks: int
+    flags: int
+    records: int
+
+    @property
+    def share_to_people(self) -> float | None:
+        decided = self.applied_by_model + self.sent_to_people
+        return self.sent_to_people / decided if decided else None
+
+    @property
+    def flags_per_thousand(self) -> float | None:
+        return 1000 * self.flags / self.records if self.records else None
+
+
+@dataclass
+class MonitoringReport:
+    field: Field
+    collection: Collection | None
+    policy: MonitoringPolicy
+    decision_policy: DecisionPolicy
+    active_version: ModelVersion | None
+    since: date | None  # when the first snapshot was taken
+    latest: Snapshot | None
+    days: list[DayRow]
+    labels: list[LabelColumn]
+    label_names: list[str]
+    confidence: list[BandRow]
+    reliability: list[ReliabilityRow]
+    drift: list[DriftSeries]
+    precision: LivePrecision | None
+    precision_history: list[PrecisionPoint]
+    open_alerts: list[Alert]
+    recent_alerts: list[Alert]
+    collections: list[Collection]
+    reference: DriftReference | None
+
+    @property
+    def watched(self) -> bool:
+        return self.since is not None
+
+    @property
+    def drift_rows(self) -> list[tuple[date, list[DriftPoint]]]:
+        """The drift chart's numbers as table rows: per day, each score's point."""
+        if not self.drift:
+            return []
+        days = [p.day for p in self.drift[0].points]
+        return [(day, [s.points[i] for s in self.drift]) for i, day in enumerate(days)]
+
+
+def _snapshots(field: Field, collection: Collection | None, first: date) -> QuerySet[Snapshot]:
+    rows = Snapshot.objects.filter(field=field, day__gte=first)
+    if collection is None:
+        return rows.filter(collection__isnull=True).order_by("day")
+    return rows.filter(collection=collection).order_by("day")
+
+
+def _day_row(snapshot: Snapshot) -> DayRow:
+    s = snapshot.stats
+    decisions = sum(sum(counts) for counts in (s.get("decisions") or {}).values())
+    return DayRow(
+        day=snapshot.day,
+        predicted=s.get("predicted", 0),
+        applied_by_model=s.get("applied_by_model", 0),
+        sent_to_people=s.get("sent_to_people", 0),
+        mean_confidence=(s["confidence_sum"] / s["predicted"]) if s.get("predicted") else None,
+        decisions=decisions,
+        spot_checks=(s.get("spot_checks") or {}).get("selected", 0),
+        flags=s.get("flags", 0),
+        records=s.get("records", 0),
+    )
+
+
+def _label_columns(
+    snapshots: list[Snapshot], reference: DriftReference | None
+) -> tuple[list[LabelColumn], list[str]]:
+    """Shares of the most predicted labels per day (the rest as "other"), reference first."""
+    totals: dict[str, int] = {}
+    for snapshot in snapshots:
+        for label, n in (snapshot.stats.get("labels") or {}).items():
+            totals[label] = totals.get(label, 0) + n
+    top = sorted(totals, key=lambda label: (-totals[label], label))[:TOP_LABELS]
+    names = top + ([OTHER] if len(totals) > len(top) else [])
+
+    def column(name: str, counts: dict[str, int]) -> LabelColumn:
+        total = sum(counts.values())
+        shares = []
+        for label in names:
+            n = (
+                sum(v for k, v in counts.items() if k not in top)
+                if label == OTHER
+                else counts.get(label, 0)
+            )
+            shares.append(LabelShare(label=label, count=n, share=n / total if total else 0.0))
+        return LabelColumn(name=name, total=total, shares=shares)
+
+    columns = []
+    if reference is not None and reference.profile.get("labels"):
+        columns.append(column("reference", reference.profile["labels"]))
+    columns += [column(s.day.isoformat(), s.stats.get("labels") or {}) for s in snapshots]
+    return columns, names
+
+
+def _confidence_rows(window: dict[str, Any], reference: DriftReference | None) -> list[BandRow]:
+    live = window.get("confidence") or []
+    ref = (reference.profile.get("confidence") if reference is not None else None) or []
+    live_total, ref_total = sum(live), sum(ref)
+    rows = []
+    for i, name in enumerate(band_names()):
+        n = live[i] if i < len(live) else 0
+        r = ref[i] if i < len(ref) else None
+        rows.append(
+            BandRow(
+                band=name,
+                live=n,
+                live_share=n / live_total if live_total else 0.0,
+                reference=r,
+                reference_share=(r / ref_total) if r is not None and ref_total else None,
+            )
+        )
+    return rows
+
+
+def _reliability_rows(window: dict[str, Any]) -> list[ReliabilityRow]:
+    decisions = window.get("decisions") or {}
+    sums = window.get("decided_confidence_sum") or []
+    rows = []
+
+    def count(action: str, band: int) -> int:
+        row = decisions.get(action) or []
+        return int(row[band]) if band < len(row) else 0
+
+    for i, name in enumerate(band_names()):
+        accepted = count(Decision.Action.ACCEPT, i)
+        corrected = count(Decision.Action.CORRECT, i)
+        rejected = count(Decision.Action.REJECT, i)
+        decided = accepted + corrected + rejected
+        if not decided:
+            continue
+        rows.append(
+            ReliabilityRow(
+                band=name,
+                decided=decided,
+                accepted=accepted,
+                corrected=corrected,
+                rejected=rejected,
+                confidence=sums[i] / decided,
+                acceptance=wilson_interval(accepted, decided),
+            )
+        )
+    return rows
+
+
+def _drift_series(snapshots: list[Snapshot], line: float) -> list[DriftSeries]:
+    series = []
+    for score, title in SCORES.items():
+        points = []
+        for snapshot in snapshots:
+            value = ((snapshot.drift or {}).get("scores") or {}).get(score)
+            points.append(
+                DriftPoint(
+                    day=snapshot.day,
+                    distance=value["distance"] if value else None,
+                    crossed=bool(value and value.get("crossed")),
+                )
+            )
+        if any(p.distance is not None for p in points):
+            series.append(
+                DriftSeries(
+                    score=score, title=title, name=SCORE_NAMES[score], line=line, points=points
+                )
+            )
+    return series
+
+
+def _precision_history(snapshots: list[Snapshot]) -> list[PrecisionPoint]:
+    points = []
+    for snapshot in snapshots:
+        precision = (snapshot.drift or {}).get("precision") or {}
+        share = None
+        if precision.get("n"):
+            share = Proportion(
+                successes=precision["successes"],
+                n=precision["n"],
+                low=precision["low"],
+                high=precision["high"],
+            )
+        points.append(
+            PrecisionPoint(day=snapshot.day, share=share, expected=precision.get("expected"))
+        )
+    return points
+
+
+def monitoring_report(
+    *, field: Field, collection: Collection | None = None, today: date | None = None
+) -> MonitoringReport:
+    """Everything the monitoring page shows for a field (or one of its collections)."""
+    today = today or timezone.localdate()
+    policy = monitoring_policy_get(field=field)
+    version = ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).first()
+    first_taken = Snapshot.objects.filter(field=field).aggregate(first=Min("taken_at"))["first"]
+    snapshots = list(_snapshots(field, collection, today - timedelta(days=HISTORY_DAYS - 1)))
+    latest = snapshots[-1] if snapshots else None
+    window_start = today - timedelta(days=policy.window_days - 1)
+    window = window_total(s.stats for s in snapshots if s.day >= window_start)
+    reference = None
+    if version is not None:
+        references = {r.collection_id: r for r in version.drift_references.all()}
+        wanted = (latest.drift.get("reference") or {}) if latest else {}
+        reference = references.get(wanted.get("collection")) or references.get(None)
+    labels, label_names = _label_columns(snapshots, reference)
+    alerts = Alert.objects.filter(field=field).select_related(
+        "collection", "acknowledged_by", "training_run"
+    )
+    if collection is not None:
+        alerts = alerts.filter(collection=collection)
+    precision = None
+    if version is not None:
+        precision = live_precision(field=field, model_version=version)
+    collection_ids = (
+        Snapshot.objects.filter(field=field, collection__isnull=False)
+        .values_list("collection_id", flat=True)
+        .distinct()
+    )
+    return MonitoringReport(
+        field=field,
+        collection=collection,
+        policy=policy,
+        decision_policy=field.policy,
+        active_version=version,
+        since=timezone.localdate(first_taken) if first_taken else None,
+        latest=latest,
+        days=[_day_row(s) for s in snapshots],
+        labels=labels,
+        label_names=label_names,
+        confidence=_confidence_rows(window, reference),
+        reliability=_reliability_rows(window),
+        drift=_drift_series(snapshots, policy.drift_threshold),
+        precision=precision,
+        precision_history=_precision_history(snapshots),
+        open_alerts=list(alerts.filter(acknowledged_at__isnull=True)),
+        recent_alerts=list(alerts.filter(acknowledged_at__isnull=False)[:20]),
+        collections=list(Collection.objects.filter(id__in=collection_ids).order_by("name")),
+        reference=reference,
+    )
+
+
+def report_as_json(report: MonitoringReport) -> dict[str, Any]:
+    """The report for scripts (``manage.py monitor --json``)."""
+
+    def share(p: Proportion | None) -> dict[str, Any] | None:
+        return p.as_dict() if p is not None else None
+
+    precision = report.precision
+    latest = report.latest
+    return {
+        "field": report.field.key,
+        "collection": report.collection.slug if report.collection else None,
+        "watched_since": report.since.isoformat() if report.since else None,
+        "latest_snapshot": latest.day.isoformat() if latest else None,
+        "active_version": report.active_version.version if report.active_version else None,
+        "settings": {
+            "audit_rate": report.policy.audit_rate,
+            "window_days": report.policy.window_days,
+            "min_records": report.policy.min_records,
+            "drift_threshold": report.policy.drift_threshold,
+            "precision_alerts": report.policy.precision_alerts,
+            "flags_per_thousand": report.policy.flags_per_thousand,
+            "on_alert": report.policy.on_alert,
+        },
+        "live_precision": (
+            {
+                **(share(precision.overall) or {}),
+                "interval": "95% Wilson score",
+                "held_out_at_threshold": precision.expected,
+                "pending": precision.pending,
+                "by_collection": {c.slug: share(p) for c, p in precision.by_collection},
+                "by_band": {band: share(p) for band, p in precision.by_band},
+            }
+            if precision is not None
+            else None
+        ),
+        "drift": {
+            series.score: {
+                "distance": series.latest.distance if series.latest else None,
+                "line": series.line,
+                "crossed": series.latest.crossed if series.latest else False,
+                "day": series.latest.day.isoformat() if series.latest else None,
+            }
+            for series in report.drift
+        },
+        "days": [
+            {
+                "day": row.day.isoformat(),
+                "predicted": row.predicted,
+                "applied_by_model": row.applied_by_model,
+                "sent_to_people": row.sent_to_people,
+                "share_to_people": row.share_to_people,
+                "mean_confidence": row.mean_confidence,
+                "decisions": row.decisions,
+                "spot_checks": row.spot_checks,
+                "flags": row.flags,
+                "flags_per_thousand": row.flags_per_thousand,
+            }
+            for row in report.days
+        ],
+        "labels": {
+            column.name: {s.label: s.count for s in column.shares} for column in report.labels
+        },
+        "reliability": [
+            {
+                "band": row.band,
+                "decided": row.decided,
+                "accepted": row.accepted,
+                "mean_confidence": round(row.confidence, 4),
+                "acceptance": share(row.acceptance),
+            }
+            for row in report.reliability
+        ],
+        "open_alerts": [
+            {
+                "code": str(alert.code),
+                "kind": alert.kind,
+                "collection": alert.collection.slug if alert.collection else None,
+                "day": alert.day.isoformat(),
+                "message": alert.message,
+            }
+            for alert in report.open_alerts
+        ],
+    }

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalogue.models import Snapshot
+from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
+
+pytestmark = pytest.mark.django_db
+
+
+def test_monitor_prints_the_figures_the_page_shows_as_json(
+    genre, tmp_path, django_capture_on_commit_callbacks, cataloguer, capsys
+):
+    field = watched_with_drift_and_spot_checks(
+        genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+    )
+
+    call_command("monitor", "--field", field.key, "--json")
+
+    report = json.loads(capsys.readouterr().out)
+    precision = report["live_precision"]
+    assert (precision["successes"], precision["n"]) == (20, 30)
+    assert precision["interval"] == "95% Wilson score"
+    assert precision["low"] < 20 / 30 < precision["high"]
+    assert report["drift"]["script"]["crossed"] is True
+    assert report["settings"]["audit_rate"] == 0.5
+    assert {a["collection"] for a in report["open_alerts"]} >= {"jp"}
+    assert report["days"][-1]["predicted"] == 300
+
+
+def test_monitor_can_take_the_snapshot_and_speaks_plainly(
+    genre, tmp_path, django_capture_on_commit_callbacks, cataloguer, capsys
+):
+    field = watched_with_drift_and_spot_checks(
+        genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+    )
+    Snapshot.objects.all().delete()
+
+    call_command("monitor", "--field", field.key, "--collection", "jp", "--snapshot")
+
+    out = capsys.readouterr().out
+    assert out.startswith("genre in jp: watched since ")
+    assert "drift script: 1.000 (line 0.20" in out
+    assert "CROSSED" in out
+    assert Snapshot.objects.filter(field=field, collection__slug="jp").exists()
+
+
+def test_monitor_names_an_unknown_field_or_collection(field):
+    with pytest.raises(CommandError, match="No field 'subject'"):
+        call_command("monitor", "--field", "subject")
+    with pytest.raises(CommandError, match="No collection 'nowhere'"):
+        call_command("monitor", "--field", "language", "--collection", "nowhere")
