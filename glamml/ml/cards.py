@@ -168,7 +168,7 @@ def known_limitations(card: Mapping[str, Any]) -> list[str]:
     lines.append(
         "Measured only on held-out records of the same collections and period as the training "
         "data; records from elsewhere (other languages, other cataloguing practice) may fare "
-        "worse. Monitoring compares live predictions with the training distribution."
+        "worse."
     )
     return lines
 
@@ -446,8 +446,101 @@ def _routing(card: Mapping[str, Any]) -> Section:
     )
 
 
-def model_card(card: Mapping[str, Any]) -> ModelCard:
-    """The card for the facts stored with a version (see the module docstring)."""
+def _share(p: Mapping[str, Any]) -> str:
+    return (
+        f"{p['estimate']:.0%} ({p['successes']} of {p['n']}; 95% Wilson interval "
+        f"{p['low']:.0%}–{p['high']:.0%})"
+    )
+
+
+def _monitoring(facts: Mapping[str, Any]) -> Section:
+    """What watches the version now, since when, and the latest figures: only what is true.
+
+    ``facts`` come from the app when the card is shown (they change after the version is made):
+    ``live`` (is it the active version), ``watched_since`` and ``latest_day`` (ISO dates, or
+    absent when no snapshot has been taken), the settings, ``precision`` (its spot checks) and
+    ``drift`` (the latest scores).
+    """
+    blocks: list[Block] = []
+    precision = facts.get("precision")
+    if not facts.get("live"):
+        blocks.append(
+            _plain(
+                "This version is not live, so nothing watches its predictions now: "
+                "monitoring follows the field's active version."
+            )
+        )
+    elif not facts.get("watched_since"):
+        blocks.append(
+            _plain(
+                "Not monitored yet: no monitoring snapshot has been taken since this version "
+                "went live, so there are no live figures to report."
+            )
+        )
+    else:
+        rate = float(facts.get("audit_rate") or 0.0)
+        blocks.append(
+            Paragraph(
+                (
+                    Text("Watched since "),
+                    Text(str(facts["watched_since"]), "strong"),
+                    Text(f"; latest snapshot {facts.get('latest_day') or NONE}."),
+                )
+            )
+        )
+        watched = [
+            f"Spot checks: {rate:.0%} of the values it applies on its own, drawn at random, "
+            "go to a person; the share confirmed is its live precision."
+            if rate
+            else "Spot checks are switched off (audit rate 0): no live precision is measured.",
+            "Every day, per collection: predictions by status and label, confidence, the share "
+            "sent to people, how often reviewers accept by confidence band, public flags.",
+            f"Drift over {facts.get('window_days')} days: predicted labels, confidence, text "
+            "length, script and the share of trigrams never seen in training, against the "
+            "records it was trained and tested on (Jensen–Shannon distance; an alert at "
+            f"{float(facts.get('drift_threshold') or 0):.2f} when chance explains the shift less "
+            f"than once in a thousand and at least {facts.get('min_records')} records stand on "
+            "each side).",
+        ]
+        blocks.append(Bullets(tuple((Text(line),) for line in watched)))
+        rows = []
+        if precision and precision.get("n"):
+            expected = precision.get("expected")
+            rows.append(
+                Row(
+                    "Live precision (spot checks)",
+                    (_share(precision), f"{expected:.0%} held-out" if expected else NONE),
+                    strong=bool(precision.get("below_expected")),
+                )
+            )
+        for score in facts.get("drift") or []:
+            crossed = " (crossed)" if score.get("crossed") else ""
+            rows.append(
+                Row(
+                    str(score["title"]),
+                    (f"{float(score['distance']):.3f}{crossed}", f"{float(score['line']):.2f}"),
+                    strong=bool(score.get("crossed")),
+                )
+            )
+        if rows:
+            blocks.append(Table(("Latest figures", "value", "line"), tuple(rows)))
+        alerts = int(facts.get("open_alerts") or 0)
+        blocks.append(
+            _plain(
+                f"{alerts} open alert{'s' if alerts != 1 else ''}." if alerts else "No open alert."
+            )
+        )
+    if precision and precision.get("n") and not facts.get("live"):
+        blocks.append(_plain(f"While it was live, spot checks confirmed {_share(precision)}."))
+    return Section("Monitoring", tuple(blocks))
+
+
+def model_card(card: Mapping[str, Any], monitoring: Mapping[str, Any] | None = None) -> ModelCard:
+    """The card for the facts stored with a version (see the module docstring).
+
+    ``monitoring`` (what watches the version now, see :func:`_monitoring`) adds a section; the
+    card says nothing about monitoring without it.
+    """
     field = card.get("field") or {}
     title = f"Model card: {field.get('name') or field.get('key') or 'model'}"
     if card.get("version") is not None:
@@ -471,5 +564,5 @@ def model_card(card: Mapping[str, Any]) -> ModelCard:
         _calibration(card),
         Section("Known limitations", (limitations,)),
         _routing(card),
-    )
+    ) + ((_monitoring(monitoring),) if monitoring is not None else ())
     return ModelCard(title=title, intro=tuple(intro), sections=sections)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import ModelVersion
+from catalogue.services.monitoring.report import monitoring_card_facts
 from catalogue.services.training import promotion
 from review.access import get_model_version_for_admin
 from review.cards import card_document, model_card_markdown
@@ -35,7 +36,7 @@ ALREADY_ACTIVE = "{field} v{version} is already the active model: nothing change
 def model_version_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     version = get_model_version_for_admin(request, code)
     page = version_page(version=version)
-    card = card_document(version.card)
+    card = card_document(version.card, monitoring_card_facts(version=version))
     return render(request, "review/model_version.html", {"page": page, "card": card})
 
 
@@ -44,7 +45,8 @@ def model_card(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     """The version's model card as a Markdown file, to share beside the model."""
     version = get_model_version_for_admin(request, code)
     response = HttpResponse(
-        model_card_markdown(version.card), content_type="text/markdown; charset=utf-8"
+        model_card_markdown(version.card, monitoring_card_facts(version=version)),
+        content_type="text/markdown; charset=utf-8",
     )
     name = f"{version.field.key}-v{version.version}-model-card.md"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

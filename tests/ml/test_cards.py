@@ -175,3 +175,89 @@ def test_a_card_with_missing_parts_still_has_every_section():
     assert table.rows[2].cells[0] == "not run"
     (only,) = section(card, "Per-label results").blocks
     assert text_of(only.parts) == "No held-out records to measure labels on."
+
+
+# --- monitoring: the card says only what is true now ---------------------------------------------
+
+WATCHED = {
+    "live": True,
+    "watched_since": "2026-03-01",
+    "latest_day": "2026-03-09",
+    "audit_rate": 0.02,
+    "window_days": 7,
+    "drift_threshold": 0.2,
+    "min_records": 50,
+    "precision": {
+        "successes": 64,
+        "n": 69,
+        "estimate": 64 / 69,
+        "low": 0.8414,
+        "high": 0.9687,
+        "expected": 0.95,
+        "below_expected": False,
+    },
+    "drift": [
+        {
+            "title": "Script against the training records",
+            "distance": 1.0,
+            "line": 0.2,
+            "crossed": True,
+        },
+        {
+            "title": "Text length against the training records",
+            "distance": 0.05,
+            "line": 0.2,
+            "crossed": False,
+        },
+    ],
+    "open_alerts": 1,
+}
+
+
+def all_text(card) -> str:
+    parts = []
+    for s in card.sections:
+        for block in s.blocks:
+            if block.kind == "paragraph":
+                parts.append(text_of(block.parts))
+            elif block.kind == "bullets":
+                parts += [text_of(item) for item in block.items]
+            else:
+                parts += [" | ".join((row.name, *row.cells)) for row in block.rows]
+    return "\n".join(parts)
+
+
+def test_a_card_claims_no_monitoring_unless_it_is_told_what_watches_the_model():
+    card = model_card(synthetic_card())
+    assert "Monitoring" not in [s.title for s in card.sections]
+    assert "monitor" not in all_text(card).lower()
+
+
+def test_a_live_version_nobody_has_snapshotted_says_it_is_not_monitored_yet():
+    card = model_card(synthetic_card(), {"live": True, "watched_since": None})
+    (paragraph,) = section(card, "Monitoring").blocks
+    assert text_of(paragraph.parts).startswith("Not monitored yet: no monitoring snapshot")
+
+
+def test_a_watched_version_says_what_is_watched_since_when_and_the_latest_figures():
+    blocks = section(model_card(synthetic_card(), WATCHED), "Monitoring").blocks
+    assert text_of(blocks[0].parts) == "Watched since 2026-03-01; latest snapshot 2026-03-09."
+    watched = [text_of(item) for item in blocks[1].items]
+    assert watched[0].startswith("Spot checks: 2% of the values it applies on its own")
+    assert "an alert at 0.20" in watched[2]
+    rows = {row.name: row for row in blocks[2].rows}
+    assert rows["Live precision (spot checks)"].cells == (
+        "93% (64 of 69; 95% Wilson interval 84%–97%)",
+        "95% held-out",
+    )
+    assert rows["Script against the training records"].cells == ("1.000 (crossed)", "0.20")
+    assert rows["Script against the training records"].strong
+    assert text_of(blocks[3].parts) == "1 open alert."
+
+
+def test_a_version_no_longer_live_says_nothing_watches_it_and_what_its_checks_found():
+    retired = {**WATCHED, "live": False}
+    text = all_text(model_card(synthetic_card(), retired))
+    assert "This version is not live, so nothing watches its predictions now" in text
+    assert "While it was live, spot checks confirmed 93% (64 of 69;" in text
+    assert "Watched since" not in text

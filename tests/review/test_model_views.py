@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -270,3 +272,34 @@ def test_a_cataloguer_may_not_promote_and_anonymous_must_log_in(
     assert client.get(version_url(candidate, "review:model_version_promote")).status_code == 405
     active.refresh_from_db()
     assert active.status == ModelVersion.Status.ACTIVE
+
+
+@pytest.mark.django_db
+def test_the_model_card_says_what_monitoring_watches_only_once_it_does(
+    staff_client, genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+):
+    from catalogue.models import Snapshot
+    from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
+
+    field = watched_with_drift_and_spot_checks(
+        genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+    )
+    version = field.model_versions.get(status="active")
+    watched = staff_client.get(version_url(version, "review:model_card")).content.decode()
+    page = staff_client.get(version_url(version)).content.decode()
+    Snapshot.objects.all().delete()
+    unwatched = staff_client.get(version_url(version, "review:model_card")).content.decode()
+
+    assert "\n## Monitoring\n\nWatched since **" in watched
+    assert "Spot checks: 50% of the values it applies on its own" in watched
+    # 20 of 30 confirmed lies below the held-out precision: the row is the one to notice.
+    assert "| **Live precision (spot checks)** | 67% (20 of 30; 95% Wilson interval 49%–81%) |" in (
+        watched
+    )
+    assert re.search(
+        r"\| \*\*Script against the training records\*\* \| 0\.\d{3} \(crossed\) \| 0\.20 \|",
+        watched,
+    )
+    assert "<h3>Monitoring</h3>" in page
+    assert "Not monitored yet: no monitoring snapshot has been taken" in unwatched
+    assert "Watched since" not in unwatched

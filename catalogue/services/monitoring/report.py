@@ -432,3 +432,45 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
             for alert in report.open_alerts
         ],
     }
+
+
+def monitoring_card_facts(*, version: ModelVersion) -> dict[str, Any]:
+    """What a version's model card says about monitoring, as of now (see glamml.ml.cards)."""
+    field = version.field
+    policy = monitoring_policy_get(field=field)
+    live = version.status == ModelVersion.Status.ACTIVE
+    snapshots = Snapshot.objects.filter(field=field, collection__isnull=True, model_version=version)
+    first_taken = snapshots.aggregate(first=Min("taken_at"))["first"]
+    latest = snapshots.order_by("-day").first()
+    precision = live_precision(field=field, model_version=version)
+    scores = ((latest.drift or {}).get("scores") or {}) if latest else {}
+    return {
+        "live": live,
+        "watched_since": timezone.localdate(first_taken).isoformat() if first_taken else None,
+        "latest_day": latest.day.isoformat() if latest else None,
+        "audit_rate": policy.audit_rate,
+        "window_days": policy.window_days,
+        "drift_threshold": policy.drift_threshold,
+        "min_records": policy.min_records,
+        "precision": (
+            {
+                **precision.overall.as_dict(),
+                "expected": precision.expected,
+                "below_expected": precision.below_expected,
+            }
+            if precision.overall.n
+            else None
+        ),
+        "drift": [
+            {
+                "title": SCORES.get(name, name),
+                "distance": score["distance"],
+                "line": score["line"],
+                "crossed": score["crossed"],
+            }
+            for name, score in scores.items()
+        ],
+        "open_alerts": (
+            Alert.objects.filter(field=field, acknowledged_at__isnull=True).count() if live else 0
+        ),
+    }
