@@ -1,0 +1,271 @@
+"""The language of a catalogue record, read from all its texts, with confidence that travels.
+
+:class:`RecordLanguageModel` puts three things around the n-gram profiles of
+:class:`~glamml.ml.langid.LanguageIdentifier`:
+
+- **Script variants.** A language may have several profiles: its own script and its
+  romanisation (class ``rus-Latn`` beside ``rus``), learnt from transliterated text. Variants
+  of a language are one answer: their probabilities add up, weighted by their share of the
+  language's prior.
+- **Several texts per record.** Title, original-script title, place, publisher and notes are
+  separate evidence. Each field's scaled log-likelihoods are added with its own weight
+  (``w_f * loglik_f / (T * n_f**g)``, the title's weight 1), so that "Leipzig : Verlag von"
+  says German under an English title while notes in the cataloguing language count for
+  little. The weights are fitted on records of other sources than those scored (see
+  ``glamml.ml.langid_build``).
+- **Honest abstention.** Confidence is mixed with the uniform distribution by a share that
+  grows as the evidence shrinks: ``lapse(e) = lapse + (1 - lapse) * exp(-e / evidence_scale)``,
+  where ``e`` is the weighted number of known n-grams. A record with no letter at all is
+  undetermined: ``("und", 0.0)``, never a confident ``und``. One short word or a shelfmark gets
+  what its little evidence is worth.
+
+The settings live in the model file's build information (``info["records"]``), so the
+artefact stays one npz file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from glamml.ml.calibration import Scores
+from glamml.ml.langid import UNDETERMINED, LanguageIdentifier
+from glamml.ml.text import clean_text
+
+# The fields read, in order; any other key of a record is ignored.
+RECORD_FIELDS = ("title", "title_original_script", "place", "publisher", "notes")
+VARIANT_SEPARATOR = "-"
+ABSTAIN: tuple[str, float] = (UNDETERMINED, 0.0)
+# Fewer letters than this in all the fields read ("MS 123", "Ja", "1984") is no language
+# evidence to act on: the record is an abstention. Set by hand, not fitted: the calibration
+# data (words of catalogue titles) says a two-letter word is often "of" or "la", which a
+# shelfmark is not.
+MIN_LETTERS = 3
+
+
+@dataclass
+class RawScores(Scores):
+    letters: np.ndarray  # (n,) letters of each cleaned text
+
+
+def variant_label(class_name: str) -> str:
+    """The language a profile class answers: ``rus-Latn`` → ``rus``, ``rus`` → ``rus``."""
+    return class_name.split(VARIANT_SEPARATOR, 1)[0]
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    temperature: float = 1.0
+    length_exponent: float = 0.5
+    prior_weight: float = 1.0
+    lapse: float = 0.0
+    evidence_scale: float = 0.0  # 0: no extra lapse for short texts
+    field_weights: dict[str, float] = field(default_factory=lambda: {"title": 1.0})
+
+    @classmethod
+    def from_identifier(cls, identifier: LanguageIdentifier) -> RecordSettings:
+        """The model file's own settings, or the identifier's calibration for an older file."""
+        stored = identifier.info.get("records")
+        if stored:
+            return cls(**stored)
+        hyper = identifier.hyper
+        return cls(
+            temperature=hyper.temperature,
+            length_exponent=hyper.length_exponent,
+            prior_weight=hyper.prior_weight,
+            lapse=hyper.lapse,
+        )
+
+    def as_info(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class FieldScores:
+    """Per-language scaled log-likelihoods of one field for a batch of records."""
+
+    per_label: np.ndarray  # (n, L) log-likelihood / (T n^g), variants folded
+    lengths: np.ndarray  # (n,) known n-grams
+
+
+class RecordLanguageModel:
+    """A language identifier that reads whole records and may abstain."""
+
+    def __init__(self, identifier: LanguageIdentifier, settings: RecordSettings) -> None:
+        self.identifier = identifier
+        self.settings = settings
+        classes = identifier.classes_
+        labels = sorted({variant_label(name) for name in classes})
+        self.labels_: list[str] = labels
+        index = {label: i for i, label in enumerate(labels)}
+        self._label_of_class = np.array([index[variant_label(name)] for name in classes])
+        docs = np.asarray(identifier._docs, dtype=np.float64) + 1.0
+        label_docs = np.bincount(self._label_of_class, weights=docs, minlength=len(labels))
+        # log share of each variant within its language, and the language's log prior.
+        self._log_variant_share = np.log(docs / label_docs[self._label_of_class])
+        self._log_prior = np.log(label_docs / label_docs.sum())
+        rank = np.zeros(len(classes), dtype=int)
+        seen: dict[int, int] = {}
+        for position, label in enumerate(self._label_of_class.tolist()):
+            rank[position] = seen.get(label, 0)
+            seen[label] = rank[position] + 1
+        self._variant_rounds = [
+            np.flatnonzero(rank == r) for r in range(int(rank.max(initial=0)) + 1)
+        ]
+
+    # -- construction -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_identifier(cls, identifier: LanguageIdentifier) -> RecordLanguageModel:
+        return cls(identifier, RecordSettings.from_identifier(identifier))
+
+    @classmethod
+    def base(cls) -> RecordLanguageModel:
+        return cls.from_identifier(LanguageIdentifier.base())
+
+    def with_settings(self, settings: RecordSettings) -> RecordLanguageModel:
+        return RecordLanguageModel(self.identifier, settings)
+
+    def output_labels(self) -> list[str]:
+        return list(self.labels_)
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def raw_scores(self, texts: Sequence[str]) -> RawScores:
+        """Naive Bayes log-likelihoods per profile class (the unscaled evidence of each text)."""
+        cleaned = [clean_text(text) for text in texts]
+        letters = np.array([len(text) - text.count(" ") for text in cleaned], dtype=np.int64)
+        n_classes = len(self.identifier.classes_)
+        loglik = np.zeros((len(cleaned), n_classes))
+        lengths = np.zeros(len(cleaned))
+        present = [i for i, text in enumerate(cleaned) if text]
+        if present:
+            scores = self.identifier._scores([cleaned[i] for i in present])
+            loglik[present] = scores.loglik
+            lengths[present] = scores.lengths
+        return RawScores(loglik=loglik, lengths=lengths, log_prior=self._log_prior, letters=letters)
+
+    def fold_variants(self, scaled: np.ndarray) -> np.ndarray:
+        """Per-class scaled log-likelihoods → per-language, variants mixed by their prior share."""
+        weighted = scaled + self._log_variant_share[None, :]
+        out = np.full((scaled.shape[0], len(self.labels_)), -np.inf)
+        # Round r places each language's r-th variant: within a round no language repeats.
+        for members in self._variant_rounds:
+            targets = self._label_of_class[members]
+            out[:, targets] = np.logaddexp(out[:, targets], weighted[:, members])
+        return out
+
+    def field_scores(self, scores: Scores, settings: RecordSettings | None = None) -> FieldScores:
+        settings = settings or self.settings
+        scale = settings.temperature * np.maximum(scores.lengths, 1.0) ** settings.length_exponent
+        per_label = self.fold_variants(scores.loglik / scale[:, None])
+        per_label[scores.lengths == 0] = 0.0  # no evidence: no preference
+        return FieldScores(per_label=per_label, lengths=scores.lengths)
+
+    def combine(
+        self,
+        fields: Mapping[str, FieldScores],
+        settings: RecordSettings | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities over :attr:`labels_` and the weighted evidence of each record."""
+        settings = settings or self.settings
+        first = next(iter(fields.values()))
+        logits = np.repeat(settings.prior_weight * self._log_prior[None, :], len(first.lengths), 0)
+        evidence = np.zeros(len(first.lengths))
+        for name, scores in fields.items():
+            weight = settings.field_weights.get(name, 0.0)
+            if weight <= 0:
+                continue
+            logits += weight * scores.per_label
+            evidence += weight * scores.lengths
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        proba /= proba.sum(axis=1, keepdims=True)
+        lapse = self._lapse(evidence, settings)
+        proba = proba * (1.0 - lapse)[:, None] + (lapse / len(self.labels_))[:, None]
+        return proba, evidence
+
+    @staticmethod
+    def _lapse(evidence: np.ndarray, settings: RecordSettings) -> np.ndarray:
+        base = np.full(len(evidence), settings.lapse)
+        if settings.evidence_scale > 0:
+            short = np.exp(-evidence / settings.evidence_scale)
+            base = base + (1.0 - base) * short
+        return base
+
+    # -- prediction -------------------------------------------------------------------------------
+
+    def predict_record_proba(
+        self, records: Sequence[Mapping[str, str | None]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities over :attr:`labels_` per record, and which records can be answered.
+
+        A record is answered when its fields hold at least :data:`MIN_LETTERS` letters and at
+        least one n-gram the model knows; the others are abstentions.
+        """
+        fields: dict[str, FieldScores] = {}
+        letters = np.zeros(len(records), dtype=np.int64)
+        known = np.zeros(len(records), dtype=bool)
+        for name in RECORD_FIELDS:
+            if self.settings.field_weights.get(name, 0.0) <= 0:
+                continue
+            texts = [str(record.get(name) or "") for record in records]
+            if not any(texts) and name != "title":
+                continue
+            raw = self.raw_scores(texts)
+            fields[name] = self.field_scores(raw)
+            letters += raw.letters
+            known |= raw.lengths > 0
+        if not fields:
+            fields["title"] = self.field_scores(self.raw_scores([""] * len(records)))
+        proba, _ = self.combine(fields)
+        return proba, known & (letters >= MIN_LETTERS)
+
+    def predict_records_top_k(
+        self, records: Sequence[Mapping[str, str | None]], k: int = 3
+    ) -> list[list[tuple[str, float]]]:
+        """The ``k`` most probable languages of each record, best first.
+
+        A record with fewer than :data:`MIN_LETTERS` letters in the fields read, or none the
+        model knows, gets ``[("und", 0.0)]``: an abstention, which no threshold applies.
+        """
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        results: list[list[tuple[str, float]]] = []
+        for start in range(0, len(records), _CHUNK):
+            chunk = records[start : start + _CHUNK]
+            proba, present = self.predict_record_proba(chunk)
+            k_used = min(k, proba.shape[1])
+            top = np.argsort(-proba, axis=1, kind="stable")[:, :k_used]
+            for row in range(len(chunk)):
+                if not present[row]:
+                    results.append([ABSTAIN])
+                    continue
+                results.append([(self.labels_[c], float(proba[row, c])) for c in top[row].tolist()])
+        return results
+
+    def predict_records(
+        self, records: Sequence[Mapping[str, str | None]]
+    ) -> list[tuple[str, float]]:
+        """Best language and its probability per record (``("und", 0.0)`` with no letters)."""
+        return [top[0] for top in self.predict_records_top_k(records, k=1)]
+
+    def predict_top_k(self, texts: Sequence[str], k: int = 3) -> list[list[tuple[str, float]]]:
+        return self.predict_records_top_k([{"title": text} for text in texts], k=k)
+
+    def predict(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """Best language of each text read as a title (``("und", 0.0)`` with no letters)."""
+        return self.predict_records([{"title": text} for text in texts])
+
+    def params(self) -> dict[str, Any]:
+        return {
+            **self.identifier.params(),
+            "records": self.settings.as_info(),
+            "n_labels": len(self.labels_),
+        }
+
+
+_CHUNK = 4000

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from glamml.ml.catalogue_corpora import read_catalogue_marc, read_classics
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.langid_build import (
+    BuildData,
+    CalibrationItem,
+    _unit_folds,
+    gather,
+    merge_profiles,
+    part_nll,
+    score_items,
+    with_prior,
+)
+from glamml.ml.records import RecordLanguageModel, RecordSettings
+
+SHARED = Path(__file__).resolve().parent / "fixtures" / "shared-data"
+
+
+@pytest.fixture(scope="module")
+def data() -> BuildData:
+    return BuildData(
+        shared={"bl": [], "fingreylit": [], "tatoeba": [], "udhr": []},
+        record_fields={},
+        catalogue=read_catalogue_marc(SHARED),
+        classics=read_classics(SHARED),
+        # No romanisation of the Greek here: the libraries are build dependencies only.
+        native_scripts={"rus": "CYRILLIC", "deu": "LATIN", "eng": "LATIN"},
+    )
+
+
+def test_a_left_out_source_gives_no_text_and_no_calibration_item(data):
+    texts, items, labels = gather(data, {"big"})
+    assert not any("Geschichte" in t.text or "Slova" in t.text for t in texts)
+    assert all(not item.fields.get("title", "").startswith("Geschichte") for item in items)
+    assert {label for label, _ in labels} == {"eng"}  # the prior counts only what is left
+
+
+def test_romanised_titles_teach_the_romanised_profile_and_originals_the_native_one(data):
+    texts, _, _ = gather(data, set())
+    by_text = {t.text: t for t in texts}
+    assert by_text["Slova i kraski : ocherki iz istorii"].romanised
+    assert not by_text["Слова и краски : очерки из истории"].romanised
+    assert not by_text["Geschichte der deutschen Literatur"].romanised
+
+
+def test_copyleft_records_are_measured_on_but_never_counted(data):
+    copyleft = replace(data.catalogue[0], key="gpl:1", licence="LGPL-2.1-only")
+    texts, _, _ = gather(replace(data, catalogue=[copyleft]), set())
+    assert not any(t.text == copyleft.title for t in texts)
+
+
+def test_a_collective_code_teaches_nothing(data):
+    texts, items, _ = gather(data, set())
+    assert not any(t.label == "roa" for t in texts)
+    assert not any(item.label == "roa" for item in items)
+
+
+def test_institutions_are_dealt_round_the_folds_whole_and_largest_first():
+    folds = _unit_folds(Counter({"a": 50, "b": 40, "c": 30, "d": 20, "e": 10, "f": 5, "g": 1}))
+    assert folds == {"a": 0, "b": 1, "c": 2, "d": 3, "e": 4, "f": 0, "g": 1}
+
+
+def test_the_prior_follows_catalogue_titles_and_splits_a_language_between_its_scripts():
+    native = LanguageIdentifier.from_examples(
+        ["Geschichte der Stadt Leipzig", "История города", "A history of the town"],
+        ["deu", "rus", "eng"],
+    )
+    romanised = LanguageIdentifier.from_examples(["Istoriia goroda"], ["rus"])
+    model = with_prior(merge_profiles([(native, False), (romanised, True)]), Counter(eng=20))
+    docs = dict(zip(model.classes_, model._docs, strict=True))
+    assert docs["rus"] == pytest.approx(docs["rus-Latn"])
+    assert docs["eng"] > docs["deu"] == pytest.approx(docs["rus"] + docs["rus-Latn"])
+
+
+def test_the_fit_scores_records_exactly_as_the_model_does():
+    native = LanguageIdentifier.from_examples(
+        [
+            "Geschichte der deutschen Literatur",
+            "Verlag von Julius Springer in Berlin",
+            "A history of English literature",
+            "London : printed for the author",
+            "История русской литературы",
+        ],
+        ["deu", "deu", "eng", "eng", "rus"],
+    )
+    romanised = LanguageIdentifier.from_examples(["Istoriia russkoi literatury"], ["rus"])
+    model = RecordLanguageModel(
+        merge_profiles([(native, False), (romanised, True)]), RecordSettings()
+    )
+    items = [
+        CalibrationItem({"title": "Die Geschichte", "place": "Berlin"}, "deu", "catalogue", 0),
+        CalibrationItem({"title": "The history", "publisher": "Verlag"}, "deu", "catalogue", 0),
+        CalibrationItem({"title": "Ocherki istorii", "notes": "In Russian"}, "rus", "catalogue", 0),
+        CalibrationItem({"title": "1, 2, 3"}, "eng", "catalogue", 0),
+    ]
+    settings = RecordSettings(
+        temperature=1.7,
+        length_exponent=0.4,
+        prior_weight=1.3,
+        lapse=0.02,
+        evidence_scale=2.0,
+        field_weights={"title": 1.0, "place": 0.5, "publisher": 0.3, "notes": 0.2},
+    )
+    [part] = score_items(model, items)
+    proba, _ = model.with_settings(settings).predict_record_proba([item.fields for item in items])
+    labels = model.output_labels()
+    exact = -sum(np.log(proba[i, labels.index(item.label)]) for i, item in enumerate(items))
+    fields = ("title", "title_original_script", "place", "publisher", "notes")
+    assert part_nll(part, settings, fields) == pytest.approx(exact, rel=1e-5)
