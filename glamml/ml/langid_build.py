@@ -46,16 +46,14 @@ from glamml.ml.catalogue_corpora import (
     text_script,
     usual_scripts,
 )
-from glamml.ml.corpora import Example, read_all
+from glamml.ml.corpora import read_all
+from glamml.ml.examples import Example
 from glamml.ml.hashing import stable_fraction
-from glamml.ml.langid import NOT_A_LANGUAGE, Hyperparameters, LanguageIdentifier
-from glamml.ml.languages import UnknownLanguageError, normalise_language
-from glamml.ml.records import (
-    RECORD_FIELDS,
-    VARIANT_SEPARATOR,
-    RecordLanguageModel,
-    RecordSettings,
-)
+from glamml.ml.langid import Hyperparameters, LanguageIdentifier
+from glamml.ml.langid.model import ROMANISED, VARIANT_SEPARATOR, variant_label
+from glamml.ml.langid.profiles import Profiles
+from glamml.ml.languages import SPECIAL_CODES, UnknownLanguageError, normalise_language
+from glamml.ml.records import RECORD_FIELDS, RecordLanguageModel, RecordSettings
 from glamml.ml.romanise import (
     Romaniser,
     anyascii,
@@ -68,7 +66,6 @@ from glamml.ml.romanise import (
     wade_giles,
 )
 
-ROMANISED = "Latn"
 CATALOGUE_WEIGHT = 10.0  # titles are what the model is for
 CLASSICS_TITLE_WEIGHT = 3.0
 MIN_TRAIN_CHARS = 2000
@@ -95,7 +92,7 @@ CORPUS_WEIGHTS = {"catalogue": 2.0, "tatoeba": 1.0, "classics": 1.0, "fragments"
 
 @dataclass
 class BuildData:
-    shared: dict[str, list[Example]]
+    shared: dict[str, list[Example[str]]]
     record_fields: dict[tuple[str, str], dict[str, str]]  # (source, key) → place, publisher
     catalogue: list[CatalogueRecord]
     classics: list[ClassicsRow]
@@ -230,7 +227,7 @@ def _catalogue_label(record: CatalogueRecord) -> str | None:
         label = normalise_language(record.label)
     except UnknownLanguageError:
         return None  # a collective code: no language to learn
-    return None if label in NOT_A_LANGUAGE else label
+    return None if label in SPECIAL_CODES else label
 
 
 def _unit_folds(units: Counter[str]) -> dict[str, int]:
@@ -386,14 +383,14 @@ def build_profiles(
             [t.text for t in mine], [t.label for t in mine], weights=[t.weight for t in mine]
         )
         keep = [i for i, c in enumerate(model.classes_) if chars[(c, romanised)] >= MIN_TRAIN_CHARS]
-        model = LanguageIdentifier(
+        kept = Profiles(
             classes=[model.classes_[i] for i in keep],
             keys=model._keys,
             counts=model._counts[keep],
             totals=model._totals[keep],
             docs=model._docs[keep],
-            hyper=model.hyper,
-        )._truncated(top_n)
+        )
+        model = LanguageIdentifier(kept.truncated(top_n), hyper=model.hyper)
         parts.append((model, romanised))
     merged = merge_profiles(parts)
     return with_prior(merged, catalogue_counts)
@@ -417,19 +414,19 @@ def merge_profiles(parts: list[tuple[LanguageIdentifier, bool]]) -> LanguageIden
         docs.append(model._docs)
     counts = sparse.vstack(blocks).tocsr()
     counts.sort_indices()
-    return LanguageIdentifier(
+    merged = Profiles(
         classes=classes,
         keys=keys,
         counts=counts,
         totals=np.concatenate(totals),
         docs=np.concatenate(docs),
-        hyper=parts[0][0].hyper,
     )
+    return LanguageIdentifier(merged, hyper=parts[0][0].hyper)
 
 
 def with_prior(model: LanguageIdentifier, catalogue_counts: Counter[str]) -> LanguageIdentifier:
     """The class prior: catalogue titles per language plus a floor, split between variants."""
-    labels = [name.split(VARIANT_SEPARATOR)[0] for name in model.classes_]
+    labels = [variant_label(name) for name in model.classes_]
     variants = Counter(labels)
     docs = np.zeros(len(labels))
     for i, (name, label) in enumerate(zip(model.classes_, labels, strict=True)):
@@ -438,15 +435,8 @@ def with_prior(model: LanguageIdentifier, catalogue_counts: Counter[str]) -> Lan
             share = ROMANISED_SHARE if name != label else 1.0 - ROMANISED_SHARE
         docs[i] = (catalogue_counts.get(label, 0) + PRIOR_FLOOR) * share
     docs *= PRIOR_TOTAL / docs.sum()
-    return LanguageIdentifier(
-        classes=model.classes_,
-        keys=model._keys,
-        counts=model._counts,
-        totals=model._totals,
-        docs=docs,
-        hyper=model.hyper,
-        info=model.info,
-    )
+    profiles = replace(model._profiles(), docs=docs)
+    return LanguageIdentifier(profiles, hyper=model.hyper, info=model.info)
 
 
 # -- calibration ----------------------------------------------------------------------------------
@@ -483,9 +473,12 @@ def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> lis
     classes = model.identifier.classes_
     roman = np.array([i for i, name in enumerate(classes) if VARIANT_SEPARATOR in name], int)
     native = np.array([i for i, name in enumerate(classes) if VARIANT_SEPARATOR not in name], int)
-    native_labels = model._label_of_class[native]
+    # The identifier's own layout of profiles and languages (what fold_variants uses).
+    label_of_class = model.identifier._label_of_class
+    variant_share = model.identifier._log_variant_share
+    native_labels = label_of_class[native]
     native_share = np.full(n_labels, -np.inf)
-    native_share[native_labels] = model._log_variant_share[native]
+    native_share[native_labels] = variant_share[native]
     for corpus, mine in sorted(by_corpus.items()):
         fields = {}
         for name in RECORD_FIELDS:
@@ -493,17 +486,18 @@ def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> lis
             if name != "title" and not any(texts):
                 continue
             scores = model.raw_scores(texts)
-            own = np.zeros((len(mine), n_labels), dtype=np.float32)
+            # float64: the optimiser's finite differences vanish in float32 rounding.
+            own = np.zeros((len(mine), n_labels))
             own[:, native_labels] = scores.loglik[:, native]
-            fields[name] = (own, scores.loglik[:, roman].astype(np.float32), scores.lengths)
+            fields[name] = (own, scores.loglik[:, roman], scores.lengths)
         parts.append(
             ScoredPart(
                 corpus=corpus,
                 targets=np.array([index[item.label] for item in mine]),
                 log_prior=model._log_prior,
-                native_share=native_share.astype(np.float32),
-                roman_labels=model._label_of_class[roman],
-                roman_share=model._log_variant_share[roman].astype(np.float32),
+                native_share=native_share,
+                roman_labels=label_of_class[roman],
+                roman_share=variant_share[roman],
                 fields=fields,
             )
         )
@@ -523,7 +517,7 @@ def part_nll(part: ScoredPart, settings: RecordSettings, field_names: tuple[str,
         inverse = 1.0 / (
             settings.temperature * np.maximum(lengths, 1.0) ** settings.length_exponent
         )
-        inverse = inverse.astype(np.float32)[:, None]
+        inverse = inverse[:, None]
         folded = own * inverse + part.native_share[None, :]
         columns = part.roman_labels
         folded[:, columns] = np.logaddexp(folded[:, columns], roman * inverse + part.roman_share)
@@ -668,9 +662,9 @@ def build_base_model(
 def _source_summary(
     texts: list[TrainingText], data: BuildData, exclude: set[str] | frozenset[str]
 ) -> dict[str, Any]:
-    sources = sorted({r.source for r in data.catalogue} - set(exclude))
+    counted = {r.source for r in data.catalogue if r.shippable and r.source not in exclude}
     return {
-        "catalogue-marc": sources,
+        "catalogue-marc": sorted(counted),
         "n_texts": len(texts),
         "n_romanised_texts": sum(t.romanised for t in texts),
     }

@@ -101,7 +101,7 @@ def cross_fitted_temperature(
         inside = np.flatnonzero(fold == k)
         outside = np.flatnonzero(fold != k)
         model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
-        known = [i for i in inside if labels[i] in model.classes_]
+        known = [i for i in inside if labels[i] in model.labels_]
         if known:
             parts.append(
                 model.calibration_scores([texts[i] for i in known], [labels[i] for i in known])

@@ -37,7 +37,6 @@ from glamml.ml.text import clean_text
 
 # The fields read, in order; any other key of a record is ignored.
 RECORD_FIELDS = ("title", "title_original_script", "place", "publisher", "notes")
-VARIANT_SEPARATOR = "-"
 ABSTAIN: tuple[str, float] = (UNDETERMINED, 0.0)
 # Fewer letters than this in all the fields read ("MS 123", "Ja", "1984") is no language
 # evidence to act on: the record is an abstention. Set by hand, not fitted: the calibration
@@ -49,11 +48,6 @@ MIN_LETTERS = 3
 @dataclass
 class RawScores(Scores):
     letters: np.ndarray  # (n,) letters of each cleaned text
-
-
-def variant_label(class_name: str) -> str:
-    """The language a profile class answers: ``rus-Latn`` → ``rus``, ``rus`` → ``rus``."""
-    return class_name.split(VARIANT_SEPARATOR, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -97,24 +91,8 @@ class RecordLanguageModel:
     def __init__(self, identifier: LanguageIdentifier, settings: RecordSettings) -> None:
         self.identifier = identifier
         self.settings = settings
-        classes = identifier.classes_
-        labels = sorted({variant_label(name) for name in classes})
-        self.labels_: list[str] = labels
-        index = {label: i for i, label in enumerate(labels)}
-        self._label_of_class = np.array([index[variant_label(name)] for name in classes])
-        docs = np.asarray(identifier._docs, dtype=np.float64) + 1.0
-        label_docs = np.bincount(self._label_of_class, weights=docs, minlength=len(labels))
-        # log share of each variant within its language, and the language's log prior.
-        self._log_variant_share = np.log(docs / label_docs[self._label_of_class])
-        self._log_prior = np.log(label_docs / label_docs.sum())
-        rank = np.zeros(len(classes), dtype=int)
-        seen: dict[int, int] = {}
-        for position, label in enumerate(self._label_of_class.tolist()):
-            rank[position] = seen.get(label, 0)
-            seen[label] = rank[position] + 1
-        self._variant_rounds = [
-            np.flatnonzero(rank == r) for r in range(int(rank.max(initial=0)) + 1)
-        ]
+        self.labels_: list[str] = identifier.labels_
+        self._log_prior = identifier.label_log_prior
 
     # -- construction -----------------------------------------------------------------------------
 
@@ -138,25 +116,22 @@ class RecordLanguageModel:
         """Naive Bayes log-likelihoods per profile class (the unscaled evidence of each text)."""
         cleaned = [clean_text(text) for text in texts]
         letters = np.array([len(text) - text.count(" ") for text in cleaned], dtype=np.int64)
-        n_classes = len(self.identifier.classes_)
-        loglik = np.zeros((len(cleaned), n_classes))
-        lengths = np.zeros(len(cleaned))
         present = [i for i, text in enumerate(cleaned) if text]
+        if len(present) == len(cleaned) and present:
+            # The usual batch, every text with letters: no rows to fill in around it.
+            scores = self.identifier._scores(cleaned)
+            return RawScores(scores.loglik, scores.lengths, self._log_prior, letters)
+        loglik = np.zeros((len(cleaned), len(self.identifier.classes_)))
+        lengths = np.zeros(len(cleaned))
         if present:
             scores = self.identifier._scores([cleaned[i] for i in present])
             loglik[present] = scores.loglik
             lengths[present] = scores.lengths
-        return RawScores(loglik=loglik, lengths=lengths, log_prior=self._log_prior, letters=letters)
+        return RawScores(loglik, lengths, self._log_prior, letters)
 
     def fold_variants(self, scaled: np.ndarray) -> np.ndarray:
-        """Per-class scaled log-likelihoods → per-language, variants mixed by their prior share."""
-        weighted = scaled + self._log_variant_share[None, :]
-        out = np.full((scaled.shape[0], len(self.labels_)), -np.inf)
-        # Round r places each language's r-th variant: within a round no language repeats.
-        for members in self._variant_rounds:
-            targets = self._label_of_class[members]
-            out[:, targets] = np.logaddexp(out[:, targets], weighted[:, members])
-        return out
+        """Per-profile scaled log-likelihoods → per-language (see the identifier's)."""
+        return self.identifier.fold_variants(scaled)
 
     def field_scores(self, scores: Scores, settings: RecordSettings | None = None) -> FieldScores:
         settings = settings or self.settings
@@ -173,14 +148,15 @@ class RecordLanguageModel:
         """Probabilities over :attr:`labels_` and the weighted evidence of each record."""
         settings = settings or self.settings
         first = next(iter(fields.values()))
-        logits = np.repeat(settings.prior_weight * self._log_prior[None, :], len(first.lengths), 0)
+        logits = settings.prior_weight * self._log_prior[None, :]
         evidence = np.zeros(len(first.lengths))
         for name, scores in fields.items():
             weight = settings.field_weights.get(name, 0.0)
             if weight <= 0:
                 continue
-            logits += weight * scores.per_label
+            logits = logits + (scores.per_label if weight == 1.0 else weight * scores.per_label)
             evidence += weight * scores.lengths
+        logits = np.broadcast_to(logits, (len(first.lengths), len(self.labels_))).copy()
         logits -= logits.max(axis=1, keepdims=True)
         proba = np.exp(logits)
         proba /= proba.sum(axis=1, keepdims=True)
@@ -239,7 +215,10 @@ class RecordLanguageModel:
             chunk = records[start : start + _CHUNK]
             proba, present = self.predict_record_proba(chunk)
             k_used = min(k, proba.shape[1])
-            top = np.argsort(-proba, axis=1, kind="stable")[:, :k_used]
+            if k_used == 1:  # predict(): the best alone, no sort
+                top = proba.argmax(axis=1)[:, None]
+            else:
+                top = np.argsort(-proba, axis=1, kind="stable")[:, :k_used]
             for row in range(len(chunk)):
                 if not present[row]:
                     results.append([ABSTAIN])

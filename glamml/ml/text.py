@@ -46,6 +46,18 @@ class _LetterTable(dict[int, str]):
 _TABLE = _LetterTable()
 
 
+def is_latin_script(text: str) -> bool:
+    """True when most of the text's letters are Latin (a romanised title, not the original)."""
+    latin = other = 0
+    for char in text[: MAX_CHARS * 2]:
+        if char.isalpha():
+            if unicodedata.name(char, "").startswith("LATIN"):
+                latin += 1
+            else:
+                other += 1
+    return latin > other
+
+
 def has_letters(text: str) -> bool:
     """True when the text holds at least one letter (of any script)."""
     return any(unicodedata.category(char)[0] == "L" for char in text)

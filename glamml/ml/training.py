@@ -239,7 +239,7 @@ def _fit(
             sides.train_texts, sides.train_labels, params, seed, warnings, base
         )
         # The base model knows hundreds of languages: name only those in this data.
-        known = set(sides.train_labels) | (set(sides.test_labels) & set(model.classes_))
+        known = set(sides.train_labels) | (set(sides.test_labels) & set(model.labels_))
         return model, calibration, sorted(known)
     classifier = TextClassifier(params=params).fit(sides.train_texts, sides.train_labels)
     warnings.extend(classifier.warnings_)
@@ -291,7 +291,8 @@ def train_and_evaluate(
     if kind == "language" and not sides.test_texts:
         sides = _stand_in_sides(sides, seed)
     model, calibration, known = _fit(kind, sides, params, seed, warnings, base)
-    warnings.extend(_data_warnings(sides.train_labels, sides.test_labels, list(model.classes_)))
+    answers = model.labels_ if isinstance(model, LanguageIdentifier) else model.classes_
+    warnings.extend(_data_warnings(sides.train_labels, sides.test_labels, list(answers)))
     order = sorted(set(known) | set(sides.test_labels))
     metrics = _metrics(model, sides, order)
     metrics.update({"kind": kind, "calibration": calibration, "warnings": warnings, "seed": seed})

@@ -38,7 +38,7 @@ def test_the_base_model_is_accurate_on_the_shipped_held_out_sample(base_model):
 
 def test_probabilities_have_one_row_per_text_summing_to_one(base_model):
     proba = base_model.predict_proba(["Suomen historia", "", "Histoire de la Révolution française"])
-    assert proba.shape == (3, len(base_model.classes_))
+    assert proba.shape == (3, len(base_model.labels_))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert base_model.classes_[int(proba[2].argmax())] == "fra"
 
@@ -67,7 +67,7 @@ def test_labels_are_folded_iso639_3_codes(base_model):
 def test_text_without_letters_is_undetermined_with_full_confidence(base_model, text):
     assert base_model.predict_top_k([text], k=3) == [[(UNDETERMINED, 1.0)]]
     proba = base_model.predict_proba([text])
-    np.testing.assert_allclose(proba, 1.0 / len(base_model.classes_))
+    np.testing.assert_allclose(proba, 1.0 / len(base_model.labels_))
 
 
 def test_a_megabyte_of_text_is_truncated_before_featurising(base_model):
@@ -78,7 +78,7 @@ def test_a_megabyte_of_text_is_truncated_before_featurising(base_model):
     [[(label, confidence), *_]] = base_model.predict_top_k([huge])
     assert time.perf_counter() - start < 1.0
     assert label == "deu"
-    assert confidence > 0.99
+    assert confidence > 0.98  # never quite 1: the lapse
 
 
 def test_cataloguer_notes_in_square_brackets_are_ignored_beside_a_title_of_four_words():
@@ -120,21 +120,37 @@ def test_a_model_trained_on_a_few_real_sentences_tells_them_apart(tatoeba_senten
     assert accuracy(model, held_out, [labels[i] for i in test]) >= 0.75
 
 
-def test_fit_incremental_adds_a_new_label_as_a_class(base_model, ancient_greek_titles):
+def test_fit_incremental_adds_a_new_label_as_a_class(tatoeba_sentences, ancient_greek_titles):
+    base = LanguageIdentifier.from_examples(*tatoeba_sentences)
     texts, labels = ancient_greek_titles
-    assert "grc" not in base_model.classes_
-    before = base_model.predict_proba(["Ἀνάβασις"])
-    model = base_model.fit_incremental(texts[:-5], labels[:-5], weight=10)
+    assert "grc" not in base.classes_
+    before = base.predict_proba(["Ἀνάβασις"])
+    model = base.fit_incremental(texts[:-5], labels[:-5], weight=10)
     assert "grc" in model.classes_
-    assert "grc" not in base_model.classes_  # the base model is unchanged
-    np.testing.assert_allclose(base_model.predict_proba(["Ἀνάβασις"]), before)
-    # Polytonic Modern Greek is in the base profiles, so a few titles are not enough for all.
+    assert "grc" not in base.classes_  # the base model is unchanged
+    np.testing.assert_allclose(base.predict_proba(["Ἀνάβασις"]), before)
     predicted = [label for label, _ in model.predict(texts[-5:])]
-    assert predicted.count("grc") >= 3
-    assert "grc" not in [label for label, _ in base_model.predict(texts[-5:])]
-    # Modern Greek is still recognised as Modern Greek.
-    assert model.predict(["Η ιστορία της νεότερης Ελλάδας"])[0][0] == "ell"
+    assert predicted.count("grc") >= 4
     assert model.params()["n_in_domain_examples"] == len(texts) - 5
+
+
+def test_the_shipped_model_reads_polytonic_greek_titles_as_ancient_greek(
+    base_model, ancient_greek_titles
+):
+    texts, _ = ancient_greek_titles
+    predicted = [label for label, _ in base_model.predict(texts)]
+    assert predicted.count("grc") >= 0.8 * len(texts)
+    # Modern Greek is still Modern Greek.
+    assert base_model.predict(["Η ιστορία της νεότερης Ελλάδας"])[0][0] == "ell"
+
+
+def test_the_shipped_model_reads_romanised_titles_as_their_language(base_model):
+    titles = {
+        "Zhongguo he ping fa zhan yu guo ji zhan lüe": "zho",
+        "Slova i kraski : ocherki iz istorii tvorcheskikh sviazeĭ": "rus",
+        "Ai wa shinpi na shūdōjō": "jpn",
+    }
+    assert [label for label, _ in base_model.predict(list(titles))] == list(titles.values())
 
 
 def test_fit_incremental_learns_in_domain_titles(base_model, catalogue_titles):

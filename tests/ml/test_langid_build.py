@@ -13,6 +13,7 @@ from glamml.ml.langid_build import (
     BuildData,
     CalibrationItem,
     _unit_folds,
+    fit_field_weights,
     gather,
     merge_profiles,
     part_nll,
@@ -115,3 +116,32 @@ def test_the_fit_scores_records_exactly_as_the_model_does():
     exact = -sum(np.log(proba[i, labels.index(item.label)]) for i, item in enumerate(items))
     fields = ("title", "title_original_script", "place", "publisher", "notes")
     assert part_nll(part, settings, fields) == pytest.approx(exact, rel=1e-5)
+
+
+def test_fitting_moves_a_field_weight_to_what_the_field_is_worth():
+    native = LanguageIdentifier.from_examples(
+        [
+            "Geschichte der deutschen Literatur",
+            "Verlag von Julius Springer in Berlin und Leipzig",
+            "A history of English literature",
+            "London : printed for the author and sold by Longman",
+        ],
+        ["deu", "deu", "eng", "eng"],
+    )
+    model = RecordLanguageModel(native, RecordSettings())
+    # Titles say little; the publisher names the language every time.
+    items = [
+        CalibrationItem(
+            {"title": "Opus", "publisher": "Verlag von Springer"}, "deu", "catalogue", 0
+        ),
+        CalibrationItem(
+            {"title": "Opus", "publisher": "printed for the author"}, "eng", "catalogue", 0
+        ),
+        CalibrationItem(
+            {"title": "Ars", "publisher": "Verlag der Buchhandlung"}, "deu", "catalogue", 0
+        ),
+        CalibrationItem({"title": "Ars", "publisher": "sold by Longman"}, "eng", "catalogue", 0),
+    ] * 5
+    parts = score_items(model, items)
+    fitted = fit_field_weights(parts, RecordSettings(temperature=1.0, length_exponent=0.5))
+    assert fitted.field_weights["publisher"] > 0.5

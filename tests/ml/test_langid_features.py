@@ -76,7 +76,7 @@ def test_undetermined_texts_leave_the_other_rows_of_a_batch_alone(base_model):
     texts = ["Histoire de France", "Storia di Roma"]
     mixed = base_model.predict_proba([texts[0], "1234", texts[1], ""])
     assert np.array_equal(mixed[[0, 2]], base_model.predict_proba(texts))
-    assert np.allclose(mixed[[1, 3]], 1 / len(base_model.classes_))
+    assert np.allclose(mixed[[1, 3]], 1 / len(base_model.labels_))
 
 
 def test_whole_words_make_a_short_german_title_german(base_model):

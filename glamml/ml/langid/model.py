@@ -30,11 +30,20 @@ from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softma
 from glamml.ml.langid.features import KeyTable, ngram_keys
 from glamml.ml.langid.profiles import Profiles, UsableExamples
 from glamml.ml.languages import normalise_language
-from glamml.ml.text import MAX_CHARS, clean_text
+from glamml.ml.text import MAX_CHARS, clean_text, is_latin_script
 
-__all__ = ["UNDETERMINED", "Hyperparameters", "LanguageIdentifier"]
+__all__ = ["UNDETERMINED", "VARIANT_SEPARATOR", "Hyperparameters", "LanguageIdentifier"]
 
 UNDETERMINED = "und"
+# A language may have several profiles: its own script and its romanisation (``rus-Latn``
+# beside ``rus``). The part before the separator is the language a profile answers.
+VARIANT_SEPARATOR = "-"
+ROMANISED = "Latn"
+
+
+def variant_label(profile: str) -> str:
+    """The language a profile answers: ``rus-Latn`` → ``rus``, ``rus`` → ``rus``."""
+    return profile.split(VARIANT_SEPARATOR, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,12 @@ _PREDICT_CHUNK = 4000
 
 
 class LanguageIdentifier:
-    """Per-language character n-gram counts scored as multinomial naive Bayes, calibrated."""
+    """Per-language character n-gram counts scored as multinomial naive Bayes, calibrated.
+
+    ``classes_`` are the profiles (``rus``, ``rus-Latn``); ``labels_`` the languages the model
+    answers, each one once. A language's profiles are one answer: each profile's likelihood
+    counts by its share of the language's prior, so probabilities are over ``labels_``.
+    """
 
     FORMAT_VERSION: ClassVar[int] = artefact.FORMAT_VERSION
     FILE_SUFFIX: ClassVar[str] = artefact.FILE_SUFFIX  # a plain npz of arrays, no pickles
@@ -75,6 +89,7 @@ class LanguageIdentifier:
     ) -> None:
         """Raises ``ValueError`` when the profiles do not fit together."""
         self.classes_: list[str] = list(profiles.classes)
+        self._class_set = frozenset(self.classes_)
         self._keys = np.asarray(profiles.keys, dtype=np.uint64)
         if len(self._keys) > 1 and not np.all(self._keys[1:] > self._keys[:-1]):
             raise ValueError("n-gram keys must be sorted and distinct")
@@ -117,6 +132,56 @@ class LanguageIdentifier:
             self._totals + hyper.alpha * hyper.smoothing_vocab
         )
         self._log_prior = np.log((self._docs + 1.0) / (self._docs + 1.0).sum())
+        self._prepare_variants()
+
+    def _prepare_variants(self) -> None:
+        labels = list(dict.fromkeys(variant_label(name) for name in self.classes_))
+        self.labels_: list[str] = labels
+        self._has_variants = len(labels) < len(self.classes_)
+        index = {label: i for i, label in enumerate(labels)}
+        self._label_of_class = np.array(
+            [index[variant_label(name)] for name in self.classes_], dtype=np.int64
+        )
+        docs = self._docs + 1.0
+        label_docs = np.bincount(self._label_of_class, weights=docs, minlength=len(labels))
+        self._log_variant_share = np.log(docs / label_docs[self._label_of_class])
+        self._log_label_prior = np.log(label_docs / max(label_docs.sum(), 1e-300))
+        # Round r holds each language's r-th profile, so no language repeats within a round.
+        rank = np.zeros(len(self.classes_), dtype=np.int64)
+        seen: dict[int, int] = {}
+        for position, label in enumerate(self._label_of_class.tolist()):
+            rank[position] = seen.get(label, 0)
+            seen[label] = int(rank[position]) + 1
+        self._variant_rounds = [
+            np.flatnonzero(rank == r) for r in range(int(rank.max(initial=-1)) + 1)
+        ]
+
+    def fold_variants(self, scaled: np.ndarray) -> np.ndarray:
+        """Per-profile scaled log-likelihoods → per-language (``labels_``), profiles mixed
+        by their share of their language's prior."""
+        if not self._has_variants:
+            return scaled
+        weighted = scaled + self._log_variant_share[None, :]
+        first, *later = self._variant_rounds
+        out = np.empty((scaled.shape[0], len(self.labels_)))
+        out[:, self._label_of_class[first]] = weighted[:, first]  # every language has one
+        for members in later:
+            targets = self._label_of_class[members]
+            out[:, targets] = np.logaddexp(out[:, targets], weighted[:, members])
+        return out
+
+    @property
+    def label_log_prior(self) -> np.ndarray:
+        """Log prior of each of ``labels_`` (its profiles' pseudo-counts added up)."""
+        return self._log_label_prior
+
+    def profile_for(self, text: str, label: str) -> str:
+        """The profile an example of ``label`` teaches: the romanised one for Latin-script text
+        of a language that has one, else the language's own."""
+        romanised = f"{label}{VARIANT_SEPARATOR}{ROMANISED}"
+        if romanised in self._class_set and is_latin_script(text):
+            return romanised
+        return label
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -170,9 +235,13 @@ class LanguageIdentifier:
         if weights is not None and len(weights) != len(texts):
             raise ValueError(f"got {len(texts)} texts but {len(weights)} weights")
         usable = UsableExamples(self.classes_)
+        romanised_profiles = self._has_variants
         for position, (text, raw_label) in enumerate(zip(texts, labels, strict=True)):
             weight = default_weight if weights is None else float(weights[position])
-            usable.add(text, raw_label, weight, prior_weight)
+            profile = None
+            if romanised_profiles:
+                profile = self.profile_for(text, normalise_language(raw_label))
+            usable.add(text, raw_label, weight, prior_weight, profile=profile)
         hyper = self.hyper
         profiles = self._profiles().with_examples(
             usable, ngram_min=hyper.ngram_min, ngram_max=hyper.ngram_max, words=hyper.word_features
@@ -260,15 +329,21 @@ class LanguageIdentifier:
         return Scores(loglik=loglik, lengths=lengths, log_prior=self._log_prior)
 
     def _logits(self, scores: Scores, temperature: float | None = None) -> np.ndarray:
-        return scaled_logits(
-            scores,
-            temperature=self.hyper.temperature if temperature is None else temperature,
-            prior_weight=self.hyper.prior_weight,
-            length_exponent=self.hyper.length_exponent,
-        )
+        """Per-language logits (over ``labels_``)."""
+        temperature = self.hyper.temperature if temperature is None else temperature
+        if not self._has_variants:
+            return scaled_logits(
+                scores,
+                temperature=temperature,
+                prior_weight=self.hyper.prior_weight,
+                length_exponent=self.hyper.length_exponent,
+            )
+        scale = temperature * np.maximum(scores.lengths, 1.0) ** self.hyper.length_exponent
+        folded = self.fold_variants(scores.loglik / scale[:, None])
+        return folded + self.hyper.prior_weight * self._log_label_prior[None, :]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        """Probabilities over ``classes_``, one row per text; rows sum to 1.
+        """Probabilities over ``labels_``, one row per text; rows sum to 1.
 
         Rows for undetermined text (no letters) are uniform: the model has nothing to go on,
         and :meth:`predict_top_k` answers ``und`` for them.
@@ -276,7 +351,7 @@ class LanguageIdentifier:
         return self._proba_cleaned([clean_text(text) for text in texts])
 
     def _proba_cleaned(self, cleaned: Sequence[str]) -> np.ndarray:
-        n_classes = len(self.classes_)
+        n_classes = len(self.labels_)
         determined = [i for i, text in enumerate(cleaned) if text]
         if n_classes and determined and len(determined) == len(cleaned):
             # The usual batch, every text with letters: no uniform rows to fill in around it.
@@ -302,14 +377,14 @@ class LanguageIdentifier:
     def _top_k(self, texts: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
         cleaned = [clean_text(text) for text in texts]
         proba = self._proba_cleaned(cleaned)
-        k = min(k, len(self.classes_))
+        k = min(k, len(self.labels_))
         results: list[list[tuple[str, float]]] = []
         if k == 0:
             return [[(UNDETERMINED, 1.0)] for _ in cleaned]
         if k == 1:  # predict(): the best label alone, no partition or sort
             best = proba.argmax(axis=1)
             confidence = proba[np.arange(len(cleaned)), best].tolist()
-            classes = self.classes_
+            classes = self.labels_
             return [
                 [(classes[b], c)] if text else [(UNDETERMINED, 1.0)]
                 for b, c, text in zip(best.tolist(), confidence, cleaned, strict=True)
@@ -320,8 +395,8 @@ class LanguageIdentifier:
                 results.append([(UNDETERMINED, 1.0)])
                 continue
             candidates = top[row] if top is not None else np.arange(proba.shape[1])
-            ordered = sorted(candidates, key=lambda c: (-proba[row, c], self.classes_[c]))
-            results.append([(self.classes_[c], float(proba[row, c])) for c in ordered[:k]])
+            ordered = sorted(candidates, key=lambda c: (-proba[row, c], self.labels_[c]))
+            results.append([(self.labels_[c], float(proba[row, c])) for c in ordered[:k]])
         return results
 
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
@@ -338,7 +413,9 @@ class LanguageIdentifier:
         kept_texts: list[str] = []
         targets: list[int] = []
         for text, raw_label in zip(texts, labels, strict=True):
-            label = normalise_language(raw_label)
+            # With romanised profiles the target is the profile the text reads as (the fit
+            # of the temperature then ignores the other profile's share: a close enough fit).
+            label = self.profile_for(text, normalise_language(raw_label))
             cleaned = clean_text(text)
             if cleaned and label in class_index:
                 kept_texts.append(cleaned)
@@ -350,7 +427,7 @@ class LanguageIdentifier:
     def calibrate(self, texts: list[str], labels: list[str]) -> LanguageIdentifier:
         """A copy with its temperature fitted on held-out labelled texts (never training text).
 
-        Examples whose label is not one of ``classes_`` or whose text has no letters are left
+        Examples whose label is not one of ``labels_`` or whose text has no letters are left
         out. Raises ``ValueError`` when nothing is left.
         """
         if len(texts) != len(labels):
@@ -437,8 +514,9 @@ class LanguageIdentifier:
             "temperature": self.hyper.temperature,
             "lapse": self.hyper.lapse,
             "in_domain_weight": self.hyper.in_domain_weight,
-            "n_classes": len(self.classes_),
-            "classes": list(self.classes_),
+            "n_classes": len(self.labels_),
+            "classes": list(self.labels_),
+            "profiles": list(self.classes_),
             "vocab_size": len(self._keys),
             "n_profile_entries": int(self._counts.nnz),
             "n_in_domain_examples": int(self.info.get("n_in_domain_examples", 0)),
@@ -458,6 +536,7 @@ class LanguageIdentifier:
 
     def __repr__(self) -> str:
         return (
-            f"<LanguageIdentifier {len(self.classes_)} classes, {len(self._keys)} n-grams, "
+            f"<LanguageIdentifier {len(self.labels_)} languages ({len(self.classes_)} profiles), "
+            f"{len(self._keys)} n-grams, "
             f"T={self.hyper.temperature:.3g}>"
         )

@@ -123,15 +123,25 @@ class UsableExamples:
         self.weight_of: list[float] = []
         self.docs_add: defaultdict[int, float] = defaultdict(float)
 
-    def add(self, text: str, raw_label: str, weight: float, prior_weight: float | None) -> None:
+    def add(
+        self,
+        text: str,
+        raw_label: str,
+        weight: float,
+        prior_weight: float | None,
+        *,
+        profile: str | None = None,
+    ) -> None:
         """Keep the example unless its label is no language, it has no letters or no weight.
 
         Labels are normalised to ISO 639-3 (``UnknownLanguageError`` for an unknown one). The
         example adds ``prior_weight`` (default: its weight) to its label's prior pseudo-count.
+        ``profile`` names the profile it counts for when not its label's own (``rus-Latn``).
         """
         label = normalise_language(raw_label)
         if label in SPECIAL_CODES:
             return
+        label = profile or label
         cleaned = clean_text(text)
         if not cleaned or weight <= 0:
             return
