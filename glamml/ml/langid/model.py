@@ -145,7 +145,7 @@ class LanguageIdentifier:
         docs = self._docs + 1.0
         label_docs = np.bincount(self._label_of_class, weights=docs, minlength=len(labels))
         self._log_variant_share = np.log(docs / label_docs[self._label_of_class])
-        self._log_label_prior = np.log(label_docs / max(label_docs.sum(), 1e-300))
+        self._log_label_prior: np.ndarray = np.log(label_docs / max(label_docs.sum(), 1e-300))
         # Round r holds each language's r-th profile, so no language repeats within a round.
         rank = np.zeros(len(self.classes_), dtype=np.int64)
         seen: dict[int, int] = {}
@@ -340,7 +340,8 @@ class LanguageIdentifier:
             )
         scale = temperature * np.maximum(scores.lengths, 1.0) ** self.hyper.length_exponent
         folded = self.fold_variants(scores.loglik / scale[:, None])
-        return folded + self.hyper.prior_weight * self._log_label_prior[None, :]
+        logits: np.ndarray = folded + self.hyper.prior_weight * self._log_label_prior[None, :]
+        return logits
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities over ``labels_``, one row per text; rows sum to 1.
