@@ -164,53 +164,23 @@ def harvest_run(
     result = HarvestResult()
     if full:
         source.resumption_token, source.harvest_from = "", ""
-    if source.resumption_token:
-        result.resumed = True
-        params: dict[str, str] = {"resumptionToken": source.resumption_token}
-    else:
+    result.resumed = bool(source.resumption_token)
+    if not result.resumed:
         source.harvest_from = "" if full else source.harvested_until
-        params = {"metadataPrefix": prefix}
-        if set_spec:
-            params["set"] = set_spec
-        if source.harvest_from:
-            params["from"] = _from_date(sickle, source.harvest_from)
     result.incremental_from = source.harvest_from
     source.status, source.message = HarvestSource.Status.RUNNING, ""
     source.save()
     started = ""
     try:
-        try:
-            pages = sickle.ListRecords(**params)
-        except BadResumptionToken:
-            if not result.resumed:
-                raise
-            # The server forgot the token (they expire): start the interrupted harvest again.
-            # Pages stored before are imported again, which changes nothing.
-            params = {"metadataPrefix": prefix, **({"set": set_spec} if set_spec else {})}
-            if source.harvest_from:
-                params["from"] = _from_date(sickle, source.harvest_from)
-            pages = sickle.ListRecords(**params)
+        pages = _list_records(sickle, source=source, resumed=result.resumed)
         for response in pages:
             started = started or (response.xml.findtext(f".//{{{OAI_NS}}}responseDate") or "")
             result.pages += 1
             token = (pages.resumption_token.token or "") if pages.resumption_token else ""
-            where = f"{url} page {result.pages}"
-            fmt = "csv" if prefix == "oai_dc" else "marcxml"
-            with transaction.atomic():
-                imported = records_import(
-                    path=where,
-                    collection=collection,
-                    fmt=fmt,
-                    mapping={"language": "language"},
-                    stream=page_rows(response.xml, prefix=prefix, where=where),
-                )
-                HarvestSource.objects.filter(pk=source.pk).update(
-                    resumption_token=token,
-                    records_harvested=F("records_harvested") + len(imported.record_ids),
-                )
-            result.records += len(imported.record_ids)
+            stored = _store_page(response, source=source, token=token, number=result.pages)
+            result.records += stored
             if progress:
-                progress(len(imported.record_ids))
+                progress(stored)
     except NoRecordsMatch:
         result.nothing_new = True
     except (*OAI_ERRORS, ImportFileError, requests.RequestException, etree.XMLSyntaxError) as exc:
@@ -229,3 +199,39 @@ def harvest_run(
         message="",
     )
     return result
+
+
+def _list_records(sickle: Sickle, *, source: HarvestSource, resumed: bool) -> Any:
+    """The ListRecords pages: after the stored token, else from the source's from-date."""
+    if resumed:
+        try:
+            return sickle.ListRecords(resumptionToken=source.resumption_token)
+        except BadResumptionToken:
+            # The server forgot the token (they expire): start the interrupted harvest again.
+            # Pages stored before are imported again, which changes nothing.
+            pass
+    params = {"metadataPrefix": source.metadata_prefix}
+    if source.set_spec:
+        params["set"] = source.set_spec
+    if source.harvest_from:
+        params["from"] = _from_date(sickle, source.harvest_from)
+    return sickle.ListRecords(**params)
+
+
+def _store_page(response: Any, *, source: HarvestSource, token: str, number: int) -> int:
+    """Import one page with the token that follows it, in one transaction; records stored."""
+    where = f"{source.url} page {number}"
+    prefix = source.metadata_prefix
+    with transaction.atomic():
+        imported = records_import(
+            path=where,
+            collection=source.collection,
+            fmt="csv" if prefix == "oai_dc" else "marcxml",
+            mapping={"language": "language"},
+            stream=page_rows(response.xml, prefix=prefix, where=where),
+        )
+        HarvestSource.objects.filter(pk=source.pk).update(
+            resumption_token=token,
+            records_harvested=F("records_harvested") + len(imported.record_ids),
+        )
+    return len(imported.record_ids)

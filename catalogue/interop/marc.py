@@ -335,6 +335,29 @@ def _provenance_883(value: Value, link: int, agency: str) -> pymarc.Field:
     return pymarc.Field(tag="883", indicators=Indicators("0", " "), subfields=subfields)
 
 
+def _descriptive_fields(item: ExportRecord) -> list[Field]:
+    """Other titles (246), publication (260), notes (500) and subjects (653), in tag order."""
+    fields = [
+        Field(tag="246", indicators=Indicators("3", " "), subfields=[Subfield("a", other)])
+        for other in item.texts("other_titles")
+    ]
+    place, publisher, date = item.text("place"), item.text("publisher"), item.text("date")
+    if place or publisher:
+        subfields = [Subfield("a", place)] if place else []
+        subfields += [Subfield("b", publisher)] if publisher else []
+        subfields += [Subfield("c", date)] if date else []
+        fields.append(Field(tag="260", indicators=Indicators(" ", " "), subfields=subfields))
+    fields += [
+        Field(tag="500", indicators=Indicators(" ", " "), subfields=[Subfield("a", note)])
+        for note in filter(None, (n.strip() for n in item.record.description.split(JOIN)))
+    ]
+    fields += [
+        Field(tag="653", indicators=Indicators(" ", " "), subfields=[Subfield("a", subject)])
+        for subject in item.texts("subjects")
+    ]
+    return fields
+
+
 def record_to_marc(item: ExportRecord, *, agency: str = "") -> pymarc.Record:
     """A MARC 21 record of what glamml holds: the language in 008/35-37 and 041, other fields
     as 655 genre/form terms, and an 883 for every value a model applied, linked by $8."""
@@ -366,24 +389,8 @@ def record_to_marc(item: ExportRecord, *, agency: str = "") -> pymarc.Record:
     if original:
         title.insert(0, Subfield("6", "880-01"))
     record.add_field(Field(tag="245", indicators=Indicators("0", "0"), subfields=title))
-    for other in item.texts("other_titles"):
-        record.add_field(
-            Field(tag="246", indicators=Indicators("3", " "), subfields=[Subfield("a", other)])
-        )
-    place, publisher, date = item.text("place"), item.text("publisher"), item.text("date")
-    if place or publisher:
-        subfields = [Subfield("a", place)] if place else []
-        subfields += [Subfield("b", publisher)] if publisher else []
-        subfields += [Subfield("c", date)] if date else []
-        record.add_field(Field(tag="260", indicators=Indicators(" ", " "), subfields=subfields))
-    for note in filter(None, (n.strip() for n in r.description.split(JOIN))):
-        record.add_field(
-            Field(tag="500", indicators=Indicators(" ", " "), subfields=[Subfield("a", note)])
-        )
-    for subject in item.texts("subjects"):
-        record.add_field(
-            Field(tag="653", indicators=Indicators(" ", " "), subfields=[Subfield("a", subject)])
-        )
+    for field in _descriptive_fields(item):
+        record.add_field(field)
     for value in item.values.values():
         if value.field.kind == "language":
             continue

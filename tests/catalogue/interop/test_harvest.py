@@ -113,6 +113,7 @@ class FlakyRepository:
         self.requests: list[dict[str, str]] = []
         self.healed = False
         self.answer_error = False
+        self.forget_token_once = False
         repository = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -139,6 +140,9 @@ class FlakyRepository:
         if self.answer_error:
             return 200, ERROR.format(base=base)
         if params.get("resumptionToken") == "page-2":
+            if self.forget_token_once:
+                self.forget_token_once = False
+                return 200, ERROR.replace("badArgument", "badResumptionToken").format(base=base)
             if not self.healed:
                 return 500, "Internal Server Error"
             records = RECORD.format(id=3, title="Trzecia książka", language="pol")
@@ -200,3 +204,22 @@ def test_an_oai_error_is_reported_by_its_code_and_stores_nothing(flaky, field):
         call_command("harvest", flaky.url, "--collection", "fresh")
     assert not Record.objects.exists()
     assert HarvestSource.objects.get().status == "failed"
+
+
+def test_a_resumed_harvest_whose_token_expired_starts_that_harvest_again(flaky, field):
+    collection = CollectionFactory(slug="harvested")
+    with pytest.raises(HarvestError):
+        harvest_run(url=flaky.url, collection=collection)
+    flaky.healed, flaky.forget_token_once = True, True
+    flaky.requests.clear()
+
+    result = harvest_run(url=flaky.url, collection=collection)
+
+    assert [r.get("resumptionToken") or r.get("metadataPrefix") for r in flaky.requests] == [
+        "page-2",  # the stored token: the server has forgotten it
+        "oai_dc",  # so the interrupted harvest starts again from its first page
+        "page-2",
+    ]
+    assert result.resumed and result.pages == 2
+    assert Record.objects.count() == 3
+    assert HarvestSource.objects.get().status == "done"
