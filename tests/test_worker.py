@@ -99,7 +99,9 @@ def test_a_worker_predicts_and_routes_imported_records(active_model, worker, tmp
     assert predictions["w2"].label == "fra"
     for p in predictions.values():
         assert p.status in ("applied", "queued")
-        assert p.routed_by == "threshold"
+        # Routed by the threshold; an applied value may then be drawn for a spot check (its
+        # audit rank, a hash of the record id, is below the audit rate), which queues it.
+        assert p.routed_by in ("threshold", "spot-check")
 
 
 @pytest.mark.postgres
