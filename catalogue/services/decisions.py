@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
-from catalogue.services.values import value_set
+from catalogue.services.values import value_reject_prediction, value_set
 
 ALREADY_DECIDED = (
     "This suggestion was decided or changed after you opened it; your decision was not saved."
@@ -32,7 +32,6 @@ _STATUS_FOR_ACTION = {
 _VALUE_ACTION = {
     Decision.Action.ACCEPT: FieldValue.Action.ACCEPTED,
     Decision.Action.CORRECT: FieldValue.Action.CORRECTED,
-    Decision.Action.REJECT: FieldValue.Action.REJECTED,
 }
 
 
@@ -45,6 +44,9 @@ def decision_make(
     review_round: int | None = None,
 ) -> Decision:
     """Record a decision and make it the record's value (source: human).
+
+    A rejection says only "this suggestion is wrong": the record keeps (or gets back) the value
+    it had before the model, and the rejected label is kept on the decision as evidence.
 
     ``review_round`` is the round the reviewer saw; if the item was decided (or re-queued by a
     flag) since, the decision is refused with ``AlreadyDecided`` and nothing changes.
@@ -70,17 +72,20 @@ def decision_make(
                 action=kind,
                 label=label if kind != Decision.Action.REJECT else prediction.label,
             )
-            value_set(
-                record=prediction.record,
-                field=prediction.field,
-                label=label,
-                source=FieldValue.Source.HUMAN,
-                action=_VALUE_ACTION[kind],
-                prediction=prediction,
-                model_version=prediction.model_version,
-                confidence=prediction.confidence,
-                user=reviewer,
-            )
+            if kind == Decision.Action.REJECT:
+                value_reject_prediction(prediction=prediction, reviewer=reviewer)
+            else:
+                value_set(
+                    record=prediction.record,
+                    field=prediction.field,
+                    label=label,
+                    source=FieldValue.Source.HUMAN,
+                    action=_VALUE_ACTION[kind],
+                    prediction=prediction,
+                    model_version=prediction.model_version,
+                    confidence=prediction.confidence,
+                    user=reviewer,
+                )
             Flag.objects.filter(
                 record_id=prediction.record_id,
                 field_id=prediction.field_id,
@@ -93,7 +98,8 @@ def decision_make(
 
 
 def _decided_label(*, prediction: Prediction, action: Decision.Action, label: str) -> str:
-    """The record's value after the decision: the suggestion, the correction, or none."""
+    """The label the decision gives the record: the suggestion, the correction, or none
+    (a rejection leaves the value to ``value_reject_prediction``)."""
     if action == Decision.Action.ACCEPT:
         return prediction.label
     if action == Decision.Action.REJECT:

@@ -85,3 +85,48 @@ def value_withdraw_prediction(*, prediction: Prediction, reason: str) -> FieldVa
         confidence=prediction.confidence,
         policy=reason,
     )
+
+
+def value_reject_prediction(*, prediction: Prediction, reviewer: User) -> FieldValue | None:
+    """A person said the prediction is wrong: the record keeps the value it had before the model.
+
+    If the current value is the source catalogue's or a person's, nothing changes. If a model
+    wrote it (a spot check, or a flagged applied value), the latest earlier value from the
+    catalogue or a person comes back as a new current value with its own provenance; with none,
+    the value becomes empty on the reviewer's authority. Returns the new value, if one was written.
+    """
+    values = FieldValue.objects.filter(record_id=prediction.record_id, field_id=prediction.field_id)
+    current = values.filter(is_current=True).first()
+    if current is not None and current.source != FieldValue.Source.MODEL:
+        return None
+    before = (
+        values.filter(source__in=(FieldValue.Source.IMPORT, FieldValue.Source.HUMAN))
+        .exclude(label="")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if before is not None:
+        return value_set(
+            record=prediction.record,
+            field=prediction.field,
+            label=before.label,
+            source=before.source,
+            action=before.action,
+            prediction=before.prediction,
+            model_version=before.model_version,
+            confidence=before.confidence,
+            user=before.user,
+        )
+    if current is None:
+        return None
+    return value_set(
+        record=prediction.record,
+        field=prediction.field,
+        label="",
+        source=FieldValue.Source.HUMAN,
+        action=FieldValue.Action.REJECTED,
+        prediction=prediction,
+        model_version=prediction.model_version,
+        confidence=prediction.confidence,
+        user=reviewer,
+    )

@@ -65,6 +65,22 @@ class QueueItem:
         return percent(policy.threshold) if policy is not None else None
 
     @property
+    def kept_value(self) -> FieldValue | None:
+        """The catalogue's or a person's value that a rejection keeps, when there is one."""
+        value = self.current_value
+        if value is None or not value.label or value.source == FieldValue.Source.MODEL:
+            return None
+        return value
+
+    @property
+    def kept_by(self) -> str:
+        """Whose value a rejection keeps, for the button: "the catalogue's" or "the person's"."""
+        value = self.kept_value
+        if value is None:
+            return ""
+        return "the catalogue's" if value.source == FieldValue.Source.IMPORT else "the person's"
+
+    @property
     def correct_alternatives(self) -> list[LabelChoice]:
         """The model's other guesses: the likeliest corrections, offered first."""
         return [a for a in self.alternatives if a.code != self.prediction.label]

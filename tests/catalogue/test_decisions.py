@@ -12,7 +12,8 @@ from catalogue.services.decisions import (
     DecisionError,
     decision_make,
 )
-from tests.factories import CataloguerFactory, PredictionFactory
+from catalogue.services.values import value_set
+from tests.factories import CataloguerFactory, FieldValueFactory, PredictionFactory
 
 
 @pytest.mark.django_db
@@ -49,12 +50,58 @@ def test_correcting_to_an_unknown_label_is_refused_and_changes_nothing(field, ca
 
 
 @pytest.mark.django_db
-def test_rejecting_leaves_no_value_but_keeps_the_rejected_label(field, cataloguer):
+def test_rejecting_a_waiting_suggestion_writes_no_value_but_keeps_the_rejected_label(
+    field, cataloguer
+):
     prediction = PredictionFactory(label="fra")
     decision_make(prediction=prediction, reviewer=cataloguer, action="reject")
+    assert not FieldValue.objects.filter(record=prediction.record).exists()
+    assert (Decision.objects.get().action, Decision.objects.get().label) == ("reject", "fra")
+    assert prediction.status == "rejected"
+
+
+@pytest.mark.django_db
+def test_rejecting_keeps_the_source_catalogues_value(field, cataloguer):
+    prediction = PredictionFactory(label="ita")
+    FieldValueFactory(record=prediction.record, label="ita", source="import")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="reject")
     value = FieldValue.objects.get(record=prediction.record, is_current=True)
-    assert (value.label, value.source, value.action) == ("", "human", "rejected")
-    assert Decision.objects.get().label == "fra"
+    assert (value.label, value.source) == ("ita", "import")
+    assert FieldValue.objects.filter(record=prediction.record).count() == 1
+    assert Decision.objects.get().label == "ita"
+
+
+@pytest.mark.django_db
+def test_rejecting_a_value_the_model_applied_brings_back_the_value_from_before(field, cataloguer):
+    prediction = PredictionFactory(label="fra", status="applied", routed_by="spot-check")
+    record = prediction.record
+    value_set(record=record, field=field, label="ita", source="import")
+    value_set(record=record, field=field, label="", source="human", action="rejected")
+    value_set(record=record, field=field, label="fra", source="model", prediction=prediction)
+    Prediction.objects.filter(pk=prediction.pk).update(status="queued")
+    prediction.refresh_from_db()
+
+    decision_make(prediction=prediction, reviewer=cataloguer, action="reject")
+
+    value = FieldValue.objects.get(record=record, is_current=True)
+    assert (value.label, value.source) == ("ita", "import")
+    assert FieldValue.objects.filter(record=record).count() == 4
+
+
+@pytest.mark.django_db
+def test_rejecting_a_model_value_with_nothing_before_it_empties_it_on_a_persons_authority(
+    field, cataloguer
+):
+    prediction = PredictionFactory(label="fra")
+    value_set(record=prediction.record, field=field, label="fra", source="model")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="reject")
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source, value.action, value.user) == (
+        "",
+        "human",
+        "rejected",
+        cataloguer,
+    )
 
 
 @pytest.mark.django_db
@@ -103,4 +150,7 @@ def test_two_cataloguers_deciding_at_once_one_wins(field):
         t.join()
     assert sorted(outcomes) == ["told", "won"]
     assert Decision.objects.filter(prediction=prediction).count() == 1
-    assert FieldValue.objects.filter(record=prediction.record, source="human").count() == 1
+    # An accept writes the person's value; a reject of a suggestion never applied writes none.
+    winner = Decision.objects.get(prediction=prediction)
+    written = FieldValue.objects.filter(record=prediction.record, source="human").count()
+    assert written == (1 if winner.action == "accept" else 0)

@@ -6,7 +6,12 @@ from django.urls import reverse
 
 from catalogue.models import Decision, FieldValue, Prediction
 from catalogue.services.decisions import ALREADY_DECIDED
-from tests.factories import CataloguerFactory, PredictionFactory
+from tests.factories import (
+    CataloguerFactory,
+    FieldValueFactory,
+    LabelFactory,
+    PredictionFactory,
+)
 from tests.review.conftest import HTMX
 
 QUEUE = reverse("review:queue")
@@ -157,26 +162,22 @@ def test_correcting_without_a_label_is_refused(cataloguer_client, labels):
 
 
 @pytest.mark.django_db
-def test_rejecting_empties_the_records_value_on_a_persons_authority(
+def test_rejecting_says_the_suggestion_is_wrong_and_keeps_the_catalogues_value(
     cataloguer_client, cataloguer, labels
 ):
     prediction = PredictionFactory(label="fra")
+    FieldValueFactory(record=prediction.record, label="ita", source="import")
 
     response = post(cataloguer_client, prediction, htmx=True, action="reject")
 
     assert response.status_code == 200
-    assert "the record&#x27;s language is now empty." in response.content.decode()
+    assert "the record&#x27;s language is now ita (Italian)." in response.content.decode()
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.REJECTED
     decision = Decision.objects.get()
-    assert (decision.action, decision.label) == ("reject", "fra")
+    assert (decision.action, decision.label, decision.reviewer) == ("reject", "fra", cataloguer)
     value = current_value(prediction)
-    assert (value.label, value.source, value.action, value.user) == (
-        "",
-        "human",
-        "rejected",
-        cataloguer,
-    )
+    assert (value.label, value.source) == ("ita", "import")
 
 
 @pytest.mark.django_db
@@ -284,3 +285,18 @@ def test_it_never_redirects_off_site(cataloguer_client, labels):
     response = post(cataloguer_client, prediction, action="accept", next="https://evil.example/")
 
     assert response.url == QUEUE
+
+
+@pytest.mark.django_db
+def test_an_item_whose_catalogue_value_disagrees_offers_to_keep_it_or_take_the_models(
+    cataloguer_client, labels
+):
+    prediction = PredictionFactory(label="spa", confidence=0.62)
+    FieldValueFactory(record=prediction.record, label="ita", source="import")
+    LabelFactory(field=prediction.field, code="spa", name="Spanish")
+
+    html = cataloguer_client.get(QUEUE).content.decode()
+
+    assert "<strong>catalogue:</strong> Italian · <strong>model:</strong> Spanish 62%" in html
+    assert 'Keep the catalogue&#x27;s <span class="label-code">ita</span>' in html
+    assert 'Take the model\'s <span class="label-code">spa</span>' in html
