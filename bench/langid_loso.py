@@ -341,7 +341,7 @@ def shared_heldout(data_dir: Path) -> dict[str, tuple[list[str], list[str]]]:
     return files
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=("shipped", "loso"), default="loso")
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
@@ -349,44 +349,83 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-shared", action="store_true", help="catalogue-marc only")
     parser.add_argument("--groups", default="", help="comma-separated subset of the groups")
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
-    tools = [t.strip() for t in args.tools.split(",") if t.strip() and t.strip() != "glamml"]
-    predictors = {tool: langid_peers.TOOLS[tool][1]() for tool in tools}
-    records = read_catalogue_marc(args.data_dir)
+
+def records_by_group(
+    data_dir: Path, wanted: str
+) -> tuple[dict[str, str], dict[str, list[CatalogueRecord]], list[str]]:
+    """Each source's group, each group's records, and the groups to run (largest first)."""
+    records = read_catalogue_marc(data_dir)
     group_of = loso_groups(records)
     by_group: dict[str, list[CatalogueRecord]] = defaultdict(list)
     for record in records:
         by_group[group_of[record.source]].append(record)
     names = sorted(by_group, key=lambda g: (g == SMALL_SOURCES_GROUP, -len(by_group[g])))
-    if args.groups:
-        wanted = {g.strip() for g in args.groups.split(",")}
-        names = [name for name in names if name in wanted]
+    if wanted:
+        chosen = {g.strip() for g in wanted.split(",")}
+        names = [name for name in names if name in chosen]
+    return group_of, by_group, names
 
+
+def native_scripts_of(data_dir: Path) -> dict[str, str]:
     from glamml.ml.corpora import read_udhr
 
     udhr_by_label: dict[str, list[str]] = defaultdict(list)
-    for example in read_udhr(args.data_dir):
+    for example in read_udhr(data_dir):
         udhr_by_label[example.label].append(example.text)
     native_scripts = usual_scripts(udhr_by_label)
     native_scripts["grc"] = "GREEK"
+    return native_scripts
 
+
+def model_chooser(
+    args: argparse.Namespace, group_of: dict[str, str]
+) -> Callable[[str | None], GlammlModel]:
+    """The model a group is measured with (None: the one for the shared held-out sets)."""
     if args.model == "shipped":
         shipped = shipped_model()
+        return lambda group: shipped
+    factory = loso_model_factory(args.data_dir)
 
-        def model_for(group: str) -> GlammlModel:
-            return shipped
+    def model_for(group: str | None) -> GlammlModel:
+        if group is None:
+            print("  building the model from all sources", file=sys.stderr)
+            return factory(None)
+        left_out = {s for s, g in group_of.items() if g == group}
+        print(f"  building the model without {', '.join(sorted(left_out))}", file=sys.stderr)
+        return factory(left_out)
 
-        full = shipped
-    else:
-        factory = loso_model_factory(args.data_dir)
+    return model_for
 
-        def model_for(group: str) -> GlammlModel:
-            left_out = {s for s, g in group_of.items() if g == group}
-            print(f"  building the model without {', '.join(sorted(left_out))}", file=sys.stderr)
-            return factory(left_out)
 
-        full = None
+def print_speed(results: dict) -> None:
+    ratio = langid_peers.speed_ratio(results)
+    if ratio is not None:
+        print(f"\nglamml/py3langid speed: {ratio:.2f}x")
+    print()
+
+
+def run_shared(data_dir: Path, full: GlammlModel, predictors: dict) -> dict[str, dict]:
+    """glamml (built from every source) and the peers on the held-out parts of the shared sets."""
+    shared: dict[str, dict] = {}
+    for source, (texts, labels) in shared_heldout(data_dir).items():
+        runs = langid_peers.run_interleaved(
+            {"glamml": full.predict, **predictors}, texts, langid_peers.rounds_for(len(texts))
+        )
+        shared[source] = {t: langid_peers.score(a, s, labels) for t, (a, s) in runs.items()}
+        print(langid_peers.markdown_table(f"{source} (held-out part)", shared[source]))
+        print_speed(shared[source])
+    return shared
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    tools = [t.strip() for t in args.tools.split(",") if t.strip() and t.strip() != "glamml"]
+    predictors = {tool: langid_peers.TOOLS[tool][1]() for tool in tools}
+    group_of, by_group, names = records_by_group(args.data_dir, args.groups)
+    native_scripts = native_scripts_of(args.data_dir)
+    model_for = model_chooser(args, group_of)
 
     groups = []
     for name in names:
@@ -395,10 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         groups.append(result)
         print(f"  {name} done", file=sys.stderr)
         print(langid_peers.markdown_table(f"{name} (left out; {glamml.label})", result["tools"]))
-        ratio = langid_peers.speed_ratio(result["tools"])
-        if ratio is not None:
-            print(f"\nglamml/py3langid speed: {ratio:.2f}x")
-        print()
+        print_speed(result["tools"])
 
     print("**By left-out source** (title only unless said)\n")
     print(summary_table(groups))
@@ -409,22 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         print(errors_block(group))
         print()
 
-    shared: dict[str, dict] = {}
-    if not args.no_shared:
-        if full is None:
-            print("  building the model from all sources", file=sys.stderr)
-            full = loso_model_factory(args.data_dir)(None)
-        for source, (texts, labels) in shared_heldout(args.data_dir).items():
-            runs = langid_peers.run_interleaved(
-                {"glamml": full.predict, **predictors}, texts, langid_peers.rounds_for(len(texts))
-            )
-            shared[source] = {t: langid_peers.score(a, s, labels) for t, (a, s) in runs.items()}
-            print(langid_peers.markdown_table(f"{source} (held-out part)", shared[source]))
-            ratio = langid_peers.speed_ratio(shared[source])
-            if ratio is not None:
-                print(f"\nglamml/py3langid speed: {ratio:.2f}x")
-            print()
-
+    shared = {} if args.no_shared else run_shared(args.data_dir, model_for(None), predictors)
     print("machine: " + ", ".join(f"{k} {v}" for k, v in langid_peers.machine().items()))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

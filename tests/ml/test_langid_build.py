@@ -12,7 +12,6 @@ from glamml.ml.langid import LanguageIdentifier
 from glamml.ml.langid_build import (
     BuildData,
     CalibrationItem,
-    _unit_folds,
     fit_field_weights,
     gather,
     merge_profiles,
@@ -20,6 +19,7 @@ from glamml.ml.langid_build import (
     score_items,
     with_prior,
 )
+from glamml.ml.langid_build.texts import _unit_folds
 from glamml.ml.records import RecordLanguageModel, RecordSettings
 
 SHARED = Path(__file__).resolve().parent / "fixtures" / "shared-data"

@@ -2,7 +2,10 @@
 
 - :mod:`glamml.ml.langid.features`: the text features (hashed n-grams and words, key tables,
   counting);
-- :mod:`glamml.ml.langid.model`: :class:`LanguageIdentifier`, training, scoring, calibration;
+- :mod:`glamml.ml.langid.profiles`: the per-language counts and how examples add to them;
+- :mod:`glamml.ml.langid.scoring`: the naive Bayes log-likelihoods of a batch, laid out for speed;
+- :mod:`glamml.ml.langid.variants`: script variants (``rus-Latn`` beside ``rus``) as one answer;
+- :mod:`glamml.ml.langid.model`: :class:`LanguageIdentifier`, training, calibration, persistence;
 - :mod:`glamml.ml.langid.artefact`: its file (a plain npz with a format version) and the
   shipped base model's path.
 """

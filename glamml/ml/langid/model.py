@@ -15,7 +15,6 @@ the uniform distribution, since a catalogue's language is now and then not the t
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
@@ -27,23 +26,22 @@ from scipy import sparse
 import glamml.ml.langid.artefact as artefact
 from glamml.ml.artefacts import ArtefactError, read_checksum_file
 from glamml.ml.calibration import Scores, fit_temperature, scaled_logits, softmax, with_lapse
-from glamml.ml.langid.features import KeyTable, ngram_keys
 from glamml.ml.langid.profiles import Profiles, UsableExamples
+from glamml.ml.langid.scoring import ScoringTables
+from glamml.ml.langid.variants import ROMANISED, VARIANT_SEPARATOR, VariantLayout, variant_label
 from glamml.ml.languages import normalise_language
 from glamml.ml.text import MAX_CHARS, clean_text, is_latin_script
 
-__all__ = ["UNDETERMINED", "VARIANT_SEPARATOR", "Hyperparameters", "LanguageIdentifier"]
+__all__ = [
+    "ROMANISED",
+    "UNDETERMINED",
+    "VARIANT_SEPARATOR",
+    "Hyperparameters",
+    "LanguageIdentifier",
+    "variant_label",
+]
 
 UNDETERMINED = "und"
-# A language may have several profiles: its own script and its romanisation (``rus-Latn``
-# beside ``rus``). The part before the separator is the language a profile answers.
-VARIANT_SEPARATOR = "-"
-ROMANISED = "Latn"
-
-
-def variant_label(profile: str) -> str:
-    """The language a profile answers: ``rus-Latn`` → ``rus``, ``rus`` → ``rus``."""
-    return profile.split(VARIANT_SEPARATOR, 1)[0]
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,6 @@ class Hyperparameters:
     max_chars: int = MAX_CHARS
 
 
-# An n-gram found in at least this many languages' profiles is scored from a dense block.
-_DENSE_MIN_CLASSES = 20
 # Texts scored at once by predict_top_k: bounds the memory of the score matrix.
 _PREDICT_CHUNK = 4000
 
@@ -93,7 +89,6 @@ class LanguageIdentifier:
         self._keys = np.asarray(profiles.keys, dtype=np.uint64)
         if len(self._keys) > 1 and not np.all(self._keys[1:] > self._keys[:-1]):
             raise ValueError("n-gram keys must be sorted and distinct")
-        self._table = KeyTable(self._keys)
         counts = sparse.csr_matrix(profiles.counts, dtype=np.float64)
         n_classes, n_vocab = len(self.classes_), len(self._keys)
         if counts.shape != (n_classes, n_vocab):
@@ -109,71 +104,29 @@ class LanguageIdentifier:
 
     def _prepare(self) -> None:
         hyper = self.hyper
-        log_counts = self._counts.copy()
-        log_counts.data = np.log1p(log_counts.data / hyper.alpha)
-        # loglik(x, c) = sum_j x_j log((count_cj + a) / (total_c + a V))
-        #             = x . log1p(count_c / a) + n(x) * (log a - log(total_c + a V)),
-        # which keeps the big matrix sparse.
-        weights = log_counts.T.tocsr()
-        # N-grams most languages share ("e", "en") make most of the work of scoring: they are
-        # scored as a small dense float32 block, the long tail sparsely (see _loglik).
-        shared = np.diff(weights.indptr) >= _DENSE_MIN_CLASSES
-        # They are also most of a text's n-grams (four in five on catalogue titles): a small
-        # table of their keys alone, which stays in the CPU cache, answers those, and only the
-        # rest goes on to the big table of the whole vocabulary.
-        self._dense_table = KeyTable(self._keys[shared])
-        self._dense_weights = weights[np.flatnonzero(shared)].toarray().astype(np.float32)
-        sparse_rows = weights.copy()
-        sparse_rows.data[np.repeat(shared, np.diff(weights.indptr))] = 0.0
-        sparse_rows.eliminate_zeros()
-        self._sparse_weights = sparse_rows
-        self._sparse_sizes = np.diff(sparse_rows.indptr)
-        self._class_offset = math.log(hyper.alpha) - np.log(
-            self._totals + hyper.alpha * hyper.smoothing_vocab
+        self._tables = ScoringTables(
+            self._keys,
+            self._counts,
+            self._totals,
+            self._docs,
+            alpha=hyper.alpha,
+            smoothing_vocab=hyper.smoothing_vocab,
+            ngrams=(hyper.ngram_min, hyper.ngram_max, hyper.word_features),
         )
-        self._log_prior = np.log((self._docs + 1.0) / (self._docs + 1.0).sum())
-        self._prepare_variants()
-
-    def _prepare_variants(self) -> None:
-        labels = list(dict.fromkeys(variant_label(name) for name in self.classes_))
-        self.labels_: list[str] = labels
-        self._has_variants = len(labels) < len(self.classes_)
-        index = {label: i for i, label in enumerate(labels)}
-        self._label_of_class = np.array(
-            [index[variant_label(name)] for name in self.classes_], dtype=np.int64
-        )
-        docs = self._docs + 1.0
-        label_docs = np.bincount(self._label_of_class, weights=docs, minlength=len(labels))
-        self._log_variant_share = np.log(docs / label_docs[self._label_of_class])
-        self._log_label_prior: np.ndarray = np.log(label_docs / max(label_docs.sum(), 1e-300))
-        # Round r holds each language's r-th profile, so no language repeats within a round.
-        rank = np.zeros(len(self.classes_), dtype=np.int64)
-        seen: dict[int, int] = {}
-        for position, label in enumerate(self._label_of_class.tolist()):
-            rank[position] = seen.get(label, 0)
-            seen[label] = int(rank[position]) + 1
-        self._variant_rounds = [
-            np.flatnonzero(rank == r) for r in range(int(rank.max(initial=-1)) + 1)
-        ]
+        self._log_prior = self._tables.log_prior
+        self.variants = VariantLayout(self.classes_, self._docs)
+        self.labels_: list[str] = self.variants.labels
+        self._has_variants = self.variants.has_variants
 
     def fold_variants(self, scaled: np.ndarray) -> np.ndarray:
         """Per-profile scaled log-likelihoods → per-language (``labels_``), profiles mixed
         by their share of their language's prior."""
-        if not self._has_variants:
-            return scaled
-        weighted = scaled + self._log_variant_share[None, :]
-        first, *later = self._variant_rounds
-        out = np.empty((scaled.shape[0], len(self.labels_)))
-        out[:, self._label_of_class[first]] = weighted[:, first]  # every language has one
-        for members in later:
-            targets = self._label_of_class[members]
-            out[:, targets] = np.logaddexp(out[:, targets], weighted[:, members])
-        return out
+        return self.variants.fold(scaled)
 
     @property
     def label_log_prior(self) -> np.ndarray:
         """Log prior of each of ``labels_`` (its profiles' pseudo-counts added up)."""
-        return self._log_label_prior
+        return self.variants.log_label_prior
 
     def profile_for(self, text: str, label: str) -> str:
         """The profile an example of ``label`` teaches: the romanised one for Latin-script text
@@ -281,52 +234,8 @@ class LanguageIdentifier:
     # -- scoring ----------------------------------------------------------------------------------
 
     def _scores(self, cleaned: Sequence[str]) -> Scores:
-        keys, owner = ngram_keys(
-            cleaned, self.hyper.ngram_min, self.hyper.ngram_max, words=self.hyper.word_features
-        )
-        n_texts, n_classes = len(cleaned), len(self.classes_)
-        n_dense = len(self._dense_weights)
-        # Shared n-grams (row of the dense block), then the rest (column of the vocabulary).
-        slot = self._dense_table.lookup(keys)
-        dense = slot >= 0
-        rest = np.flatnonzero(~dense)
-        column = self._table.lookup(keys[rest])
-        known = column >= 0
-        tail_owner, column = owner[rest[known]], column[known]
-        dense_owner, slot = owner[dense], slot[dense]
-        lengths = (
-            np.bincount(dense_owner, minlength=n_texts) + np.bincount(tail_owner, minlength=n_texts)
-        ).astype(np.float64)
-        loglik = np.zeros((n_texts, n_classes))
-        if len(slot):
-            # One entry per text and n-gram with its count: a title repeats its common letters,
-            # and every entry costs a row of the block. Entries come sorted by text, then
-            # n-gram: the float32 sums below are then added up in the same order every time.
-            codes = dense_owner * n_dense + slot
-            if n_texts * n_dense < 2**31:
-                codes = codes.astype(np.int32)  # sorts in half the time
-            codes.sort()
-            first = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
-            repeats = np.diff(np.append(first, len(codes)))
-            rows, cols = np.divmod(codes[first], n_dense)
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n_texts))])
-            counts = sparse.csr_matrix(
-                (repeats.astype(np.float32), cols, indptr), shape=(n_texts, n_dense)
-            )
-            loglik += counts @ self._dense_weights
-        # The long tail: each occurrence adds its n-gram's few non-zero weights.
-        weights = self._sparse_weights
-        starts = weights.indptr[column]
-        sizes = self._sparse_sizes[column]
-        if sizes.sum():
-            offsets = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-            # Row offsets are multiplied out before they are repeated, on the shorter array.
-            cells = np.repeat(tail_owner * n_classes, sizes) + weights.indices[offsets]
-            loglik += np.bincount(
-                cells, weights=weights.data[offsets], minlength=n_texts * n_classes
-            ).reshape(n_texts, n_classes)
-        loglik += lengths[:, None] * self._class_offset[None, :]
-        return Scores(loglik=loglik, lengths=lengths, log_prior=self._log_prior)
+        """Log-likelihoods of cleaned texts, every one with letters (see :mod:`.scoring`)."""
+        return self._tables.scores(cleaned)
 
     def _logits(self, scores: Scores, temperature: float | None = None) -> np.ndarray:
         """Per-language logits (over ``labels_``)."""
@@ -340,7 +249,8 @@ class LanguageIdentifier:
             )
         scale = temperature * np.maximum(scores.lengths, 1.0) ** self.hyper.length_exponent
         folded = self.fold_variants(scores.loglik / scale[:, None])
-        logits: np.ndarray = folded + self.hyper.prior_weight * self._log_label_prior[None, :]
+        prior = self.variants.log_label_prior
+        logits: np.ndarray = folded + self.hyper.prior_weight * prior[None, :]
         return logits
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
@@ -526,14 +436,7 @@ class LanguageIdentifier:
 
     def known_ngram_share(self, texts: list[str]) -> list[float]:
         """Share of each text's n-grams that the model has seen (for input drift); 0 when none."""
-        cleaned = [clean_text(text) for text in texts]
-        keys, owner = ngram_keys(
-            cleaned, self.hyper.ngram_min, self.hyper.ngram_max, words=self.hyper.word_features
-        )
-        known = self._table.lookup(keys) >= 0
-        total = np.bincount(owner, minlength=len(cleaned))
-        hits = np.bincount(owner, weights=known, minlength=len(cleaned))
-        return [float(h / t) if t else 0.0 for h, t in zip(hits, total, strict=True)]
+        return self._tables.known_share([clean_text(text) for text in texts])
 
     def __repr__(self) -> str:
         return (
