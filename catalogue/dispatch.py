@@ -1,10 +1,15 @@
-"""Handing follow-up work to the task queue: by task name, once the transaction commits.
+"""Handing follow-up work to the task queue: by task name, through an outbox in Postgres.
 
 Services decide that work must follow (predict these records, train this field, re-route the
 waiting predictions) and name it here; ``catalogue.tasks`` holds the thin Celery wrappers that
 call the services back. Naming tasks instead of importing them keeps the imports pointing one
-way (tasks → services → dispatch), and gives the queue one door: the place where follow-up work
-will be recorded in the database before it is sent (issue 11).
+way (tasks → services → dispatch), and gives the queue one door.
+
+Every task named here is first written to the outbox (``OutboxTask``) in the transaction of the
+change that needs it, then sent once that transaction commits. If the broker does not answer,
+the change stays saved, the task waits in the outbox, and ``outbox_send`` (run by beat every
+``GLAMML_OUTBOX_SECONDS``) sends it once the broker is back. A task may so be sent twice (sent,
+then the row could not be marked); tasks are idempotent, so that costs work, never data.
 
 Tasks are looked up in the Celery app's registry and sent with ``apply_async``, which runs them
 in-process under ``CELERY_TASK_ALWAYS_EAGER`` (the demo and the tests); ``send_task`` would not
@@ -13,15 +18,29 @@ in-process under ``CELERY_TASK_ALWAYS_EAGER`` (the demo and the tests); ``send_t
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import redis.exceptions
 from celery import current_app
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+
+from catalogue.models import OutboxTask
 
 if TYPE_CHECKING:
     from celery import Task
+
+logger = logging.getLogger(__name__)
 
 # The names of the tasks in catalogue.tasks (which registers them under these names).
 PREDICT_RECORDS = "catalogue.tasks.predict_records"
@@ -33,23 +52,115 @@ REAP_STALE_TRAINING_RUNS = "catalogue.tasks.reap_stale_training_runs"
 PREDICT_PENDING = "catalogue.tasks.predict_pending"
 MONITOR_FIELDS = "catalogue.tasks.monitor_fields"
 SEND_ALERT_EMAIL = "catalogue.tasks.send_alert_email"
+SEND_OUTBOX = "catalogue.tasks.send_outbox"
 
 UNKNOWN_TASK = "No task named {name!r} is registered with the Celery app."
+# Said to the person whose change was saved while its follow-up could not be sent.
+DEFERRED = "Saved; the follow-up will run when the task queue is back."
+
+# What an unreachable broker raises from apply_async: kombu wraps connection errors once its
+# publish retries are spent; redis-py's and the socket's own errors can surface around them.
+BROKER_ERRORS = (KombuOperationalError, redis.exceptions.ConnectionError, OSError)
+# The sweep leaves rows this young alone: their own commit callback is still sending them.
+SWEEP_GRACE = timedelta(seconds=10)
+# Sent rows are kept this long to show what was sent when, then deleted by the sweep.
+KEEP_SENT = timedelta(days=7)
 
 TaskArgument = int | list[int]
 
 _discovery = threading.Lock()
 
 
-def enqueue(name: str, *args: TaskArgument) -> None:
-    """Send task ``name`` with ``args`` once the current transaction commits.
+@dataclass
+class FollowUps:
+    """What happened to the follow-up work named while it was being watched."""
 
-    Outside a transaction it is sent at once; if the transaction rolls back it is never sent,
-    so a worker never looks for rows that do not exist. An unknown name fails here, inside the
-    transaction, rather than after the commit.
+    sent: int = 0
+    deferred: int = 0
+
+
+_watching: ContextVar[FollowUps | None] = ContextVar("glamml_follow_ups", default=None)
+
+
+@contextmanager
+def watch() -> Iterator[FollowUps]:
+    """Count the tasks sent and deferred (left in the outbox) by the code inside the block.
+
+    A view wraps its service call in it to tell the person when their change is saved but its
+    follow-up waits for the broker.
+    """
+    follow_ups = FollowUps()
+    token = _watching.set(follow_ups)
+    try:
+        yield follow_ups
+    finally:
+        _watching.reset(token)
+
+
+def enqueue(name: str, *args: TaskArgument) -> None:
+    """Record task ``name`` with ``args`` in the outbox; send it once the transaction commits.
+
+    Outside a transaction it is recorded and sent at once; if the transaction rolls back it is
+    neither recorded nor sent, so a worker never looks for rows that do not exist. An unknown
+    name fails here, inside the transaction, rather than after the commit.
     """
     task = task_named(name)
-    transaction.on_commit(partial(task.apply_async, args=args))
+    row = OutboxTask.objects.create(name=name, args=list(args))
+    # In production a send that fails after the commit must not turn a saved change into an
+    # error (robust: logged, not raised). Eager mode runs the task right here, and its errors
+    # propagate as they would from a direct call.
+    eager = bool(task.app.conf.task_always_eager)
+    transaction.on_commit(partial(_deliver, row.pk, name, row.args), robust=not eager)
+
+
+def _deliver(pk: int, name: str, args: list[Any]) -> bool:
+    """Send one outbox row's task; mark it sent, or leave it for the sweep if the broker fails."""
+    task = task_named(name)
+    try:
+        task.apply_async(args=tuple(args))
+    except BROKER_ERRORS as exc:
+        if task.app.conf.task_always_eager:
+            raise  # no broker in eager mode: the task itself failed
+        OutboxTask.objects.filter(pk=pk).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        logger.warning("Task queue unreachable; %s(%s) waits in the outbox: %s", name, args, exc)
+        _count(deferred=1)
+        return False
+    OutboxTask.objects.filter(pk=pk).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+    _count(sent=1)
+    return True
+
+
+def _count(*, sent: int = 0, deferred: int = 0) -> None:
+    follow_ups = _watching.get()
+    if follow_ups is not None:
+        follow_ups.sent += sent
+        follow_ups.deferred += deferred
+
+
+def outbox_send(*, grace: timedelta = SWEEP_GRACE, limit: int = 1000) -> int:
+    """Send the tasks still waiting in the outbox, oldest first; return how many were sent.
+
+    Stops at the first broker error (the rest wait for the next sweep). Rows are locked while
+    they are sent, so two sweeps at once do not send the same row twice; a row another sweep
+    holds is skipped.
+    """
+    now = timezone.now()
+    sent = 0
+    with transaction.atomic():
+        waiting = (
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(sent_at__isnull=True, created_at__lte=now - grace)
+            .order_by("id")
+            .values_list("pk", "name", "args")[:limit]
+        )
+        for pk, name, args in waiting:
+            if not _deliver(pk, name, args):
+                break
+            sent += 1
+    OutboxTask.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    return sent
 
 
 def task_named(name: str) -> Task:  # type: ignore[type-arg]

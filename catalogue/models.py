@@ -465,9 +465,11 @@ class FlagClient(models.Model):
         return self.client_hash[:12]
 
 
-# Monitoring's tables live in their own module; importing them here registers them with the app.
+# Monitoring's tables and the outbox live in their own modules; importing them here registers
+# them with the app.
 from catalogue.models_monitoring import Alert as Alert  # noqa: E402
 from catalogue.models_monitoring import DriftReference as DriftReference  # noqa: E402
 from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # noqa: E402
 from catalogue.models_monitoring import Snapshot as Snapshot  # noqa: E402
 from catalogue.models_monitoring import SpotCheck as SpotCheck  # noqa: E402
+from catalogue.models_outbox import OutboxTask as OutboxTask  # noqa: E402

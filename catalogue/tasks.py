@@ -107,7 +107,10 @@ def retrain_due_fields() -> list[str]:
 
 @shared_task(name=dispatch.REAP_STALE_TRAINING_RUNS, acks_late=True)
 def reap_stale_training_runs() -> int:
-    """Periodic: a run still 'running' long past the time limit lost its worker."""
+    """Periodic: fail runs whose worker died; send again, then fail, runs queued too long.
+
+    Each run is changed by a conditional update, so running it twice changes nothing more.
+    """
     return training_runs_reap()
 
 
@@ -115,10 +118,21 @@ def reap_stale_training_runs() -> int:
 def predict_pending() -> int:
     """Periodic safety net: predict records that the active model has not seen yet.
 
-    Enqueues made while a broker was down are lost; this finds their records again. Running
-    it twice only enqueues batches whose predictions are then skipped as already made.
+    Enqueues wait in the outbox while a broker is down; this also finds records whose batch
+    was lost some other way (a broker that lost its data). Running it twice only enqueues
+    batches whose predictions are then skipped as already made.
     """
     return predictions_enqueue_pending()
+
+
+@shared_task(name=dispatch.SEND_OUTBOX, acks_late=True)
+def send_outbox() -> int:
+    """Periodic: send the follow-up work that waited in the outbox while the broker was down.
+
+    Rows are locked while sent and marked sent after, so a second run sends only what is
+    still waiting; a task sent twice (sent, then not marked) is idempotent.
+    """
+    return dispatch.outbox_send()
 
 
 @shared_task(name=dispatch.MONITOR_FIELDS, **RETRIED)

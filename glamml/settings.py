@@ -216,6 +216,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# A web request whose follow-up cannot be sent must not hang: give up on the broker after a
+# couple of seconds. The task waits in the outbox (catalogue.dispatch) and is sent later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_ROUTES = {
     "catalogue.tasks.predict_records": {"queue": "inference"},
     "catalogue.tasks.reroute_field": {"queue": "inference"},
@@ -224,6 +233,7 @@ CELERY_TASK_ROUTES = {
     "catalogue.tasks.retrain_due_fields": {"queue": "training"},
     "catalogue.tasks.reap_stale_training_runs": {"queue": "training"},
     "catalogue.tasks.repredict_field": {"queue": "inference"},
+    "catalogue.tasks.send_outbox": {"queue": "inference"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = _env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, low=1, high=86400)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
@@ -239,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "catalogue.tasks.retrain_due_fields",
         "schedule": _env_int("GLAMML_RETRAIN_CHECK_SECONDS", 3600, low=10, high=86400),
     },
+    # Follow-up work saved while the broker was down is sent on the first sweep after it is back.
+    "send-outbox": {
+        "task": "catalogue.tasks.send_outbox",
+        "schedule": _env_int("GLAMML_OUTBOX_SECONDS", 30, low=5, high=3600),
+    },
     "reap-stale-training-runs": {
         "task": "catalogue.tasks.reap_stale_training_runs",
         "schedule": 300,
@@ -251,6 +266,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 GLAMML_TRAINING_TIME_LIMIT = _env_int("GLAMML_TRAINING_TIME_LIMIT", 3600, low=1, high=86400)
+# A run still queued after RESEND seconds is sent to the training queue again (its message may
+# have been lost with a broker's data); one still queued after LIMIT seconds is failed, saying so.
+GLAMML_QUEUED_RUN_RESEND_SECONDS = _env_int(
+    "GLAMML_QUEUED_RUN_RESEND_SECONDS", 600, low=60, high=86400
+)
+GLAMML_QUEUED_RUN_LIMIT_SECONDS = _env_int(
+    "GLAMML_QUEUED_RUN_LIMIT_SECONDS", 6 * 3600, low=300, high=7 * 86400
+)
 
 GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1, high=100_000)
 GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, high=1.0)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from django_htmx.http import reswap, retarget
 
+from catalogue import dispatch
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Field, PolicyChange, TrainingRun
 from catalogue.services import policy as policy_service
@@ -32,6 +33,9 @@ NOTHING_CHANGED = "Nothing changed: the policy already said that."
 REROUTING = "Waiting predictions are being re-routed; decisions people made are not touched."
 RUN_STARTED = "Training a new {field} model: the run below updates itself until it finishes."
 RUN_FAILED = "Training failed: {message}"
+RUN_DEFERRED = (
+    "Saved: the {field} training run is queued and will start when the task queue is back."
+)
 
 
 @dataclass
@@ -85,12 +89,14 @@ def _anchor(field: Field) -> str:
     return f"{reverse('review:dashboard')}#field-{field.key}"
 
 
-def _describe(changes: list[PolicyChange]) -> str:
+def _describe(changes: list[PolicyChange], follow_ups: dispatch.FollowUps) -> str:
     if not changes:
         return NOTHING_CHANGED
     said = "; ".join(f"{c.attribute} {c.old_value} → {c.new_value}" for c in changes)
     message = f"Saved: {said}."
-    if {c.attribute for c in changes} & {"mode", "threshold"}:
+    if follow_ups.deferred:
+        message += " " + dispatch.DEFERRED
+    elif {c.attribute for c in changes} & {"mode", "threshold"}:
         message += " " + REROUTING
     return message
 
@@ -109,22 +115,27 @@ def policy_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     form = PolicyForm(request.POST, prefix=field.key)
     if form.is_valid():
         try:
-            changes = policy_service.policy_update(
-                policy=field.policy,
-                changed_by=request.user,
-                mode=form.cleaned_data["mode"],
-                threshold=form.cleaned_data["threshold"],
-                show_public=form.cleaned_data["show_public"],
-                auto_promote=form.cleaned_data["auto_promote"],
-                retrain_after_decisions=form.cleaned_data["retrain_after_decisions"],
-            )
+            with dispatch.watch() as follow_ups:
+                changes = policy_service.policy_update(
+                    policy=field.policy,
+                    changed_by=request.user,
+                    mode=form.cleaned_data["mode"],
+                    threshold=form.cleaned_data["threshold"],
+                    show_public=form.cleaned_data["show_public"],
+                    auto_promote=form.cleaned_data["auto_promote"],
+                    retrain_after_decisions=form.cleaned_data["retrain_after_decisions"],
+                )
         except policy_service.PolicyError as exc:
             form.add_error(None, str(exc))
         else:
-            message = _describe(changes)
+            message = _describe(changes, follow_ups)
+            # A saved change whose follow-up waits for the broker is a warning, not an error.
+            level = messages.WARNING if follow_ups.deferred else messages.SUCCESS
             if request.htmx:
-                return render(request, PANEL, {"panel": _panels(field=field, message=message)[0]})
-            messages.success(request, f"{field.name}: {message}")
+                tag = messages.DEFAULT_TAGS[level]
+                panel = _panels(field=field, message=message, message_level=tag)[0]
+                return render(request, PANEL, {"panel": panel})
+            messages.add_message(request, level, f"{field.name}: {message}")
             return redirect(_anchor(field))
     if request.htmx:
         panel = _panels(field=field, policy_forms={field.id: form})[0]
@@ -154,11 +165,14 @@ def threshold_preview(request: AuthenticatedHttpRequest, key: str) -> HttpRespon
 @require_POST
 def training_run_create(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     field = get_field_for_admin(request, key)
-    run = runs.training_run_create(field=field, started_by=request.user)
+    with dispatch.watch() as follow_ups:
+        run = runs.training_run_create(field=field, started_by=request.user)
     # Without a broker the run has already finished in-process; say what actually happened.
     run = training_run_get(pk=run.pk)
     level, message = messages.SUCCESS, RUN_STARTED.format(field=field.name.lower())
-    if run.status == TrainingRun.Status.FAILED:
+    if follow_ups.deferred:
+        level, message = messages.WARNING, RUN_DEFERRED.format(field=field.name.lower())
+    elif run.status == TrainingRun.Status.FAILED:
         level, message = messages.ERROR, RUN_FAILED.format(message=run.message)
     elif run.status == TrainingRun.Status.SUCCEEDED:
         message = run.message

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalogue import dispatch
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Alert, Collection, Field
 from catalogue.services.monitoring.alerts import (
@@ -154,7 +155,12 @@ def monitoring_alert_acknowledge(request: AuthenticatedHttpRequest, code: UUID) 
 @require_POST
 def monitoring_alert_retrain(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     alert = get_alert_for_admin(request, code)
-    run = alert_retrain(alert=alert, started_by=request.user)
+    with dispatch.watch() as follow_ups:
+        run = alert_retrain(alert=alert, started_by=request.user)
     run.refresh_from_db()
-    messages.success(request, RETRAINING.format(status=run.get_status_display().lower()))
+    message = RETRAINING.format(status=run.get_status_display().lower())
+    if follow_ups.deferred:
+        messages.warning(request, f"{message} {dispatch.DEFERRED}")
+    else:
+        messages.success(request, message)
     return redirect("review:training_run", code=run.code)

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from catalogue import dispatch
 from catalogue.models import Collection
 from catalogue.services.imports import FORMATS, ImportFileError, parse_mapping, records_import
 
@@ -65,9 +66,10 @@ class Command(BaseCommand):
         )
         bar = tqdm(desc=f"Importing {path.name}", unit=" records", disable=options["verbosity"] < 1)
         try:
-            result = records_import(
-                path=path, collection=collection, fmt=fmt, mapping=mapping, progress=bar.update
-            )
+            with dispatch.watch() as follow_ups:
+                result = records_import(
+                    path=path, collection=collection, fmt=fmt, mapping=mapping, progress=bar.update
+                )
         except ImportFileError as exc:
             if created:
                 collection.delete()
@@ -85,3 +87,9 @@ class Command(BaseCommand):
             )
             + "."
         )
+        if follow_ups.deferred:
+            # The records are stored; their predictions wait in the outbox for the broker.
+            self.stdout.write(
+                f"The task queue did not answer: {follow_ups.deferred} prediction batches wait "
+                "in the outbox and are sent when it is back."
+            )

@@ -1,0 +1,129 @@
+"""Real processes for the fault tests: a Redis server of the test's own, which it can stop and
+start again, and Celery workers pointed at a broker."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+
+from glamml.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server on a free loopback port, with its append-only file in ``directory``
+    (as docker-compose.yml runs it), so that stopping and starting it keeps its data."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "yes", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        """Stop it as an outage would: the port refuses connections until ``start``."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def client(self) -> redis.Redis:
+        return redis.Redis.from_url(self.url)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("the fault tests need redis-server (apt-get install -y redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Send this process's tasks to the broker at ``url`` (not in-process) inside the block.
+
+    Celery keeps a connection pool per app, made from ``broker_url`` on first use: reset it so
+    the next send connects to ``url``, and again afterwards.
+    """
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    conf.broker_url, conf.task_always_eager = url, False
+    _reset_pools()
+    try:
+        yield
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        _reset_pools()
+
+
+def _reset_pools() -> None:
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def start_worker(broker_url: str, data_dir: Path, *, log: Path) -> subprocess.Popen[bytes]:
+    """A Celery worker on every queue, against this test's database and ``broker_url``."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "GLAMML_DATA_DIR": str(data_dir),
+    }
+    command = [sys.executable, "-m", "celery", "-A", "glamml", "worker"]
+    command += ["--queues", "inference,training,default", "--pool", "solo"]
+    command += ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    with log.open("wb") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
