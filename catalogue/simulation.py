@@ -19,8 +19,9 @@ from django.db import transaction
 from catalogue.machine import active_model_version, model_dir, model_load, scratch_model_dir
 from catalogue.models import Collection, Field, Prediction, Record, TrainingRun
 from catalogue.services.decisions import decision_make
+from catalogue.services.inference import text_for_model
 from catalogue.services.labels import UnknownLabelError, label_normalise
-from catalogue.services.predictions import predictions_create, text_for_model
+from catalogue.services.predictions import predictions_create
 from catalogue.services.training.promotion import model_version_promote
 from catalogue.services.training.runs import training_run_execute
 from glamml.ml.training import evaluate_model

@@ -12,11 +12,13 @@ from catalogue import dispatch
 from catalogue.machine import active_model_version, model_load
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
+from catalogue.services.inference import predict_records_top_k
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
 from catalogue.services.routing import (
     FLAG,
     Route,
+    never_applied,
     predictions_supersede_others,
     route,
     route_prediction,
@@ -24,7 +26,6 @@ from catalogue.services.routing import (
 )
 from catalogue.services.values import value_apply_prediction
 from glamml.ml.hashing import stable_fraction
-from glamml.ml.text import record_text
 
 
 @dataclass
@@ -47,16 +48,6 @@ def margin_of(alternatives: list[tuple[str, float]]) -> float:
 def audit_rank(record_id: int, version_id: int) -> float:
     """A stable pseudo-random number in [0, 1) for the random audit order."""
     return stable_fraction(f"audit:{version_id}:{record_id}")
-
-
-def text_for_model(*, record: Record, field: Field) -> str:
-    """The text a field's model reads: the record's values named by ``field.text_source``.
-
-    ``title`` and ``description`` are the record's own; any other name is a column of its
-    ``extra`` values.
-    """
-    values = {**record.extra, "title": record.title, "description": record.description}
-    return record_text(values, field.text_source or ["title"])
 
 
 def records_needing_prediction(*, field: Field, records: Iterable[Record]) -> list[Record]:
@@ -115,7 +106,7 @@ def predictions_create(
     if not todo:
         return result
 
-    top_k = model.predict_top_k([text_for_model(record=r, field=field) for r in todo], k=3)
+    top_k = predict_records_top_k(model=model, field=field, records=todo, k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
     with transaction.atomic():
         for record, alternatives in zip(todo, top_k, strict=True):
@@ -140,6 +131,7 @@ def _route_new(
         confidence=confidence,
         collection_sensitive=record.collection.is_sensitive,
         label_sensitive=label in sensitive,
+        not_a_language=never_applied(field=field, label=label),
     )
 
 

@@ -9,9 +9,13 @@ from django.db import transaction
 
 from catalogue.models import DecisionPolicy, Field, Prediction
 from catalogue.services.values import value_apply_prediction, value_withdraw_prediction
+from glamml.ml.languages import is_training_language
 
 SENSITIVE_COLLECTION = "sensitive-collection"
 SENSITIVE_LABEL = "sensitive-label"
+# A language field's answer that names no single language (``und``, ``mul``, a collective code
+# such as ``myn``): a catalogue may hold it, but a model never writes it on its own.
+NOT_A_LANGUAGE = "not-a-language"
 FLAG = "flag"
 # A value the model applied, drawn at random for a person to check (it stays applied meanwhile).
 SPOT_CHECK = "spot-check"
@@ -29,8 +33,11 @@ def route(
     confidence: float,
     collection_sensitive: bool,
     label_sensitive: bool,
+    not_a_language: bool = False,
 ) -> Route:
     """Apply the field's policy; the safety rules come first and override every mode."""
+    if not_a_language:
+        return Route(Prediction.Status.QUEUED, NOT_A_LANGUAGE)
     if collection_sensitive:
         return Route(Prediction.Status.QUEUED, SENSITIVE_COLLECTION)
     if label_sensitive:
@@ -40,6 +47,14 @@ def route(
     if mode == DecisionPolicy.Mode.THRESHOLD and confidence >= threshold:
         return Route(Prediction.Status.APPLIED, mode)
     return Route(Prediction.Status.QUEUED, mode)
+
+
+def never_applied(*, field: Field, label: str) -> bool:
+    """Whether a model's ``label`` for ``field`` must wait for a person whatever the policy.
+
+    On a language field: an abstention (``und``), ``mul``/``zxx``/``mis`` and collective codes.
+    """
+    return field.kind == Field.Kind.LANGUAGE and not is_training_language(label)
 
 
 def sensitive_labels(*, field: Field) -> set[str]:
@@ -56,6 +71,7 @@ def route_prediction(
         confidence=prediction.confidence,
         collection_sensitive=prediction.record.collection.is_sensitive,
         label_sensitive=prediction.label in sensitive,
+        not_a_language=never_applied(field=policy.field, label=prediction.label),
     )
 
 

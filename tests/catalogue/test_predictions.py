@@ -4,8 +4,9 @@ import pytest
 
 from catalogue.machine import ModelUnavailable, model_cache_clear
 from catalogue.models import FieldValue, Prediction
+from catalogue.services.inference import text_for_model
 from catalogue.services.policy import policy_update
-from catalogue.services.predictions import audit_rank, predictions_create, text_for_model
+from catalogue.services.predictions import audit_rank, predictions_create
 from catalogue.services.values import value_set
 from catalogue.tasks import predict_pending, predict_records
 from glamml.ml.text import record_text

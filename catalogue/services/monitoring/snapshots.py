@@ -34,10 +34,10 @@ from catalogue.models import (
     SpotCheck,
 )
 from catalogue.selectors import records_for_field
+from catalogue.services.inference import text_for_model
 from catalogue.services.monitoring.policy import monitoring_policy_get
 from catalogue.services.monitoring.references import drift_references, unseen_function
 from catalogue.services.monitoring.spotchecks import live_precision, spot_check_outcomes
-from catalogue.services.predictions import text_for_model
 from glamml.ml.drift import (
     BAND_EDGES,
     UnseenFunction,

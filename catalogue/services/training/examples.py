@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalogue.models import Field
 from catalogue.selectors import settled_values
-from catalogue.services.predictions import text_for_model
+from catalogue.services.inference import text_for_model
 from glamml.ml.examples import Example
 from glamml.ml.languages import is_training_language
 

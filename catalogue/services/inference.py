@@ -1,0 +1,75 @@
+"""What a field's model reads from a record, and its answers for a batch of records.
+
+A label field's model reads one text (the record values named by ``field.text_source``). A
+language field's model reads the whole record as separate evidence
+(:class:`~glamml.ml.records.RecordLanguageModel`): the title text, the title in its original
+script, place of publication, publisher and notes, where the record has them. "Leipzig : Verlag
+von …" is evidence for German under an English title, and a record with no letters is an
+abstention (``("und", 0.0)``), never a confident guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from catalogue.machine import Model
+from catalogue.models import Field, Record
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.records import RecordLanguageModel
+from glamml.ml.text import record_text
+
+# Record.extra keys read as their own evidence by a language field (MARC import fills them).
+EXTRA_EVIDENCE = ("title_original_script", "place", "publisher")
+
+
+def text_for_model(*, record: Record, field: Field) -> str:
+    """The text a field's model reads: the record's values named by ``field.text_source``.
+
+    ``title`` and ``description`` are the record's own; any other name is a column of its
+    ``extra`` values.
+    """
+    extra = record.extra if isinstance(record.extra, dict) else {}
+    values = {**extra, "title": record.title, "description": record.description}
+    return record_text(values, field.text_source or ["title"])
+
+
+def language_evidence(*, record: Record, field: Field) -> dict[str, str]:
+    """The texts a language model reads from ``record``, by the name the model weighs them by.
+
+    The field's text is the title evidence. The description counts as notes (MARC 5xx notes
+    are imported there) unless the field already reads it as part of its text.
+    """
+    extra = record.extra if isinstance(record.extra, dict) else {}
+    evidence = {"title": text_for_model(record=record, field=field)}
+    for key in EXTRA_EVIDENCE:
+        value = extra.get(key)
+        if isinstance(value, str) and value.strip():
+            evidence[key] = value
+    notes = extra.get("notes")
+    if not (isinstance(notes, str) and notes.strip()) and "description" not in field.text_source:
+        notes = record.description
+    if isinstance(notes, str) and notes.strip():
+        evidence["notes"] = notes
+    return evidence
+
+
+def record_reader(model: LanguageIdentifier) -> RecordLanguageModel:
+    """The whole-record reader around a language identifier, with the settings of its file."""
+    return RecordLanguageModel.from_identifier(model)
+
+
+def predict_records_top_k(
+    *, model: Model, field: Field, records: Sequence[Record], k: int = 3
+) -> list[list[tuple[str, float]]]:
+    """The ``k`` likeliest values of ``field`` for each record, best first."""
+    if isinstance(model, LanguageIdentifier):
+        evidence = [language_evidence(record=r, field=field) for r in records]
+        return record_reader(model).predict_records_top_k(evidence, k=k)
+    return model.predict_top_k([text_for_model(record=r, field=field) for r in records], k=k)
+
+
+def predict_records(
+    *, model: Model, field: Field, records: Sequence[Record]
+) -> list[tuple[str, float]]:
+    """The best value of ``field`` and its confidence for each record."""
+    return [top[0] for top in predict_records_top_k(model=model, field=field, records=records, k=1)]

@@ -1,0 +1,126 @@
+"""The app's language predictions read the whole record, abstain honestly, and never apply
+a value that names no single language, whatever the input."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import FieldValue, Prediction
+from catalogue.services.inference import language_evidence
+from catalogue.services.policy import policy_update
+from catalogue.services.predictions import predictions_create
+from catalogue.services.routing import NOT_A_LANGUAGE, predictions_reroute
+from tests.factories import CollectionFactory, RecordFactory
+
+BAD_INPUT = {
+    "empty": "",
+    "blank": "  \t\n ",
+    "numeric": "1, 2, 3 · 1984-1985 · 12.345,67",
+    "shelfmark": "MS 123",
+    "100 KB": ("Geschichte der deutschen Literatur von den Anfängen bis zur Gegenwart. " * 1500)[
+        :100_000
+    ],
+    "mixed scripts": "Война и мир War and Peace 戦争と平和 حرب وسلام",
+    # NUL is left out: PostgreSQL stores no NUL in a text column, so no record holds one.
+    "control characters": "\x07Geschichte\x1b der Stadt\x7f Berlin\x0c\x01",
+    "right-to-left marks": "\u200f\u202bתולדות היהודים בארץ ישראל\u202c\u200e",
+    "marks alone": "\u200f\u200e\u202b\u202c",
+}
+
+
+def _predict(field, **record_values):
+    record = RecordFactory(collection=CollectionFactory(), **record_values)
+    predictions_create(field=field, record_ids=[record.id])
+    return Prediction.objects.get(record=record)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("title", "extra", "alone", "whole"),
+    [
+        # Place and publisher speak for a record whose title has no words.
+        (
+            "1848",
+            {"place": "Leipzig", "publisher": "Verlag der Dykschen Buchhandlung"},
+            "und",
+            "deu",
+        ),
+        # The original-script title is read beside the romanised or translated one.
+        ("Opera omnia", {"title_original_script": "Собрание сочинений в двух томах"}, "lat", "rus"),
+    ],
+)
+def test_the_rest_of_the_record_is_evidence_beside_the_title(
+    field, active_model, title, extra, alone, whole
+):
+    assert _predict(field, title=title).label == alone
+    assert _predict(field, title=title, extra=extra).label == whole
+
+
+@pytest.mark.django_db
+def test_notes_count_as_evidence_unless_the_field_already_reads_the_description(field):
+    record = RecordFactory(description="Enthält Briefe", extra={"place": "Wien", "date": "1900"})
+    assert language_evidence(record=record, field=field) == {
+        "title": record.title,
+        "place": "Wien",
+        "notes": "Enthält Briefe",
+    }
+    field.text_source = ["title", "description"]
+    evidence = language_evidence(record=record, field=field)
+    assert evidence == {"title": f"{record.title} Enthält Briefe", "place": "Wien"}
+
+
+@pytest.mark.django_db
+def test_an_abstention_is_never_applied_even_when_every_prediction_is(
+    field, active_model, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    prediction = _predict(field, title="1, 2, 3")
+    assert (prediction.label, prediction.confidence) == ("und", 0.0)
+    assert (prediction.status, prediction.routed_by) == ("queued", NOT_A_LANGUAGE)
+    assert not FieldValue.objects.filter(record=prediction.record).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("code", ["myn", "sai", "mul", "zxx", "mis", "und"])
+def test_a_collective_or_special_code_is_never_applied_by_a_policy_change(
+    field, active_model, admin_user, code
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="review")
+    prediction = _predict(field, title="Histoire de la littérature française")
+    Prediction.objects.filter(pk=prediction.pk).update(label=code, confidence=0.999)
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    predictions_reroute(field=field)
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.routed_by) == ("queued", NOT_A_LANGUAGE)
+    assert not FieldValue.objects.filter(record=prediction.record, label=code).exists()
+
+
+@pytest.mark.django_db
+def test_a_language_prediction_is_still_applied_by_the_same_policy(field, active_model, admin_user):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    prediction = _predict(field, title="Histoire de la littérature française")
+    assert (prediction.label, prediction.status) == ("fra", "applied")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", sorted(BAD_INPUT))
+def test_bad_input_gets_an_answer_with_honest_confidence_or_an_abstention(
+    field, active_model, admin_user, kind
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    text = BAD_INPUT[kind]
+    prediction = _predict(field, title=text)
+    assert 0.0 <= prediction.confidence <= 1.0
+    assert all(0.0 <= p <= 1.0 for _, p in prediction.alternatives)
+    if prediction.label == "und":
+        assert prediction.confidence == 0.0
+        assert prediction.status == "queued"
+    if kind in {"empty", "blank", "numeric", "shelfmark", "marks alone"}:
+        assert (prediction.label, prediction.confidence) == ("und", 0.0)
+    elif kind in {"100 KB", "control characters"}:
+        assert prediction.label == "deu"
+    elif kind == "right-to-left marks":
+        assert prediction.label == "heb"
+    else:  # four scripts, four languages: no single one deserves a confident answer
+        assert prediction.confidence < 0.9
+        assert prediction.status == "queued"
