@@ -320,6 +320,8 @@ class FieldValue(models.Model):
         CORRECTED = "corrected", "Corrected"
         REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # A person took a decision back and nothing was there before it.
+        UNDONE = "undone", "Undone"
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="values")
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="values")
@@ -369,6 +371,20 @@ class Decision(models.Model):
     action = models.CharField(max_length=20, choices=Action.choices)
     label = models.CharField(max_length=50, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The record's value just before the decision, which undoing it brings back.
+    value_before = models.ForeignKey(
+        "FieldValue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Set when a person undoes or changes the decision: it stays in the history, but only
+    # standing decisions (withdrawn_at is null) count as what people decided.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

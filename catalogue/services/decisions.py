@@ -1,9 +1,11 @@
-"""A cataloguer's decision on a waiting prediction: accept, correct or reject."""
+"""A cataloguer's decision on a waiting prediction: accept, correct or reject; undo or change it."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
@@ -13,6 +15,10 @@ ALREADY_DECIDED = (
     "This suggestion was decided or changed after you opened it; your decision was not saved."
 )
 LABEL_REQUIRED = "Choose the correct label to correct a suggestion."
+NOTHING_TO_UNDO = (
+    "This decision was changed or undone since you saw it; nothing was undone. "
+    "Open the item to see where it stands."
+)
 UNKNOWN_ACTION = "Unknown action {action!r}: use accept, correct or reject."
 
 
@@ -71,6 +77,7 @@ def decision_make(
                 reviewer=reviewer,
                 action=kind,
                 label=label if kind != Decision.Action.REJECT else prediction.label,
+                value_before=_current_value(prediction),
             )
             if kind == Decision.Action.REJECT:
                 value_reject_prediction(prediction=prediction, reviewer=reviewer)
@@ -112,3 +119,102 @@ def _decided_label(*, prediction: Prediction, action: Decision.Action, label: st
         raise DecisionError(str(exc)) from None
     labels_ensure(field=prediction.field, codes={label})
     return label
+
+
+def _current_value(prediction: Prediction) -> FieldValue | None:
+    return FieldValue.objects.filter(
+        record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
+    ).first()
+
+
+def decision_standing(*, prediction: Prediction) -> Decision | None:
+    """The decision that stands on a decided prediction (None while it waits)."""
+    if prediction.status not in Prediction.DECIDED:
+        return None
+    return (
+        Decision.objects.filter(
+            prediction=prediction, review_round=prediction.review_round, withdrawn_at__isnull=True
+        )
+        .select_related("reviewer")
+        .first()
+    )
+
+
+def decision_undo(*, prediction: Prediction, reviewer: User, review_round: int) -> Decision:
+    """Take back the decision made in ``review_round``: the item waits again, in a new round.
+
+    The decision stays in the history, marked withdrawn, and the record's value goes back to
+    what it was just before the decision (a new value row, so the history shows the undo).
+    Refused with ``AlreadyDecided`` if the decision was changed or undone since; run twice,
+    the second call is refused and changes nothing.
+    """
+    with transaction.atomic():
+        decision = (
+            Decision.objects.select_for_update()
+            .filter(prediction=prediction, review_round=review_round, withdrawn_at__isnull=True)
+            .first()
+        )
+        claimed = decision is not None and (
+            Prediction.objects.filter(
+                pk=prediction.pk,
+                status=_STATUS_FOR_ACTION[Decision.Action(decision.action)],
+                review_round=review_round,
+            ).update(status=Prediction.Status.QUEUED, review_round=F("review_round") + 1)
+        )
+        if decision is None or not claimed:
+            raise AlreadyDecided(NOTHING_TO_UNDO)
+        decision.withdrawn_at = timezone.now()
+        decision.withdrawn_by = reviewer
+        decision.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        _restore_value(prediction=prediction, before=decision.value_before, reviewer=reviewer)
+    prediction.refresh_from_db()
+    return decision
+
+
+def _restore_value(*, prediction: Prediction, before: FieldValue | None, reviewer: User) -> None:
+    current = _current_value(prediction)
+    if current is None or (before is not None and current.pk == before.pk):
+        return
+    if before is None:
+        value_set(
+            record=prediction.record,
+            field=prediction.field,
+            label="",
+            source=FieldValue.Source.HUMAN,
+            action=FieldValue.Action.UNDONE,
+            prediction=prediction,
+            user=reviewer,
+        )
+        return
+    value_set(
+        record=prediction.record,
+        field=prediction.field,
+        label=before.label,
+        source=before.source,
+        action=before.action,
+        prediction=before.prediction,
+        model_version=before.model_version,
+        confidence=before.confidence,
+        policy=before.policy,
+        user=before.user,
+    )
+
+
+def decision_change(
+    *, prediction: Prediction, reviewer: User, action: str, label: str = "", review_round: int
+) -> Decision:
+    """Replace the decision made in ``review_round`` with a new one, in one transaction.
+
+    The old decision is withdrawn (kept in the history); the new one is made in the next round
+    and is what training and monitoring count. Refused, changing nothing, like ``decision_undo``
+    or ``decision_make``.
+    """
+    with transaction.atomic():
+        decision_undo(prediction=prediction, reviewer=reviewer, review_round=review_round)
+        return decision_make(
+            prediction=prediction,
+            reviewer=reviewer,
+            action=action,
+            label=label,
+            review_round=review_round + 1,
+        )

@@ -22,8 +22,11 @@ from review.views.monitoring import (
     monitoring_settings,
 )
 from review.views.queue import decide, item, queue
+from review.views.undo import change, undo
 
 __all__ = [
+    "change",
+    "undo",
     "dashboard",
     "decide",
     "experiments",

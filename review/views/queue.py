@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +19,12 @@ from django.views.decorators.http import require_POST
 
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Decision, Prediction
-from catalogue.services.decisions import AlreadyDecided, DecisionError, decision_make
+from catalogue.services.decisions import (
+    AlreadyDecided,
+    DecisionError,
+    decision_make,
+    decision_standing,
+)
 from review.access import get_prediction_for_reviewer, require_cataloguer
 from review.forms import DecisionForm, QueueFilterForm
 from review.selectors import (
@@ -32,6 +40,7 @@ from review.selectors import (
 from review.views.common import safe_next_url, wants_partial
 
 ITEM_PARTIAL = "review/queue.html#queue-item"
+DECIDED_PARTIAL = "review/queue.html#decided"
 INVALID_DECISION = "That decision could not be read: {errors}"
 
 _VERBS: dict[str, str] = {
@@ -103,6 +112,7 @@ def item(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     prediction = get_prediction_for_reviewer(request, code)
     context = {
         "item": queue_item_get(prediction=prediction),
+        "standing": decision_standing(prediction=prediction),
         "history": record_field_history(prediction=prediction),
         "next_url": request.get_full_path(),
     }
@@ -115,6 +125,19 @@ def item(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
 @require_POST
 def decide(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     prediction = get_prediction_for_reviewer(request, code)
+    return decide_with(request, prediction, decision_make)
+
+
+class DecisionService(Protocol):
+    def __call__(
+        self, *, prediction: Prediction, reviewer: User, action: str, label: str, review_round: int
+    ) -> Decision: ...
+
+
+def decide_with(
+    request: AuthenticatedHttpRequest, prediction: Prediction, service: DecisionService
+) -> HttpResponse:
+    """Read the decision form, call the service, and answer with the item (htmx) or redirect."""
     form = DecisionForm(request.POST)
     next_url = safe_next_url(request, request.POST.get("next"), default=reverse("review:queue"))
     if not form.is_valid():
@@ -122,9 +145,9 @@ def decide(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
             f"{name}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
         )
         message = INVALID_DECISION.format(errors=errors)
-        return _refused(request, prediction, form, next_url, message=message, status=400)
+        return refused(request, prediction, form, next_url, message=message, status=400)
     try:
-        decision = decision_make(
+        decision = service(
             prediction=prediction,
             reviewer=request.user,
             action=form.cleaned_data["action"],
@@ -132,9 +155,9 @@ def decide(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
             review_round=form.cleaned_data["review_round"],
         )
     except AlreadyDecided as exc:
-        return _refused(request, prediction, form, next_url, message=str(exc), status=409)
+        return refused(request, prediction, form, next_url, message=str(exc), status=409)
     except DecisionError as exc:
-        return _refused(request, prediction, form, next_url, message=str(exc), status=422)
+        return refused(request, prediction, form, next_url, message=str(exc), status=422)
     outcome = _outcome(prediction=prediction, decision=decision)
     if request.htmx:
         context = {
@@ -142,15 +165,15 @@ def decide(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
             "outcome": outcome,
             "next_url": next_url,
         }
-        return render(request, ITEM_PARTIAL, context)
+        return render(request, DECIDED_PARTIAL, context)
     messages.success(request, outcome.message)
     return redirect(next_url)
 
 
-def _refused(
+def refused(
     request: AuthenticatedHttpRequest,
     prediction: Prediction,
-    form: DecisionForm,
+    form: forms.Form,
     next_url: str,
     *,
     message: str,

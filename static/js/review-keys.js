@@ -4,6 +4,7 @@
  *   a  accept the suggestion of the current item
  *   r  reject it
  *   c  focus "Correct to" of the current item
+ *   u  undo the last decision while its notice (the toast) shows
  *   j  next waiting item,  k  previous one
  *
  * The current item is the one holding focus, else the first waiting item. Keys typed into a
@@ -16,6 +17,8 @@
   var ITEM = ".queue-item";
   var WAITING = ".queue-item:not(.is-decided)";
   var lastItemId = null;
+  var TOAST_MS = 10000;
+  var toastTimer = null;
 
   function waiting() {
     return Array.prototype.slice.call(document.querySelectorAll(WAITING));
@@ -73,6 +76,14 @@
       event.preventDefault();
       return;
     }
+    if (key === "u") {
+      var undo = document.querySelector('#toast.is-visible [data-key="u"]');
+      if (undo) {
+        undo.click();
+        event.preventDefault();
+      }
+      return;
+    }
     if (key !== "a" && key !== "r" && key !== "c") return;
     var item = currentItem();
     if (!item) return;
@@ -83,18 +94,33 @@
   // Remember which item a decision was for (it may have been made with the mouse).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var item = event.target.closest && event.target.closest(ITEM);
+    var named = event.target.closest && event.target.closest("[data-item]");
     if (item) lastItemId = item.id;
+    else if (named) lastItemId = named.getAttribute("data-item");
   });
+
+  // The toast offers Undo for a few seconds, then goes; a new decision starts the clock again.
+  function showToast() {
+    var toast = document.getElementById("toast");
+    if (!toast || !toast.classList.contains("is-visible")) return;
+    if (toastTimer) clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () {
+      toast.classList.remove("is-visible");
+      toast.innerHTML = "";
+    }, TOAST_MS);
+  }
 
   // After a decision is swapped in: announce it, and move on to the next waiting item.
   document.addEventListener("htmx:afterSettle", function () {
+    showToast();
     if (!lastItemId) return;
     var item = document.getElementById(lastItemId);
     lastItemId = null;
     if (!item) return;
     var live = document.getElementById("review-live");
     var said = item.querySelector("[data-outcome]");
-    if (live && said) live.textContent = said.textContent.trim();
+    var canUndo = document.querySelector('#toast.is-visible [data-key="u"]');
+    if (live && said) live.textContent = said.textContent.trim() + (canUndo ? " Press u to undo." : "");
     if (item.classList.contains("is-decided")) {
       focusItem(nextWaitingAfter(item) || item);
       return;

@@ -6,12 +6,17 @@ import pytest
 from django.db import connection
 
 from catalogue.models import Decision, FieldValue, Prediction
+from catalogue.selectors import settled_values
 from catalogue.services.decisions import (
     ALREADY_DECIDED,
     AlreadyDecided,
     DecisionError,
+    decision_change,
     decision_make,
+    decision_standing,
+    decision_undo,
 )
+from catalogue.services.training.schedule import decisions_since_last_run
 from catalogue.services.values import value_set
 from tests.factories import CataloguerFactory, FieldValueFactory, PredictionFactory
 
@@ -154,3 +159,95 @@ def test_two_cataloguers_deciding_at_once_one_wins(field):
     winner = Decision.objects.get(prediction=prediction)
     written = FieldValue.objects.filter(record=prediction.record, source="human").count()
     assert written == (1 if winner.action == "accept" else 0)
+
+
+@pytest.mark.django_db
+def test_undoing_an_accept_puts_the_item_back_and_the_value_it_had_before(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    FieldValueFactory(record=prediction.record, label="ita", source="import")
+    decision = decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+
+    decision_undo(prediction=prediction, reviewer=cataloguer, review_round=0)
+
+    assert (prediction.status, prediction.review_round) == ("queued", 1)
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source) == ("ita", "import")
+    decision.refresh_from_db()
+    assert decision.withdrawn_by == cataloguer and decision.withdrawn_at is not None
+    # The decision and both value changes stay in the history.
+    assert FieldValue.objects.filter(record=prediction.record).count() == 3
+
+
+@pytest.mark.django_db
+def test_undoing_a_decision_with_nothing_before_it_leaves_an_empty_value(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label="ita")
+    decision_undo(prediction=prediction, reviewer=cataloguer, review_round=0)
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source, value.action) == ("", "human", "undone")
+
+
+@pytest.mark.django_db
+def test_undo_twice_is_refused_and_changes_nothing(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    decision_undo(prediction=prediction, reviewer=cataloguer, review_round=0)
+    with pytest.raises(AlreadyDecided, match="nothing was undone"):
+        decision_undo(prediction=prediction, reviewer=cataloguer, review_round=0)
+    assert FieldValue.objects.filter(record=prediction.record).count() == 2
+    assert Prediction.objects.get(pk=prediction.pk).review_round == 1
+
+
+@pytest.mark.django_db
+def test_an_undone_item_is_decided_again_in_its_new_round(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    decision_undo(prediction=prediction, reviewer=cataloguer, review_round=0)
+    decision_make(prediction=prediction, reviewer=cataloguer, action="reject", review_round=1)
+    assert list(Decision.objects.order_by("id").values_list("action", "withdrawn_at")) == [
+        ("accept", Decision.objects.get(action="accept").withdrawn_at),
+        ("reject", None),
+    ]
+    assert settled_values(field=field).filter(record=prediction.record).count() == 0
+
+
+@pytest.mark.django_db
+def test_changing_a_decision_makes_a_new_one_that_training_uses(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    other = CataloguerFactory()
+
+    new = decision_change(
+        prediction=prediction, reviewer=other, action="correct", label="spa", review_round=0
+    )
+
+    assert (new.action, new.label, new.review_round, new.reviewer) == ("correct", "spa", 1, other)
+    assert decision_standing(prediction=prediction) == new
+    assert list(settled_values(field=field).values_list("label", "source")) == [("spa", "human")]
+    assert Decision.objects.filter(withdrawn_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_change_that_cannot_be_made_leaves_the_old_decision_standing(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision = decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    with pytest.raises(DecisionError, match="xqzz"):
+        decision_change(
+            prediction=prediction,
+            reviewer=cataloguer,
+            action="correct",
+            label="xqzz",
+            review_round=0,
+        )
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.review_round) == ("accepted", 0)
+    assert decision_standing(prediction=prediction) == decision
+    assert FieldValue.objects.get(record=prediction.record, is_current=True).label == "fra"
+
+
+@pytest.mark.django_db
+def test_retraining_counts_only_decisions_that_stand(field, cataloguer):
+    prediction = PredictionFactory(label="fra")
+    decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    decision_change(prediction=prediction, reviewer=cataloguer, action="reject", review_round=0)
+    assert decisions_since_last_run(field=field) == 1

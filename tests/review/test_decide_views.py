@@ -78,7 +78,9 @@ def test_accepting_with_htmx_replaces_just_the_item_with_a_confirmation(
     assert "<html" not in html
     assert "Accepted fra for bl-000042" in html
     assert "the record&#x27;s language is now fra (French)." in html
-    assert "<form" not in html
+    # No more decisions on it here: only the way to take this one back.
+    assert f'action="{decide_url(prediction)}"' not in html
+    assert f'action="{reverse("review:undo", args=[prediction.code])}"' in html
     assert current_value(prediction).user == cataloguer
 
 

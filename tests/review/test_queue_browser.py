@@ -46,3 +46,35 @@ def test_a_cataloguer_works_the_queue_from_the_keyboard(live_server, browser_pag
         ("correct", "ita"),
     ]
     assert FieldValue.objects.get(record=second.record, is_current=True).label == "ita"
+
+
+def test_the_last_decision_is_undone_with_u_while_its_toast_shows(
+    live_server, browser_page, labels
+):
+    page = browser_page
+    first = PredictionFactory(label="fra", confidence=0.3, record__identifier="rec-first")
+    PredictionFactory(label="fra", confidence=0.4, record__identifier="rec-second")
+    page.goto(live_server.url + reverse("review:queue"))
+
+    page.keyboard.press("a")
+    page.wait_for_selector("#toast.is-visible")
+    assert "Accepted fra for rec-first" in page.text_content("#toast")
+    assert "Press u to undo." in page.text_content("#review-live")
+
+    page.keyboard.press("u")
+
+    page.wait_for_selector(f"#item-{first.code}:not(.is-decided)")
+    assert "Undone: rec-first waits for a decision again." in page.text_content("#toast")
+    page.wait_for_function(f"document.activeElement.id === 'item-{first.code}'")
+    decision = Decision.objects.get()
+    assert decision.withdrawn_at is not None
+    first.refresh_from_db()
+    assert (first.status, first.review_round) == ("queued", 1)
+    assert not FieldValue.objects.filter(record=first.record, is_current=True).exclude(label="")
+
+    # Decided again in its new round: the keys work on the item brought back.
+    page.keyboard.press("r")
+    page.wait_for_selector(f"#item-{first.code}.is-decided")
+    assert list(
+        Decision.objects.filter(withdrawn_at=None).values_list("action", "review_round")
+    ) == [("reject", 1)]

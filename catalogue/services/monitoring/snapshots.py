@@ -135,7 +135,10 @@ def day_stats(
         else:
             s["sent_to_people"] += 1
     decisions = Decision.objects.filter(
-        prediction__field=field, created_at__gte=start, created_at__lt=end
+        prediction__field=field,
+        created_at__gte=start,
+        created_at__lt=end,
+        withdrawn_at__isnull=True,
     ).values_list("prediction__record__collection_id", "action", "prediction__confidence", "label")
     for collection_id, action, confidence, label in decisions:
         s = stats[collection_id]

@@ -127,7 +127,9 @@ def spot_check_outcomes(checks: QuerySet[SpotCheck]) -> list[CheckOutcome]:
     )
     decisions: dict[int, list[tuple[int, str, datetime]]] = {}
     for prediction_id, review_round, action, created_at in (
-        Decision.objects.filter(prediction_id__in=checks.values("prediction_id"))
+        Decision.objects.filter(
+            prediction_id__in=checks.values("prediction_id"), withdrawn_at__isnull=True
+        )
         .order_by("created_at", "id")
         .values_list("prediction_id", "review_round", "action", "created_at")
     ):

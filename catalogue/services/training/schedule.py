@@ -26,7 +26,7 @@ def decisions_since_last_run(*, field: Field) -> int:
         .order_by("-created_at")
         .first()
     )
-    decisions = Decision.objects.filter(prediction__field=field)
+    decisions = Decision.objects.filter(prediction__field=field, withdrawn_at__isnull=True)
     if last is not None:
         decisions = decisions.filter(created_at__gt=last.created_at)
     return decisions.count()
