@@ -1,8 +1,11 @@
-"""Evaluate a language model on a labelled CSV file: what ``manage.py evaluate`` prints.
+"""Evaluate a model on a labelled CSV file: what ``manage.py evaluate`` prints.
 
-Labels in the file may be ISO 639-1, ISO 639-2/B (MARC), ISO 639-3 or English names; they are
-normalised with :func:`glamml.ml.languages.normalise_language`. A file that cannot be read as
-asked raises :class:`LabelledDataError` naming the file, line, column or label.
+Labels are normalised by a function the caller gives (a field's vocabulary in the app); by
+default as languages: ISO 639-1, ISO 639-2/B (MARC), ISO 639-3 or English names, normalised
+with :func:`glamml.ml.languages.normalise_language`. A file that cannot be read as asked raises
+:class:`LabelledDataError` naming the file, line, column or label. A label the model cannot
+output (a collective language code, a label it has no examples of) is not a reason to stop:
+it counts as an error, and the result says how many rows had one.
 """
 
 from __future__ import annotations
@@ -11,16 +14,18 @@ import csv
 import io
 import os
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from glamml.ml.evaluation import evaluate
 from glamml.ml.languages import UnknownLanguageError, normalise_language
 
 NOT_UTF8 = "{path}: line {line} is not UTF-8 ({reason})"
 MISSING_COLUMN = "{path}: no column {column!r} (the header has {header})"
-UNKNOWN_LABEL = "{path}: line {line}, column {column!r}: unknown language label {label!r}"
+UNKNOWN_LABEL = "{path}: line {line}, column {column!r}: unknown label {label!r} ({reason})"
 EMPTY_LABEL = "{path}: line {line}, column {column!r}: empty label"
 NO_ROWS = "{path}: no labelled rows"
 
@@ -29,14 +34,40 @@ class LabelledDataError(ValueError):
     """A labelled file that cannot be evaluated on; the message says where and why."""
 
 
-class Predictor(Protocol):
-    def predict(self, texts: list[str]) -> list[tuple[str, float]]: ...
+Item = TypeVar("Item")
+
+
+class Predictor(Protocol[Item]):
+    def predict(self, texts: list[Item]) -> list[tuple[str, float]]: ...
+
+
+@dataclass
+class LabelledRows:
+    """A labelled file's texts, normalised labels and, per row, the other columns asked for."""
+
+    texts: list[str]
+    labels: list[str]
+    extras: list[dict[str, str]] = field(default_factory=list)
 
 
 def read_labelled_csv(
     path: str | os.PathLike[str], *, text_column: str = "text", label_column: str = "label"
 ) -> tuple[list[str], list[str]]:
     """Texts and normalised ISO 639-3 labels of a CSV file with a header row."""
+    rows = read_labelled_rows(path, text_column=text_column, label_column=label_column)
+    return rows.texts, rows.labels
+
+
+def read_labelled_rows(
+    path: str | os.PathLike[str],
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    normalise: Callable[[str], str] = normalise_language,
+    extra_columns: Sequence[str] = (),
+) -> LabelledRows:
+    """Texts, labels normalised by ``normalise`` (which raises ValueError for an unknown one),
+    and the values of those ``extra_columns`` the file has."""
     name = str(path)
     raw = Path(path).read_bytes()
     try:
@@ -51,30 +82,41 @@ def read_labelled_csv(
             raise LabelledDataError(
                 MISSING_COLUMN.format(path=name, column=column, header=", ".join(header) or "none")
             )
-    texts: list[str] = []
-    labels: list[str] = []
+    extras = [column for column in extra_columns if column in header]
+    result = LabelledRows([], [], [])
     for row in reader:
         line = reader.line_num  # the physical line the row ends on (texts may hold newlines)
         label = (row.get(label_column) or "").strip()
         if not label:
             raise LabelledDataError(EMPTY_LABEL.format(path=name, line=line, column=label_column))
         try:
-            labels.append(normalise_language(label))
-        except UnknownLanguageError:
+            result.labels.append(normalise(label))
+        except (UnknownLanguageError, ValueError) as exc:
             raise LabelledDataError(
-                UNKNOWN_LABEL.format(path=name, line=line, column=label_column, label=label)
+                UNKNOWN_LABEL.format(
+                    path=name, line=line, column=label_column, label=label, reason=exc
+                )
             ) from None
-        texts.append(row.get(text_column) or "")
-    if not texts:
+        result.texts.append(row.get(text_column) or "")
+        result.extras.append({column: row.get(column) or "" for column in extras})
+    if not result.texts:
         raise LabelledDataError(NO_ROWS.format(path=name))
-    return texts, labels
+    return result
 
 
-def benchmark(model: Predictor, texts: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+def benchmark(
+    model: Predictor[Item],
+    texts: Sequence[Item],
+    labels: Sequence[str],
+    *,
+    output_labels: Collection[str] | None = None,
+) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label figures, ECE, coverage at precision and speed.
 
     ``labels`` must already be normalised. ``texts_per_second`` times one batch prediction of
-    all texts (the model is already loaded).
+    all texts (the model is already loaded). With ``output_labels`` (what the model can
+    answer), ``unpredictable`` counts the rows whose label is not one of them: they are in
+    every figure, as errors.
     """
     batch = list(texts)
     start = time.perf_counter()
@@ -97,4 +139,14 @@ def benchmark(model: Predictor, texts: Sequence[str], labels: Sequence[str]) -> 
         "ece": metrics["ece"],
         "coverage_at_precision": metrics["coverage_at_precision"],
         "texts_per_second": len(batch) / seconds if seconds > 0 else None,
+        "unpredictable": _unpredictable(labels, output_labels),
     }
+
+
+def _unpredictable(
+    labels: Sequence[str], output_labels: Collection[str] | None
+) -> dict[str, Any] | None:
+    if output_labels is None:
+        return None
+    missing = Counter(label for label in labels if label not in output_labels)
+    return {"n": sum(missing.values()), "labels": dict(sorted(missing.items()))}

@@ -94,7 +94,7 @@ def load_eval_sample(path: Path = EVAL_SAMPLE_PATH) -> tuple[list[str], list[str
     return [row["text"] for row in rows], [row["label"] for row in rows]
 
 
-def evaluate_model(model: Predictor, texts: list[str], labels: list[str]) -> dict[str, Any]:
+def evaluate_model(model: Predictor[str], texts: list[str], labels: list[str]) -> dict[str, Any]:
     """Any model with ``predict`` (top label and confidence per text), on labelled texts."""
     best = model.predict(texts)
     return evaluate(labels, [label for label, _ in best], [conf for _, conf in best])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -66,3 +67,77 @@ def test_it_names_a_missing_file(active_model, tmp_path):
         call_command(
             "evaluate", "--field", "language", "--data", str(tmp_path / "nowhere.csv"), "--json"
         )
+
+
+@pytest.mark.django_db
+def test_a_collective_code_counts_as_an_error_and_is_counted(active_model, tmp_path, capsys):
+    data = tmp_path / "mayan.csv"
+    data.write_text(
+        "text,label\nStoria di Roma,it\nPopol Vuh: las antiguas historias del Quiché,myn\n"
+        "Chilam Balam de Chumayel,MYN\nHistoire de France,fre\n",
+        encoding="utf-8",
+    )
+    result = run_evaluate(capsys, "--data", str(data))
+    assert result["n"] == 4
+    assert result["unpredictable"] == {"n": 2, "labels": {"myn": 2}}
+    assert result["per_label"]["myn"]["recall"] == 0.0
+    assert result["accuracy"] == pytest.approx(0.5)
+    call_command("evaluate", "--field", "language", "--data", str(data))
+    assert "2 row(s) have a label the model cannot output (myn 2): counted as errors." in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.django_db
+def test_a_language_file_is_read_as_records_with_place_and_publisher(
+    active_model, tmp_path, capsys
+):
+    data = tmp_path / "records.csv"
+    data.write_text(
+        "text,label,place,publisher\n1848,ger,Leipzig,Verlag der Dykschen Buchhandlung\n",
+        encoding="utf-8",
+    )
+    assert run_evaluate(capsys, "--data", str(data))["accuracy"] == 1.0
+
+
+@pytest.mark.django_db
+def test_a_label_field_is_evaluated_with_labels_read_by_its_vocabulary(
+    genre, genre_records, tmp_path, capsys
+):
+    from catalogue.models import Label
+    from tests.conftest import GENRE_SAMPLE, train
+
+    assert train(genre).status == "succeeded"
+    # A label of the vocabulary that no record has: the model cannot output it.
+    Label.objects.create(field=genre, code="Poetry", name="Poetry")
+    with GENRE_SAMPLE.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[1000:1100]  # not among the 300 trained on
+    data = tmp_path / "genre.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "genre"])
+        writer.writerows([r["title"], r["genre"].casefold()] for r in rows)  # names, any case
+        writer.writerow(["Songs of innocence and of experience", "Poetry"])
+    call_command(
+        "evaluate", "--field", "genre", "--data", str(data), "--text-column", "title",
+        "--label-column", "genre", "--json",
+    )  # fmt: skip
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 101
+    assert set(result["per_label"]) == {"Fiction", "Non-fiction", "Poetry"}
+    assert result["unpredictable"] == {"n": 1, "labels": {"Poetry": 1}}
+    assert result["macro_f1"] > 0.3
+
+
+@pytest.mark.django_db
+def test_a_label_outside_the_fields_vocabulary_is_named(genre, genre_records, tmp_path):
+    from tests.conftest import train
+
+    assert train(genre).status == "succeeded"
+    data = tmp_path / "bad-genre.csv"
+    data.write_text("title,genre\nEmma,Fiction\nOdes,Verse\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 3, column 'genre': unknown label 'Verse'"):
+        call_command(
+            "evaluate", "--field", "genre", "--data", str(data), "--text-column", "title",
+            "--label-column", "genre",
+        )  # fmt: skip
