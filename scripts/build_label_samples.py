@@ -3,7 +3,7 @@
     .venv/bin/python scripts/build_label_samples.py [--data-dir ../shared/data]
 
 - ``data/label-samples/bl-genre.csv``: British Library books with their annotated genre
-  (Fiction / Non-fiction), columns ``identifier,title,description,genre,language``.
+  (Fiction / Non-fiction), columns ``identifier,title,description,genre,language,shelfmark``.
 - ``data/label-samples/tate-object-type.csv``: Tate artworks with their classification (object
   type), columns ``identifier,title,description,object_type``.
 - ``tests/ml/fixtures/label_samples.csv``: 200 rows taken from both, for fast tests.
@@ -37,7 +37,7 @@ TATE_MAX_PER_LABEL = 500
 TATE_MIN_LABEL = 100
 FIXTURE_ROWS = {"bl-genre": 100, "tate-object-type": 100}
 
-BL_COLUMNS = ["identifier", "title", "description", "genre", "language"]
+BL_COLUMNS = ["identifier", "title", "description", "genre", "language", "shelfmark"]
 TATE_COLUMNS = ["identifier", "title", "description", "object_type"]
 FIXTURE_COLUMNS = ["sample", "identifier", "text", "label"]
 
@@ -89,6 +89,9 @@ def bl_rows(data_dir: Path) -> list[dict[str, str]]:
                 "description": description,
                 "genre": genre,
                 "language": language,
+                # The press-mark without the storage location ("Digital Store"): the BL's
+                # press-marks are shelved by subject, as a call number is.
+                "shelfmark": tidy(row.get("BL shelfmark")).removeprefix("Digital Store").strip(),
             }
         )
     rows.sort(key=lambda r: order_key("bl-genre", r["identifier"]))
