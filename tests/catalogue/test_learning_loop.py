@@ -260,6 +260,10 @@ def test_simulated_review_prints_a_learning_curve_and_keeps_nothing(
     assert result["curve"][0]["reviewed"] == 0
     assert result["curve"][-1]["reviewed"] == result["reviewed"] > 0
     assert all(0 <= p["accuracy"] <= 1 for p in result["curve"])
+    # No TEST file: a hashed share of the file is set aside, and the output says so.
+    assert result["test"].startswith(f"TEST: {result['n_test']} rows of the data file set aside")
+    assert result["n"] + result["n_test"] == 40
+    assert all(p["n"] == result["n_test"] and p["pool_n"] == result["n"] for p in result["curve"])
     # Rolled back: no scratch records, versions, or decisions are left behind.
     assert ModelVersion.objects.count() == versions
     assert not Decision.objects.exists()
@@ -315,3 +319,31 @@ def test_the_periodic_task_starts_a_run_for_a_field_with_enough_decisions(
     assert (run.trigger, run.status) == ("schedule", "succeeded")
     # Nothing new since that run: the next tick starts nothing.
     assert retrain_due_fields() == []
+
+
+@pytest.mark.django_db
+def test_simulated_review_scores_the_model_on_a_test_file_nobody_reviews(
+    genre, genre_records, capsys, tmp_path
+):
+    train(genre)
+    rows = (Path(__file__).resolve().parent.parent / "fixtures" / "genre_sim.csv").read_text()
+    header, *lines = rows.strip().splitlines()
+    pool, test = tmp_path / "pool.csv", tmp_path / "test.csv"
+    pool.write_text("\n".join([header, *lines[:30]]) + "\n")
+    test.write_text("\n".join([header, *lines[30:]]) + "\n")
+    arguments = ["--field", "genre", "--data", str(pool), "--test", str(test)]
+    arguments += ["--budget", "1", "--batch", "15", "--label-column", "genre"]
+    call_command("simulate_review", *arguments, "--text-column", "title", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert (result["n"], result["n_test"], result["reviewed"]) == (30, 10, 30)
+    assert result["test"] == "TEST: 10 rows of test.csv, never reviewed"
+    assert [p["reviewed"] for p in result["curve"]] == [0, 15, 30]
+    # Every POOL record answered: the catalogue is right everywhere, the model on TEST is not
+    # (had TEST been reviewed or trained on, it would be).
+    assert result["final"]["catalogue_accuracy"] == 1.0
+    assert result["curve"][0]["catalogue_accuracy"] < 1.0
+    assert result["final"]["accuracy"] < 1.0
+    call_command("simulate_review", *arguments, "--text-column", "title")
+    out = capsys.readouterr().out
+    assert "TEST: 10 rows of test.csv, never reviewed" in out
+    assert "TEST: accuracy  macro-F1  POOL: catalogue accuracy" in out

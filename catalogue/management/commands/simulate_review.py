@@ -15,13 +15,16 @@ from catalogue.simulation import SimulationError, simulate_review
 class Command(BaseCommand):
     help = (
         "Simulate the human loop with a labelled file playing the cataloguer: predict, route, "
-        "answer up to budget × n queued items, retrain after each batch, print the learning "
-        "curve. Nothing is kept: the simulation is rolled back."
+        "answer up to budget × n queued items of the POOL (--data), retrain after each batch, "
+        "print the learning curve: the model on TEST (--test, never reviewed; without it a "
+        "hashed fifth of --data) and the catalogue on POOL. Nothing is kept: the simulation "
+        "is rolled back."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--field", required=True)
-        parser.add_argument("--data", required=True, type=Path)
+        parser.add_argument("--data", required=True, type=Path, help="POOL: reviewed")
+        parser.add_argument("--test", type=Path, help="TEST: never reviewed, scored on")
         parser.add_argument("--budget", type=float, default=0.1)
         parser.add_argument("--batch", type=int, default=50)
         parser.add_argument("--order", choices=["uncertainty", "random"], default="uncertainty")
@@ -35,6 +38,7 @@ class Command(BaseCommand):
             result = simulate_review(
                 field=field,
                 path=options["data"],
+                test_path=options["test"],
                 budget=options["budget"],
                 batch=options["batch"],
                 order=options["order"],
@@ -48,9 +52,11 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result.as_json(), indent=2))
             return
+        self.stdout.write(f"POOL: {result.n} rows of {options['data'].name}, reviewed in order")
+        self.stdout.write(result.test)
+        self.stdout.write("reviewed  version  TEST: accuracy  macro-F1  POOL: catalogue accuracy")
         for point in result.curve:
-            if point.n == 0:  # a budget of 1 answers every record: nothing left to score
-                scores = "every record answered"
-            else:
-                scores = f"accuracy {point.accuracy:.3f}  macro-F1 {point.macro_f1:.3f}"
-            self.stdout.write(f"reviewed {point.reviewed:>5}  v{point.version}  {scores}")
+            self.stdout.write(
+                f"{point.reviewed:>8}  v{point.version:<6}  {point.accuracy:>14.3f}  "
+                f"{point.macro_f1:>8.3f}  {point.catalogue_accuracy:>24.3f}"
+            )
