@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalogue.machine import ModelUnavailable, active_model_version, model_load
-from catalogue.models import Collection, DecisionPolicy, Field, Prediction
+from catalogue.models import Collection, DecisionPolicy, Field, ModelVersion, Prediction
 from catalogue.roles import cataloguer_group
 from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
@@ -107,8 +107,20 @@ def demo_users() -> list[DemoLogin]:
     return logins
 
 
-def demo_load(*, sample: Path = SAMPLE) -> dict[str, int]:
-    """Import the bundled sample, one collection per source; return records per collection."""
+def _sampled(rows: list[dict[str, str]], limit: int | None) -> list[dict[str, str]]:
+    """At most ``limit`` rows, the same ones every time, spread over the file (in its order)."""
+    if limit is None or len(rows) <= limit:
+        return rows
+    rank = {r["identifier"]: stable_fraction(f"demo-rows:{r['identifier']}") for r in rows}
+    kept = set(sorted(rank, key=rank.__getitem__)[:limit])
+    return [r for r in rows if r["identifier"] in kept]
+
+
+def demo_load(*, sample: Path = SAMPLE, rows: int | None = None) -> dict[str, int]:
+    """Import the bundled sample, one collection per source; return records per collection.
+
+    ``rows`` keeps at most that many records of each collection (a quick demo, or a test).
+    """
     field = field_ensure_language()
     with sample.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -118,7 +130,8 @@ def demo_load(*, sample: Path = SAMPLE) -> dict[str, int]:
             by_source.setdefault(row["source"], []).append(row)
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for source, rows in sorted(by_source.items()):
+        for source, all_rows in sorted(by_source.items()):
+            part_rows = _sampled(all_rows, rows)
             slug, name, licence = COLLECTIONS.get(source, (slugify(source), source, ""))
             collection, _ = Collection.objects.get_or_create(
                 slug=slug, defaults={"name": name, "licence": licence, "is_public": True}
@@ -127,9 +140,9 @@ def demo_load(*, sample: Path = SAMPLE) -> dict[str, int]:
             with part.open("w", newline="", encoding="utf-8") as out:
                 writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows(part_rows)
             records_import(path=part, collection=collection, mapping={"language": "language"})
-            counts[slug] = len(rows)
+            counts[slug] = len(part_rows)
     policy = DecisionPolicy.objects.get(field=field)
     if policy.mode != DecisionPolicy.Mode.THRESHOLD:
         policy_update(policy=policy, changed_by=None, mode=DecisionPolicy.Mode.THRESHOLD)
@@ -161,23 +174,32 @@ def _hidden(identifier: str) -> bool:
     return stable_fraction(f"demo-hidden:{identifier}") < HIDDEN_SHARE
 
 
-def demo_label_fields() -> dict[str, int]:
+def _needs_training(field: Field) -> bool:
+    """No model trained yet, or an active one whose artefact no longer loads."""
+    if field.model_versions.filter(status=ModelVersion.Status.ACTIVE).exists():
+        return not _active_model_usable(field)
+    return not field.training_runs.exists()
+
+
+def demo_label_fields(*, rows: int | None = None) -> dict[str, int]:
     """Define genre and object type, import their samples with some values hidden, train them.
 
-    Safe to run again: fields and records are reused, and a field with an active model is not
-    trained again.
+    Safe to run again: fields and records are reused, and a field is trained again only if its
+    active model no longer loads (a candidate the gate kept back stays so: train it again with
+    ``manage.py train`` or from the dashboard). ``rows`` keeps at most that many records of
+    each sample.
     """
     counts = {}
     for key, name, text_source, filename, slug, collection_name, licence in LABEL_FIELDS:
         path = LABEL_SAMPLES / filename
         with path.open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
+            sample = _sampled(list(csv.DictReader(f)), rows)
         collection, _ = Collection.objects.get_or_create(
             slug=slug, defaults={"name": collection_name, "licence": licence}
         )
         field = Field.objects.filter(key=key).first()
         if field is None:
-            labels = sorted({row[key] for row in rows if row[key]})
+            labels = sorted({row[key] for row in sample if row[key]})
             field = field_create(
                 key=key,
                 name=name,
@@ -187,21 +209,24 @@ def demo_label_fields() -> dict[str, int]:
                 collections=[collection],
             )
             starting = json.loads(DEMO_RULES.read_text(encoding="utf-8")).get(key, {})
-            rules = {code: "\n".join(patterns) for code, patterns in starting.items()}
+            # A smaller sample (``rows``) may lack some labels: their rules wait for them.
+            rules = {
+                code: "\n".join(patterns) for code, patterns in starting.items() if code in labels
+            }
             label_rules_update(field=field, rules=rules, changed_by=None)
         with tempfile.TemporaryDirectory() as tmp:
             part = Path(tmp) / filename
             with part.open("w", encoding="utf-8", newline="") as out:
-                writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+                writer = csv.DictWriter(out, fieldnames=list(sample[0]))
                 writer.writeheader()
-                for row in rows:
+                for row in sample:
                     writer.writerow({**row, key: "" if _hidden(row["identifier"]) else row[key]})
             mapping = {key: key}
-            if "language" in rows[0]:
+            if "language" in sample[0]:
                 mapping["language"] = "language"
             records_import(path=part, collection=collection, mapping=mapping)
-        counts[key] = len(rows)
-        if not _active_model_usable(field):
+        counts[key] = len(sample)
+        if _needs_training(field):
             with transaction.atomic():
                 training_run_create(field=field)
     return counts

@@ -8,6 +8,7 @@ tasks executed in-process. Production sets ``GLAMML_ENV=production`` plus ``SECR
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -168,6 +169,17 @@ else:
         }
     }
 
+# Test runs share one PostgreSQL server and one Redis (two checkouts, CI and a developer, the
+# parallel processes of one run). Each run has an id that every process it starts inherits
+# (scripts/test.sh sets it, else the first process to read these settings makes one); its test
+# databases and Redis keys carry it, and pytest-xdist adds each worker's name to the database.
+TEST_RUN = ""
+if GLAMML_ENV == "test":
+    TEST_RUN = os.environ.setdefault("GLAMML_TEST_RUN", secrets.token_hex(4))
+    for _database in DATABASES.values():
+        if _database["ENGINE"] != "django.db.backends.sqlite3":
+            _database["TEST"] = {"NAME": f"test_{_database['NAME']}_{TEST_RUN}"}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -206,7 +218,13 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss://.")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL must be set when GLAMML_ENV=production.")
+# Every key glamml writes to Redis (broker queues, cache) starts with this, so several
+# deployments, or test runs and their parallel processes, can share one Redis.
+REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
+if TEST_RUN:
+    REDIS_KEY_PREFIX += f"test-{TEST_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:"
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -307,7 +325,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "glamml@localhost")
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_KEY_PREFIX,
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -2,22 +2,41 @@
 # The whole test suite from a fresh clone: lint, migrations check, pytest.
 # With PostgreSQL and Redis answering (as in CI) every test runs against them; without them
 # the suite runs on SQLite and says plainly which tests it could not run.
+# pytest runs in parallel processes (pytest-xdist; GLAMML_TEST_WORKERS, default 3, 0 for one
+# process), each with its own test database and Redis keys; each stage prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/setup.sh
+micros() { echo "${EPOCHREALTIME/./}"; }
+seconds_since() { printf '%d.%d' $((($(micros) - $1) / 1000000)) $((($(micros) - $1) / 100000 % 10)); }
+started=$(micros)
+timed() {
+    # Run a stage and print how long it took (bench/suite_stages.py reads these lines).
+    local name=$1 t0 status=0
+    shift
+    t0=$(micros)
+    "$@" || status=$?
+    echo "== time: $name $(seconds_since "$t0") s"
+    return "$status"
+}
+
+timed setup bash scripts/setup.sh
 PY=.venv/bin/python
 export GLAMML_ENV=test
+# One id for this run, inherited by every process it starts: its test databases and Redis keys
+# carry it, so two runs against one server never drop or read each other's (glamml/settings.py).
+GLAMML_TEST_RUN="${GLAMML_TEST_RUN:-$($PY -c 'import secrets; print(secrets.token_hex(4))')}"
+export GLAMML_TEST_RUN
 
 echo "== ruff"
-.venv/bin/ruff check .
-.venv/bin/ruff format --check .
+lint() { .venv/bin/ruff check . && .venv/bin/ruff format --check .; }
+timed ruff lint
 
 echo "== mypy (glamml, catalogue, review; strict)"
-.venv/bin/mypy
+timed mypy .venv/bin/mypy
 
 echo "== migrations"
-$PY manage.py makemigrations --check --dry-run
+timed migrations $PY manage.py makemigrations --check --dry-run
 
 PG_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
@@ -46,5 +65,10 @@ else
     echo "   (install it with: apt-get install -y chromium)."
 fi
 
-echo "== pytest"
-exec $PY -m pytest "$@"
+WORKERS="${GLAMML_TEST_WORKERS:-3}"
+echo "== pytest ($WORKERS parallel processes; run $GLAMML_TEST_RUN)"
+# pytest's own exit status stands: 5 (no test ran) fails the run like any failure.
+status=0
+timed pytest $PY -m pytest -n "$WORKERS" "$@" || status=$?
+echo "== time: total $(seconds_since "$started") s"
+exit "$status"

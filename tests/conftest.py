@@ -31,6 +31,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _unavailable(item, "needs Debian's Chromium at /usr/bin/chromium")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_redis_keys():
+    """Remove this process's Redis keys (queues, bindings, cache) when its tests are done.
+
+    Each run and each of its parallel processes has its own key prefix (glamml/settings.py).
+    """
+    yield
+    from django.conf import settings
+
+    if settings.REDIS_URL and settings.REDIS_KEY_PREFIX:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(match=f"{settings.REDIS_KEY_PREFIX}*", count=500))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, settings):
     """Each test writes model artefacts to its own directory, never to var/."""

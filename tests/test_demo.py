@@ -27,19 +27,22 @@ def manage(data_dir: Path, *args: str) -> str:
 
 
 def test_the_demo_loads_trains_predicts_routes_and_is_safe_to_run_twice(tmp_path):
+    # The whole path on a small sample (30 records of each of its four collections rather than
+    # about 4,000 records, which took minutes); the same code runs either way.
     manage(tmp_path, "migrate", "--no-input")
-    out = manage(tmp_path, "demo")
-    assert "Imported 410 records into bl-books." in out
-    assert "Imported 373 records into fingreylit." in out
+    out = manage(tmp_path, "demo", "--rows", "30")
+    assert "Imported 30 records into bl-books." in out
+    assert "Imported 30 records into fingreylit." in out
+    assert "Imported 30 records with genre (some values hidden) and trained." in out
     assert "Demo admin: admin / " in out and "Demo cataloguer: cataloguer / " in out
     stats = json.loads(manage(tmp_path, "stats", "--json"))
     language = stats["fields"]["language"]
-    assert stats["records"] > 500
+    assert stats["records"] >= 100
     assert language["active_model"]["version"] == 1
     assert language["predictions"]["applied"] > 0
     assert language["predictions"]["queued"] > 0
 
-    again = manage(tmp_path, "demo")
+    again = manage(tmp_path, "demo", "--rows", "30")
     stats_again = json.loads(manage(tmp_path, "stats", "--json"))
     assert stats_again == stats
     # The same logins are printed again: a newcomer's saved password keeps working.

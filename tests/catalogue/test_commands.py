@@ -54,3 +54,12 @@ def test_stats_json_counts_predictions_by_status_and_names_the_active_model(
     assert language["predictions"]["accepted"] == 0
     assert language["active_model"]["version"] == active_model.version
     assert stats["records"] == 3 and stats["decisions"] == 0 and stats["flags"] == 0
+
+
+@pytest.mark.django_db
+def test_demo_rows_below_one_is_refused_before_anything_is_loaded():
+    from catalogue.models import Record
+
+    with pytest.raises(CommandError, match="--rows must be at least 1, not 0"):
+        call_command("demo", rows=0)
+    assert not Record.objects.exists()
