@@ -12,114 +12,10 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from review.charts import TICKS, Frame, frame_axes, svg
 from review.selectors import CurvePoint, ReliabilityBin
 
 register = template.Library()
-
-WIDTH, HEIGHT = 380, 270
-LEFT, RIGHT, TOP, BOTTOM = 48, 14, 14, 42
-TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
-
-
-class _Frame:
-    """Maps values in [x0, x1] x [y0, y1] to the plot area."""
-
-    def __init__(self, y0: float = 0.0, y1: float = 1.0) -> None:
-        self.y0, self.y1 = y0, y1
-
-    def x(self, value: float) -> float:
-        return round(LEFT + max(0.0, min(1.0, value)) * (WIDTH - LEFT - RIGHT), 1)
-
-    def y(self, value: float) -> float:
-        share = (value - self.y0) / (self.y1 - self.y0) if self.y1 > self.y0 else 0.0
-        return round(TOP + (1 - max(0.0, min(1.0, share))) * (HEIGHT - TOP - BOTTOM), 1)
-
-
-def _axes(frame: _Frame, *, x_label: str, y_label: str, y_ticks: Sequence[float]) -> SafeString:
-    return axes(
-        x_ticks=[(frame.x(t), f"{t:.3g}") for t in TICKS],
-        y_ticks=[(frame.y(t), f"{t:.3g}") for t in y_ticks],
-        bottom=frame.y(frame.y0),
-        top=frame.y(frame.y1),
-        x_label=x_label,
-        y_label=y_label,
-        vertical_grid=True,
-    )
-
-
-def axes(
-    *,
-    x_ticks: Sequence[tuple[float, str]],
-    y_ticks: Sequence[tuple[float, str]],
-    bottom: float,
-    top: float,
-    x_label: str,
-    y_label: str,
-    vertical_grid: bool,
-) -> SafeString:
-    """Both axes with their labels, a grid line per value tick, and the ticks' texts.
-
-    Ticks are given as (position in the picture, text), so any chart's scale can use them.
-    """
-    left, right = LEFT, WIDTH - RIGHT
-    parts = [
-        format_html(
-            '<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>'
-            '<text class="tick" x="{}" y="{}" text-anchor="end" dominant-baseline="middle">'
-            "{}</text>",
-            left,
-            y,
-            right,
-            y,
-            left - 6,
-            y,
-            text,
-        )
-        for y, text in y_ticks
-    ]
-    parts += [
-        format_html(
-            '{}<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-            format_html('<line class="grid" x1="{x}" y1="{}" x2="{x}" y2="{}"/>', top, bottom, x=x)
-            if vertical_grid
-            else "",
-            x,
-            bottom + 16,
-            text,
-        )
-        for x, text in x_ticks
-    ]
-    parts.append(
-        format_html(
-            '<line class="axis" x1="{x0}" y1="{b}" x2="{x1}" y2="{b}"/>'
-            '<line class="axis" x1="{x0}" y1="{b}" x2="{x0}" y2="{t}"/>'
-            '<text class="axis-label" x="{mid}" y="{xl}" text-anchor="middle">{xlabel}</text>'
-            '<text class="axis-label" x="12" y="{ymid}" text-anchor="middle" '
-            'transform="rotate(-90 12 {ymid})">{ylabel}</text>',
-            x0=left,
-            x1=right,
-            b=bottom,
-            t=top,
-            mid=(left + right) / 2,
-            xl=HEIGHT - 4,
-            ymid=(top + bottom) / 2,
-            xlabel=x_label,
-            ylabel=y_label,
-        )
-    )
-    return mark_safe("".join(parts))  # noqa: S308 - every part went through format_html
-
-
-def _svg(description: str, body: SafeString, css_class: str) -> SafeString:
-    return format_html(
-        '<svg class="chart {}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
-        'xmlns="http://www.w3.org/2000/svg">{}</svg>',
-        css_class,
-        WIDTH,
-        HEIGHT,
-        description,
-        body,
-    )
 
 
 @register.simple_tag
@@ -130,7 +26,7 @@ def reliability_chart(bins: Sequence[ReliabilityBin]) -> SafeString:
     """
     if not bins:
         return mark_safe("")
-    frame = _Frame()
+    frame = Frame()
     largest = max(b.count for b in bins) or 1
     line = " ".join(f"{frame.x(b.confidence)},{frame.y(b.accuracy)}" for b in bins)
     dots = format_html_join(
@@ -152,7 +48,7 @@ def reliability_chart(bins: Sequence[ReliabilityBin]) -> SafeString:
     body = format_html(
         '{}<line class="ideal" x1="{}" y1="{}" x2="{}" y2="{}"/>'
         '<polyline class="series" points="{}"/>{}',
-        _axes(frame, x_label="Confidence", y_label="Share right", y_ticks=TICKS),
+        frame_axes(frame, x_label="Confidence", y_label="Share right", y_ticks=TICKS),
         frame.x(0),
         frame.y(0),
         frame.x(1),
@@ -160,7 +56,7 @@ def reliability_chart(bins: Sequence[ReliabilityBin]) -> SafeString:
         line,
         dots,
     )
-    return _svg(
+    return svg(
         "Reliability curve: share of held-out predictions that were right, against their "
         "confidence; the dashed diagonal is perfect calibration.",
         body,
@@ -181,7 +77,7 @@ def precision_coverage_chart(
         return mark_safe("")
     low = min(p.precision for p in points)
     y0 = min(0.9, max(0.0, int(low * 10) / 10))
-    frame = _Frame(y0=y0)
+    frame = Frame(y0=y0)
     ordered = sorted(points, key=lambda p: p.coverage)
     line = " ".join(f"{frame.x(p.coverage)},{frame.y(p.precision)}" for p in ordered)
     marker = mark_safe("")
@@ -211,11 +107,11 @@ def precision_coverage_chart(
     y_ticks = [y0 + (1 - y0) * k / 4 for k in range(5)]
     body = format_html(
         '{}<polyline class="series" points="{}"/>{}',
-        _axes(frame, x_label="Coverage (share applied)", y_label="Precision", y_ticks=y_ticks),
+        frame_axes(frame, x_label="Coverage (share applied)", y_label="Precision", y_ticks=y_ticks),
         line,
         marker,
     )
-    return _svg(
+    return svg(
         "Precision against coverage: lowering the threshold applies more held-out records "
         "and gets fewer of them right.",
         body,

@@ -349,14 +349,51 @@ def monitoring_report(
     )
 
 
+def _share(p: Proportion | None) -> dict[str, Any] | None:
+    return p.as_dict() if p is not None else None
+
+
+def _precision_as_json(precision: LivePrecision | None) -> dict[str, Any] | None:
+    if precision is None:
+        return None
+    return {
+        **(_share(precision.overall) or {}),
+        "interval": "95% Wilson score",
+        "held_out_at_threshold": precision.expected,
+        "pending": precision.pending,
+        "by_collection": {c.slug: _share(p) for c, p in precision.by_collection},
+        "by_band": {band: _share(p) for band, p in precision.by_band},
+    }
+
+
+def _day_as_json(row: DayRow) -> dict[str, Any]:
+    return {
+        "day": row.day.isoformat(),
+        "predicted": row.predicted,
+        "applied_by_model": row.applied_by_model,
+        "sent_to_people": row.sent_to_people,
+        "share_to_people": row.share_to_people,
+        "mean_confidence": row.mean_confidence,
+        "decisions": row.decisions,
+        "spot_checks": row.spot_checks,
+        "flags": row.flags,
+        "flags_per_thousand": row.flags_per_thousand,
+    }
+
+
+def _alert_as_json(alert: Alert) -> dict[str, Any]:
+    return {
+        "code": str(alert.code),
+        "kind": alert.kind,
+        "collection": alert.collection.slug if alert.collection else None,
+        "day": alert.day.isoformat(),
+        "message": alert.message,
+    }
+
+
 def report_as_json(report: MonitoringReport) -> dict[str, Any]:
     """The report for scripts (``manage.py monitor --json``)."""
-
-    def share(p: Proportion | None) -> dict[str, Any] | None:
-        return p.as_dict() if p is not None else None
-
-    precision = report.precision
-    latest = report.latest
+    latest, policy = report.latest, report.policy
     return {
         "field": report.field.key,
         "collection": report.collection.slug if report.collection else None,
@@ -364,26 +401,18 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
         "latest_snapshot": latest.day.isoformat() if latest else None,
         "active_version": report.active_version.version if report.active_version else None,
         "settings": {
-            "audit_rate": report.policy.audit_rate,
-            "window_days": report.policy.window_days,
-            "min_records": report.policy.min_records,
-            "drift_threshold": report.policy.drift_threshold,
-            "precision_alerts": report.policy.precision_alerts,
-            "flags_per_thousand": report.policy.flags_per_thousand,
-            "on_alert": report.policy.on_alert,
+            name: getattr(policy, name)
+            for name in (
+                "audit_rate",
+                "window_days",
+                "min_records",
+                "drift_threshold",
+                "precision_alerts",
+                "flags_per_thousand",
+                "on_alert",
+            )
         },
-        "live_precision": (
-            {
-                **(share(precision.overall) or {}),
-                "interval": "95% Wilson score",
-                "held_out_at_threshold": precision.expected,
-                "pending": precision.pending,
-                "by_collection": {c.slug: share(p) for c, p in precision.by_collection},
-                "by_band": {band: share(p) for band, p in precision.by_band},
-            }
-            if precision is not None
-            else None
-        ),
+        "live_precision": _precision_as_json(report.precision),
         "drift": {
             series.score: {
                 "distance": series.latest.distance if series.latest else None,
@@ -393,21 +422,7 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
             }
             for series in report.drift
         },
-        "days": [
-            {
-                "day": row.day.isoformat(),
-                "predicted": row.predicted,
-                "applied_by_model": row.applied_by_model,
-                "sent_to_people": row.sent_to_people,
-                "share_to_people": row.share_to_people,
-                "mean_confidence": row.mean_confidence,
-                "decisions": row.decisions,
-                "spot_checks": row.spot_checks,
-                "flags": row.flags,
-                "flags_per_thousand": row.flags_per_thousand,
-            }
-            for row in report.days
-        ],
+        "days": [_day_as_json(row) for row in report.days],
         "labels": {
             column.name: {s.label: s.count for s in column.shares} for column in report.labels
         },
@@ -417,20 +432,11 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
                 "decided": row.decided,
                 "accepted": row.accepted,
                 "mean_confidence": round(row.confidence, 4),
-                "acceptance": share(row.acceptance),
+                "acceptance": _share(row.acceptance),
             }
             for row in report.reliability
         ],
-        "open_alerts": [
-            {
-                "code": str(alert.code),
-                "kind": alert.kind,
-                "collection": alert.collection.slug if alert.collection else None,
-                "day": alert.day.isoformat(),
-                "message": alert.message,
-            }
-            for alert in report.open_alerts
-        ],
+        "open_alerts": [_alert_as_json(alert) for alert in report.open_alerts],
     }
 
 
