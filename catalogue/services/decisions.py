@@ -41,6 +41,26 @@ _VALUE_ACTION = {
 }
 
 
+def _write_value(
+    *, prediction: Prediction, reviewer: User, kind: Decision.Action, label: str
+) -> None:
+    """The record's value after a decision: the decided label, or back to the one before."""
+    if kind == Decision.Action.REJECT:
+        value_reject_prediction(prediction=prediction, reviewer=reviewer)
+        return
+    value_set(
+        record=prediction.record,
+        field=prediction.field,
+        label=label,
+        source=FieldValue.Source.HUMAN,
+        action=_VALUE_ACTION[kind],
+        prediction=prediction,
+        model_version=prediction.model_version,
+        confidence=prediction.confidence,
+        user=reviewer,
+    )
+
+
 def decision_make(
     *,
     prediction: Prediction,
@@ -79,20 +99,7 @@ def decision_make(
                 label=label if kind != Decision.Action.REJECT else prediction.label,
                 value_before=_current_value(prediction),
             )
-            if kind == Decision.Action.REJECT:
-                value_reject_prediction(prediction=prediction, reviewer=reviewer)
-            else:
-                value_set(
-                    record=prediction.record,
-                    field=prediction.field,
-                    label=label,
-                    source=FieldValue.Source.HUMAN,
-                    action=_VALUE_ACTION[kind],
-                    prediction=prediction,
-                    model_version=prediction.model_version,
-                    confidence=prediction.confidence,
-                    user=reviewer,
-                )
+            _write_value(prediction=prediction, reviewer=reviewer, kind=kind, label=label)
             Flag.objects.filter(
                 record_id=prediction.record_id,
                 field_id=prediction.field_id,
