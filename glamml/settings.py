@@ -243,6 +243,20 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 1,
 }
+# A message a worker took and never acknowledged (the worker was killed) goes back to its queue
+# once it is older than the visibility timeout; workers look for such messages every 10 s. So
+# killed work resumes within about GLAMML_VISIBILITY_TIMEOUT + 10 s. A task running longer than
+# the timeout is delivered a second time while it runs: every task is idempotent (training
+# claims its run), so that costs work, not data.
+GLAMML_VISIBILITY_TIMEOUT = _env_int("GLAMML_VISIBILITY_TIMEOUT", 45, low=10, high=86400)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": GLAMML_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+    # A broker that vanishes without closing the connection (a dropped network) is noticed.
+    "socket_timeout": 15,
+}
 CELERY_TASK_ROUTES = {
     "catalogue.tasks.predict_records": {"queue": "inference"},
     "catalogue.tasks.reroute_field": {"queue": "inference"},

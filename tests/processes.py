@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pytest
 import redis
+import yaml
 from django.db import connection
 
 from glamml.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
+# The worker options of the documented deployment, so the fault tests run workers as deployed.
+_COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+DEPLOYED_WORKER_FLAGS = [
+    flag
+    for flag in _COMPOSE["services"]["worker-inference"]["command"].split()
+    if flag.startswith("--without-")
+]
 
 
 def database_url() -> str:
@@ -104,8 +112,16 @@ def _reset_pools() -> None:
     celery_app.amqp._producer_pool = None
 
 
-def start_worker(broker_url: str, data_dir: Path, *, log: Path) -> subprocess.Popen[bytes]:
-    """A Celery worker on every queue, against this test's database and ``broker_url``."""
+def start_worker(
+    broker_url: str, data_dir: Path, *, log: Path, pool: str = "solo"
+) -> subprocess.Popen[bytes]:
+    """A Celery worker on every queue, against this test's database and ``broker_url``, with
+    the options of docker-compose.yml.
+
+    ``pool="prefork"`` runs tasks in a child process, as deployed: the parent keeps talking to
+    the broker while a task runs. The worker leads its own process group, so that a test can
+    kill it with its children, as a container or systemd unit dies.
+    """
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -114,10 +130,17 @@ def start_worker(broker_url: str, data_dir: Path, *, log: Path) -> subprocess.Po
         "GLAMML_DATA_DIR": str(data_dir),
     }
     command = [sys.executable, "-m", "celery", "-A", "glamml", "worker"]
-    command += ["--queues", "inference,training,default", "--pool", "solo"]
-    command += ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-    with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    command += ["--queues", "inference,training,default", "--pool", pool, "--concurrency", "1"]
+    command += ["--loglevel", "INFO", *DEPLOYED_WORKER_FLAGS]
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -58,3 +58,17 @@ def test_the_beat_schedule_names_tasks_that_exist():
         assert entry["task"] in app.tasks
     for task in settings.CELERY_TASK_ROUTES:
         assert task in app.tasks
+
+
+def test_every_service_is_restarted_when_it_dies():
+    for name, spec in COMPOSE["services"].items():
+        assert spec.get("restart") in ("always", "unless-stopped"), name
+
+
+def test_workers_run_without_the_gossip_that_fails_when_redis_drops():
+    # docs/reliability.md: gossip's channel fails to restart when Redis drops under a task.
+    for name in ("worker-inference", "worker-training"):
+        command = service(name)["command"].split()
+        assert {"--without-gossip", "--without-mingle", "--without-heartbeat"} <= set(command)
+    unit = (ROOT / "deploy" / "systemd" / "glamml-worker@.service").read_text()
+    assert "Restart=always" in unit and "--without-gossip" in unit
