@@ -224,7 +224,6 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "")
 if TEST_RUN:
     REDIS_KEY_PREFIX += f"test-{TEST_RUN}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}:"
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": REDIS_KEY_PREFIX} if REDIS_KEY_PREFIX else {}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -249,7 +248,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # the timeout is delivered a second time while it runs: every task is idempotent (training
 # claims its run), so that costs work, not data.
 GLAMML_VISIBILITY_TIMEOUT = _env_int("GLAMML_VISIBILITY_TIMEOUT", 45, low=10, high=86400)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int | str] = {
     "visibility_timeout": GLAMML_VISIBILITY_TIMEOUT,
     "unacked_restore_interval": 10,
     "unacked_restore_throttle": 1,
@@ -257,6 +256,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A broker that vanishes without closing the connection (a dropped network) is noticed.
     "socket_timeout": 15,
 }
+if REDIS_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX
 CELERY_TASK_ROUTES = {
     "catalogue.tasks.predict_records": {"queue": "inference"},
     "catalogue.tasks.reroute_field": {"queue": "inference"},

@@ -105,7 +105,7 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     finally:
         stop_process(worker)
     killed = time.monotonic()
-    unacked = redis_server.client().hlen("unacked")
+    unacked = redis_server.client().hlen(settings.REDIS_KEY_PREFIX + "unacked")
     assert unacked == 1, "the batch was not in flight when the worker was killed"
     assert not Prediction.objects.filter(field=field).exists()
 

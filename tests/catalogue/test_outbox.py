@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,9 @@ TITLES = [
 
 def queued_messages(server, queue="inference"):
     """The tasks waiting in a Redis queue: (name, args) each."""
-    messages = [json.loads(m) for m in server.client().lrange(queue, 0, -1)]
+    messages = [
+        json.loads(m) for m in server.client().lrange(settings.REDIS_KEY_PREFIX + queue, 0, -1)
+    ]
     return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
 
 
@@ -115,9 +118,7 @@ def test_a_training_request_during_an_outage_stays_queued_and_is_sent_later(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_run_queued_too_long_is_sent_again_then_failed_with_a_reason(
-    field, redis_server, settings
-):
+def test_a_run_queued_too_long_is_sent_again_then_failed_with_a_reason(field, redis_server):
     resend = timedelta(seconds=settings.GLAMML_QUEUED_RUN_RESEND_SECONDS)
     limit = timedelta(seconds=settings.GLAMML_QUEUED_RUN_LIMIT_SECONDS)
     run = TrainingRun.objects.create(field=field)  # its message was lost with the broker
