@@ -63,8 +63,11 @@ from review.selectors.queue import (
     record_current_value,
     record_field_history,
 )
+from review.selectors.tally import Tally, reviewer_tally
 
 __all__ = [
+    "Tally",
+    "reviewer_tally",
     "BASELINES",
     "CONFUSION_MAX_LABELS",
     "Confusion",

@@ -50,6 +50,8 @@ class QueueItem:
     open_flags: list[Flag]
     # The field's whole vocabulary, shared between the items of a page (not copied).
     field_labels: Sequence[LabelChoice] = dc_field(default_factory=list)
+    # The record's other fields as (name, text), filled in for focus mode and the item page.
+    details: list[tuple[str, str]] = dc_field(default_factory=list)
 
     @property
     def code(self) -> str:

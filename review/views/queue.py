@@ -29,6 +29,8 @@ from review.access import get_prediction_for_reviewer, require_cataloguer
 from review.forms import DecisionForm, QueueFilterForm
 from review.selectors import (
     QUEUE_PAGE_SIZE,
+    QueueItem,
+    Tally,
     label_name,
     queue_counts_by_field,
     queue_item_get,
@@ -36,8 +38,10 @@ from review.selectors import (
     queue_predictions,
     record_current_value,
     record_field_history,
+    reviewer_tally,
 )
-from review.views.common import safe_next_url, wants_partial
+from review.selectors.focus import queue_items_with_details
+from review.views.common import safe_next_url, sitting_since, sitting_start, wants_partial
 
 ITEM_PARTIAL = "review/queue.html#queue-item"
 DECIDED_PARTIAL = "review/queue.html#decided"
@@ -82,10 +86,25 @@ def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
     return Outcome(decision=decision, message=message)
 
 
+def _with_focus(items: list[QueueItem], *, focus: bool) -> list[QueueItem]:
+    """Focus mode shows one item at a time with the rest of its record."""
+    return queue_items_with_details(items) if focus else items
+
+
+def queue_status(request: AuthenticatedHttpRequest) -> dict[str, object]:
+    """The waiting counts and the sitting's tally, shown beside the queue after each decision."""
+    since = sitting_since(request)
+    return {
+        "counts": queue_counts_by_field(),
+        "tally": reviewer_tally(reviewer=request.user, since=since) if since else Tally(),
+    }
+
+
 @login_required
 def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_cataloguer(request)
     filters = QueueFilterForm(request.GET)
+    focus = request.GET.get("view") == "focus"
     field = collection = None
     order = "uncertainty"
     if filters.is_valid():
@@ -98,9 +117,10 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         "filters": filters,
         "order": order,
         "page": page,
-        "items": queue_items(page.object_list),
-        "counts": queue_counts_by_field(),
+        "items": _with_focus(queue_items(page.object_list), focus=focus),
         "next_url": request.get_full_path(),
+        "focus": focus,
+        **queue_status(request),
     }
     if wants_partial(request):
         return render(request, "review/queue.html#queue-list", context)
@@ -111,10 +131,11 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 def item(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     prediction = get_prediction_for_reviewer(request, code)
     context = {
-        "item": queue_item_get(prediction=prediction),
+        "item": queue_items_with_details([queue_item_get(prediction=prediction)])[0],
         "standing": decision_standing(prediction=prediction),
         "history": record_field_history(prediction=prediction),
         "next_url": request.get_full_path(),
+        **queue_status(request),
     }
     if wants_partial(request):
         return render(request, ITEM_PARTIAL, context)
@@ -138,6 +159,7 @@ def decide_with(
     request: AuthenticatedHttpRequest, prediction: Prediction, service: DecisionService
 ) -> HttpResponse:
     """Read the decision form, call the service, and answer with the item (htmx) or redirect."""
+    sitting_start(request)  # before the decision, so the tally counts it
     form = DecisionForm(request.POST)
     next_url = safe_next_url(request, request.POST.get("next"), default=reverse("review:queue"))
     if not form.is_valid():
@@ -164,6 +186,7 @@ def decide_with(
             "item": queue_item_get(prediction=prediction),
             "outcome": outcome,
             "next_url": next_url,
+            **queue_status(request),
         }
         return render(request, DECIDED_PARTIAL, context)
     messages.success(request, outcome.message)

@@ -17,7 +17,7 @@ from catalogue.services.decisions import AlreadyDecided, decision_change, decisi
 from review.access import get_prediction_for_reviewer
 from review.selectors import queue_item_get
 from review.views.common import safe_next_url
-from review.views.queue import DECIDED_PARTIAL, decide_with, refused
+from review.views.queue import DECIDED_PARTIAL, decide_with, queue_status, refused
 
 UNDONE = "Undone: {identifier} waits for a decision again."
 INVALID_UNDO = "That undo could not be read: say which round of review it takes back."
@@ -50,6 +50,7 @@ def undo(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
             "item": queue_item_get(prediction=prediction),
             "undone": message,
             "next_url": next_url,
+            **queue_status(request),
         }
         return render(request, DECIDED_PARTIAL, context)
     messages.success(request, message)

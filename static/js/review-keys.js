@@ -2,6 +2,8 @@
  * Keyboard shortcuts for the review queue (glamml). No dependencies; htmx is optional.
  *
  *   a  accept the suggestion of the current item
+ *   1-9  pick the model's first, second... guess (1 accepts the suggestion, the others correct)
+ *   s  skip: go to the next waiting item without deciding
  *   r  reject it
  *   c  focus "Correct to" of the current item
  *   u  undo the last decision while its notice (the toast) shows
@@ -45,8 +47,17 @@
     return item || waiting()[0] || null;
   }
 
+  // Focus mode (the list's data-focus-mode): only the current item shows.
+  function markCurrent(item) {
+    var list = document.getElementById("queue-list");
+    if (!list || !list.hasAttribute("data-focus-mode")) return;
+    var items = document.querySelectorAll(ITEM);
+    for (var i = 0; i < items.length; i++) items[i].classList.toggle("is-current", items[i] === item);
+  }
+
   function focusItem(item) {
     if (!item) return;
+    markCurrent(item);
     item.focus({ preventScroll: true });
     item.scrollIntoView({ block: "nearest" });
   }
@@ -71,8 +82,8 @@
     if (event.defaultPrevented || event.ctrlKey || event.altKey || event.metaKey) return;
     if (isTyping(event.target)) return;
     var key = event.key;
-    if (key === "j" || key === "k") {
-      move(key === "j" ? 1 : -1);
+    if (key === "j" || key === "k" || key === "s") {
+      move(key === "k" ? -1 : 1);
       event.preventDefault();
       return;
     }
@@ -84,7 +95,7 @@
       }
       return;
     }
-    if (key !== "a" && key !== "r" && key !== "c") return;
+    if (key !== "a" && key !== "r" && key !== "c" && !/^[1-9]$/.test(key)) return;
     var item = currentItem();
     if (!item) return;
     lastItemId = item.id;
@@ -130,4 +141,14 @@
     if (typed) typed.focus();
     else focusItem(item);
   });
+
+  // Focus mode starts on the first waiting item; a new page of the list starts again.
+  function startFocus() {
+    var list = document.getElementById("queue-list");
+    if (list && list.hasAttribute("data-focus-mode") && !list.querySelector(".is-current")) {
+      markCurrent(waiting()[0] || null);
+    }
+  }
+  document.addEventListener("DOMContentLoaded", startFocus);
+  document.addEventListener("htmx:afterSettle", startFocus);
 })();

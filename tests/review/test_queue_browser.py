@@ -78,3 +78,50 @@ def test_the_last_decision_is_undone_with_u_while_its_toast_shows(
     assert list(
         Decision.objects.filter(withdrawn_at=None).values_list("action", "review_round")
     ) == [("reject", 1)]
+
+
+def test_number_keys_pick_a_guess_and_s_skips(live_server, browser_page, labels):
+    page = browser_page
+    first = PredictionFactory(
+        label="fra", confidence=0.3, alternatives=[["fra", 0.3], ["ita", 0.25], ["spa", 0.2]]
+    )
+    second = PredictionFactory(label="fra", confidence=0.4)
+    third = PredictionFactory(label="fra", confidence=0.5)
+    page.goto(live_server.url + reverse("review:queue"))
+
+    page.keyboard.press("2")
+    page.wait_for_selector(f"#item-{first.code}.is-decided")
+    assert "Corrected fra → ita (Italian)" in page.text_content(f"#item-{first.code}")
+    page.wait_for_function(f"document.activeElement.id === 'item-{second.code}'")
+    page.wait_for_function(
+        "document.querySelector('#queue-status .tally').textContent.includes('1 decided')"
+    )
+
+    page.keyboard.press("s")
+    page.wait_for_function(f"document.activeElement.id === 'item-{third.code}'")
+    page.keyboard.press("1")
+    page.wait_for_selector(f"#item-{third.code}.is-decided")
+
+    assert sorted(Decision.objects.values_list("prediction_id", "action", "label")) == sorted(
+        [(first.id, "correct", "ita"), (third.id, "accept", "fra")]
+    )
+    second.refresh_from_db()
+    assert second.status == "queued"
+
+
+def test_focus_mode_shows_one_item_at_a_time(live_server, browser_page, labels):
+    page = browser_page
+    first = PredictionFactory(label="fra", confidence=0.3)
+    second = PredictionFactory(label="fra", confidence=0.4)
+    page.goto(live_server.url + reverse("review:queue") + "?view=focus")
+
+    page.wait_for_selector(f"#item-{first.code}.is-current")
+    assert page.is_visible(f"#item-{first.code}")
+    assert not page.is_visible(f"#item-{second.code}")
+
+    page.keyboard.press("a")
+
+    page.wait_for_selector(f"#item-{second.code}.is-current")
+    assert page.is_visible(f"#item-{second.code}")
+    assert not page.is_visible(f"#item-{first.code}")
+    assert "Accepted fra" in page.text_content("#toast")
