@@ -366,6 +366,9 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"no_refusal_tracebacks": {"()": "glamml.logfilters.NoTracebackForRefusals"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_refusal_tracebacks"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
