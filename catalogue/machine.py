@@ -97,6 +97,16 @@ def model_load(*, version: ModelVersion) -> Model:
         return model
 
 
+def model_labels(model: Model) -> set[str]:
+    """The labels a model can answer with.
+
+    A language identifier answers languages (``labels_``); its ``classes_`` are profiles, and a
+    language may have only a romanised one (``rus-Latn``). A classifier's classes are its labels.
+    """
+    labels = getattr(model, "labels_", None)
+    return set(labels if labels is not None else model.classes_)
+
+
 def model_cache_clear() -> None:
     with _cache_lock:
         _cache.clear()

@@ -326,3 +326,46 @@ def test_spot_check_outcomes_count_the_first_decision_after_selection(
     assert (precision.overall.successes, precision.overall.n) == (0, 1)
     assert precision.pending == len(checks) - 1
     assert Decision.objects.filter(prediction=checks[0].prediction).count() == 1
+
+
+def test_a_correction_to_a_language_the_model_knows_only_romanised_is_not_an_unknown_label(
+    field, cataloguer, settings
+):
+    # The unknown-label rate counts corrections to labels the model cannot answer with. A
+    # language identifier answers languages (labels_), not profiles (classes_): Russian known
+    # only from romanised titles is the profile "rus-Latn" but the answer "rus".
+    from catalogue.machine import artefact_path
+    from catalogue.models import ModelVersion
+    from catalogue.services.monitoring.snapshots import snapshots_take
+    from glamml.ml.langid import LanguageIdentifier
+    from glamml.ml.langid_build import merge_profiles
+    from tests.factories import PredictionFactory
+
+    native = LanguageIdentifier.from_examples(
+        ["Geschichte der deutschen Literatur", "A history of the English people"], ["deu", "eng"]
+    )
+    romanised = LanguageIdentifier.from_examples(
+        ["Istoriia russkoi literatury", "Slova i kraski"], ["rus", "rus"]
+    )
+    model = merge_profiles([(native, False), (romanised, True)])
+    assert "rus" in model.labels_ and "rus" not in model.classes_
+    path = artefact_path(field=field, version=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    version = ModelVersion.objects.create(
+        field=field,
+        version=1,
+        status=ModelVersion.Status.ACTIVE,
+        artefact=str(path.relative_to(settings.GLAMML_MODEL_DIR)),
+        checksum=model.save(path),
+        format_version=LanguageIdentifier.FORMAT_VERSION,
+        training_fingerprint="0" * 64,
+    )
+    for label in ("rus", "fin"):
+        prediction = PredictionFactory(field=field, model_version=version, label="deu")
+        decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label=label)
+
+    snapshots_take(field=field)
+
+    row = Snapshot.objects.get(field=field, collection__isnull=True)
+    assert row.stats["corrections"] == 2
+    assert row.stats["corrections_unknown"] == 1  # fin; rus is one of the model's answers

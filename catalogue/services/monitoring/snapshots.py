@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from catalogue.machine import ModelUnavailable, model_load
+from catalogue.machine import ModelUnavailable, model_labels, model_load
 from catalogue.models import (
     Decision,
     Field,
@@ -289,7 +289,7 @@ def snapshots_take(*, field: Field, today: date | None = None) -> list[Snapshot]
         try:
             references = drift_references(version=version)
             unseen = unseen_function(version=version, references=references)
-            classes = set(getattr(model_load(version=version), "classes_", []))
+            classes = model_labels(model_load(version=version))
         except ModelUnavailable:
             version = None
     written: list[Snapshot] = []
