@@ -90,9 +90,10 @@ def peer_code(code: str | None) -> str:
 
 
 def load_glamml() -> Predictor:
-    from glamml.ml.langid import LanguageIdentifier
+    """The shipped model as the app reads a record's title (abstention included)."""
+    from glamml.ml.records import RecordLanguageModel
 
-    model = LanguageIdentifier.base()
+    model = RecordLanguageModel.base()
     return lambda texts: model.predict(list(texts))
 
 
