@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
-from catalogue.models import Collection, Field, Record
+from catalogue.models import Collection, Field, Prediction, Record
 from catalogue.roles import is_cataloguer
 
 
@@ -66,3 +66,18 @@ def client_hash(request: HttpRequest) -> str:
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
     return hashlib.sha256((settings.SECRET_KEY + address).encode()).hexdigest()
+
+
+def get_prediction_for_visitor(request: HttpRequest, code: UUID | str) -> Prediction:
+    """A prediction on a record this visitor may see, of a field whose suggestions they may see."""
+    predictions = Prediction.objects.select_related(
+        "record__collection", "field__policy", "model_version"
+    )
+    if not is_cataloguer(request.user):
+        predictions = predictions.filter(
+            record__collection__is_public=True, field__policy__show_public=True
+        )
+    try:
+        return predictions.get(code=code)
+    except (Prediction.DoesNotExist, ValueError):
+        raise Http404("No such prediction.") from None

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from catalogue import models
+from catalogue.services.tokens import token_create, token_revoke
 
 
 @admin.register(models.Collection)
@@ -39,3 +42,37 @@ class ModelVersionAdmin(admin.ModelAdmin[models.ModelVersion]):
 @admin.register(models.TrainingRun)
 class TrainingRunAdmin(admin.ModelAdmin[models.TrainingRun]):
     list_display = ["field", "status", "created_at", "finished_at"]
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[models.ApiToken]):
+    """Admins create tokens here: the token is shown once, in a message, and only its hash kept."""
+
+    list_display = ["name", "prefix", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    fields = ["name", "user"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Revoke instead: a revoked token keeps its record of who made it and when.
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: models.ApiToken, form: object, change: bool
+    ) -> None:
+        token, raw = token_create(user=obj.user, name=obj.name, created_by=request.user)  # type: ignore[arg-type]
+        obj.pk, obj.prefix, obj.key_hash = token.pk, token.prefix, token.key_hash
+        self.message_user(
+            request,
+            f"The token for {token.name!r} is {raw} — copy it now: it is not shown again.",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[models.ApiToken]) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            token_revoke(token=token, revoked_by=request.user)  # type: ignore[arg-type]
+        self.message_user(request, "Revoked.", messages.SUCCESS)

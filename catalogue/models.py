@@ -481,8 +481,9 @@ class FlagClient(models.Model):
         return self.client_hash[:12]
 
 
-# Monitoring's tables and the outbox live in their own modules; importing them here registers
-# them with the app.
+# Monitoring's tables, the outbox and API tokens live in their own modules; importing them here
+# registers them with the app.
+from catalogue.models_api import ApiToken as ApiToken  # noqa: E402
 from catalogue.models_monitoring import Alert as Alert  # noqa: E402
 from catalogue.models_monitoring import DriftReference as DriftReference  # noqa: E402
 from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # noqa: E402

@@ -109,7 +109,8 @@ def model_visible(*, field: Field, user: Visitor) -> bool:
     return shows_public(field) or is_cataloguer(user)
 
 
-def _label_names(*, field: Field, codes: Iterable[str]) -> dict[str, str]:
+def label_names(*, field: Field, codes: Iterable[str]) -> dict[str, str]:
+    """Each code's name in the field's vocabulary (a language without one is named anyway)."""
     codes = {c for c in codes if c}
     if not codes:
         return {}
@@ -256,7 +257,7 @@ def record_rows(
         .order_by()
         .values_list("record_id", flat=True)
     )
-    names = _label_names(field=field, codes=(v.label for v in current.values()))
+    names = label_names(field=field, codes=(v.label for v in current.values()))
     rows = []
     for record in records:
         value = current.get(record.id)

@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    # Only for its vendored Swagger UI at /api/docs (without it, the page loads it from a CDN).
+    "ninja",
     "catalogue",
     "review",
 ]
