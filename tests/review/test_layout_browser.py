@@ -1,0 +1,57 @@
+"""Every screen fits a phone (390 px) and a desktop (1280 px): wide tables scroll inside
+their own box, long identifiers, hashes and URLs wrap, and the page never scrolls sideways."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import ModelVersion
+from tests.factories import FlagFactory, PredictionFactory, RecordFactory
+from tests.review.browser import logged_in_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LONG_IDENTIFIER = (
+    "http://info.smedu.fi/kirjasto/Sarja_D/D2_2018_raportti_liitteineen_ja_tiivistelma.pdf"
+)
+
+
+@pytest.fixture
+def screens(trained_genre, labels):
+    """The pages an admin and a cataloguer use, with a record whose identifier is a long URL."""
+    record = RecordFactory(identifier=LONG_IDENTIFIER, extra={"url": LONG_IDENTIFIER * 2})
+    prediction = PredictionFactory(record=record, label="fra", flagged=True, routed_by="flag")
+    FlagFactory(record=record, prediction=prediction, proposed_label="ita", comment="x" * 300)
+    version = ModelVersion.objects.filter(field=trained_genre).first()
+    run = trained_genre.training_runs.first()
+    return [
+        reverse("review:queue"),
+        reverse("review:queue") + "?view=focus",
+        reverse("review:item", args=[prediction.code]),
+        reverse("review:flags"),
+        reverse("review:dashboard"),
+        reverse("review:model_version", args=[version.code]),
+        reverse("review:training_run", args=[run.code]),
+        reverse("review:experiments"),
+        reverse("review:field_rules", args=[trained_genre.key]),
+        reverse("catalogue:home"),
+        reverse("catalogue:collection", args=[record.collection.slug]),
+        reverse("catalogue:record", args=[record.code]),
+        "/no/such/page/",
+    ]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_is_wider_than_the_window(
+    live_server, client, admin_user, monkeypatch, screens, width
+):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    too_wide = {}
+    with logged_in_page(live_server, client, admin_user, width=width) as page:
+        for path in screens:
+            page.goto(live_server.url + path)
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            if scroll_width > width:
+                too_wide[path] = scroll_width
+    assert too_wide == {}
