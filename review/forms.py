@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label, MonitoringPolicy
+from catalogue.services.policy import MAX_RETRAIN
 
 
 class QueueFilterForm(forms.Form):
@@ -75,6 +76,7 @@ class PolicyForm(forms.Form):
     )
     retrain_after_decisions = forms.IntegerField(
         min_value=1,
+        max_value=MAX_RETRAIN,
         label="Retrain after this many new decisions",
         help_text=(
             "The schedule trains a new version once this many cataloguer decisions have arrived "
@@ -138,10 +140,12 @@ class RulesForm(forms.Form):
         return [(label, self[self.name_for(i)]) for i, label in enumerate(self.labels)]
 
     def rules(self) -> dict[str, str]:
-        """``{code: "pattern\\npattern"}`` as the service takes it."""
+        """``{code: "pattern\\npattern"}`` as the service takes it, for the labels whose
+        textarea was sent: a label the request did not mention keeps its rules."""
         return {
             label.code: self.cleaned_data.get(self.name_for(i)) or ""
             for i, label in enumerate(self.labels)
+            if self.add_prefix(self.name_for(i)) in self.data
         }
 
 
@@ -226,6 +230,7 @@ class MonitoringPolicyForm(forms.Form):
     )
     min_records = forms.IntegerField(
         min_value=1,
+        max_value=1_000_000,
         label="Fewest records",
         help_text="No drift is judged on fewer records (on either side).",
     )

@@ -13,7 +13,9 @@ BAD_MODE = "Unknown mode {mode!r}: use auto, review or threshold."
 BAD_THRESHOLD = "The threshold must be between 0 and 1, not {threshold!r}."
 
 
-BAD_RETRAIN = "Retraining needs at least 1 new decision, not {n!r}."
+# Past a million decisions the schedule would never retrain; the column holds 2**31 - 1.
+MAX_RETRAIN = 1_000_000
+BAD_RETRAIN = f"Retraining needs between 1 and {MAX_RETRAIN:,} new decisions, not {{n!r}}."
 BAD_RULES = "Nothing was saved: {problems}."
 
 
@@ -36,7 +38,7 @@ def policy_update(
         raise PolicyError(BAD_MODE.format(mode=mode))
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise PolicyError(BAD_THRESHOLD.format(threshold=threshold))
-    if retrain_after_decisions is not None and retrain_after_decisions < 1:
+    if retrain_after_decisions is not None and not 1 <= retrain_after_decisions <= MAX_RETRAIN:
         raise PolicyError(BAD_RETRAIN.format(n=retrain_after_decisions))
     wanted = {
         "mode": mode,

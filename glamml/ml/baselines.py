@@ -12,6 +12,7 @@ is an empty list: it counts as wrong and as not covered.
 from __future__ import annotations
 
 import re
+import re._parser as re_parser  # the parser re itself uses; sre_parse is its deprecated name
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -160,7 +161,53 @@ def validate_rules(
                         f"{field} {label!r}: pattern {pattern!r} matches empty text, "
                         "so it would match every record"
                     )
+                elif nested_repeat(pattern):
+                    errors.append(
+                        f"{field} {label!r}: pattern {pattern!r} repeats a part that itself "
+                        "repeats without limit, which can take years on a title that almost "
+                        "matches; repeat the inner part only"
+                    )
     return errors
+
+
+# Possessive repeats and atomic groups never backtrack, so nesting them is harmless.
+_BACKTRACKING_REPEATS = (re_parser.MAX_REPEAT, re_parser.MIN_REPEAT)
+
+
+def nested_repeat(pattern: str) -> bool:
+    """Whether ``pattern`` repeats, without limit, a part that itself repeats without limit.
+
+    Such a pattern backtracks exponentially on a near-miss: Python's ``re`` has no time limit,
+    so one rule could hold a worker for ever. Read from the parsed pattern, so ``(a+)+``,
+    ``(?:x*y?)*`` and ``(\\w+\\s?)+$`` are found whatever their spelling.
+    """
+    return _nested(re_parser.parse(pattern, re.IGNORECASE), inside_repeat=False)
+
+
+def _nested(items: Any, *, inside_repeat: bool) -> bool:
+    for op, arg in items:
+        if op in _BACKTRACKING_REPEATS:
+            _low, high, inner = arg
+            unbounded = high == re_parser.MAXREPEAT
+            if unbounded and inside_repeat:
+                return True
+            parts, inside = [inner], inside_repeat or unbounded
+        else:
+            parts, inside = _groups(op, arg), inside_repeat
+        if any(_nested(part, inside_repeat=inside) for part in parts):
+            return True
+    return False
+
+
+def _groups(op: Any, arg: Any) -> list[Any]:
+    """The sub-patterns of a group, a lookaround or an alternation; none for anything else."""
+    if op == re_parser.SUBPATTERN:
+        return [arg[-1]]
+    if op in (re_parser.ASSERT, re_parser.ASSERT_NOT):
+        return [arg[1]]
+    if op == re_parser.BRANCH:
+        return list(arg[1])
+    return []
 
 
 class RulesBaseline:

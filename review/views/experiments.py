@@ -12,6 +12,8 @@ from review.access import require_admin
 from review.forms import ExperimentFilterForm
 from review.selectors import ExperimentRow, experiment_rows, experiment_runs
 
+UNKNOWN_FIELD = "No field has the key {key!r}: leave it out for every field's runs."
+
 
 @login_required
 def experiments(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -19,9 +21,9 @@ def experiments(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_admin(request)
     filters = ExperimentFilterForm(request.GET)
     field = filters.cleaned_data["field"] if filters.is_valid() else None
-    rows = experiment_rows(experiment_runs(field=field))
     if request.GET.get("format") == "json":
-        return _json(rows, field_key=field.key if field else None)
+        return experiments_json(request)
+    rows = experiment_rows(experiment_runs(field=field))
     status = 200 if filters.is_valid() else 422
     return render(
         request,
@@ -36,7 +38,11 @@ def experiments_json(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The log as JSON (one object per run, full metrics and baselines), to share."""
     require_admin(request)
     filters = ExperimentFilterForm(request.GET)
-    field = filters.cleaned_data["field"] if filters.is_valid() else None
+    if not filters.is_valid():
+        # A misspelt field must not look like every field's runs, as the page says too.
+        key = request.GET.get("field", "")
+        return JsonResponse({"error": UNKNOWN_FIELD.format(key=key)}, status=422)
+    field = filters.cleaned_data["field"]
     return _json(
         experiment_rows(experiment_runs(field=field)), field_key=field.key if field else None
     )

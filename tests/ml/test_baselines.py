@@ -10,6 +10,7 @@ from glamml.ml.baselines import (
     RulesBaseline,
     RulesError,
     StratifiedBaseline,
+    nested_repeat,
     validate_rules,
 )
 
@@ -132,3 +133,15 @@ def test_invalid_rules_cannot_build_a_baseline():
         RulesBaseline({"Fiction": ["(novel"]})
     assert caught.value.errors[0].startswith("label 'Fiction': pattern '(novel'")
     assert isinstance(caught.value, ValueError)
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(?:x*y?)+z", r"(\w+\s?)+$", r"roman|(x+)+y"])
+def test_a_pattern_that_repeats_a_repetition_is_refused_before_it_can_hang_a_worker(pattern):
+    [error] = validate_rules({"Fiction": [pattern]}, field="genre")
+    assert error.startswith(f"genre 'Fiction': pattern {pattern!r} repeats a part that itself")
+
+
+@pytest.mark.parametrize("pattern", [r"\bnovels?\b", r"(ab)+", r"(a{1,3})x", r"(?>a+)+", "a+b+"])
+def test_patterns_that_cannot_backtrack_for_ever_are_accepted(pattern):
+    assert not nested_repeat(pattern)
+    assert validate_rules({"Fiction": [pattern]}) == []

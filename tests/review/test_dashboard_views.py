@@ -11,6 +11,7 @@ from catalogue.models import (
     Prediction,
     TrainingRun,
 )
+from catalogue.services.policy import PolicyError, policy_update
 from catalogue.services.values import value_set
 from tests.factories import (
     CollectionFactory,
@@ -194,6 +195,24 @@ def test_a_threshold_outside_0_to_1_is_refused(staff_client, field):
     assert "less than or equal to 1" in response.content.decode()
     assert DecisionPolicy.objects.get(field=field).threshold == 0.9
     assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["99999999999999999999", "0", "1000001"])
+def test_a_retraining_count_out_of_range_is_refused_not_a_server_error(staff_client, field, value):
+    response = staff_client.post(policy_url(), policy_data(retrain_after_decisions=value), **HTMX)
+
+    assert response.status_code == 422
+    assert "Retrain after this many new decisions" in response.content.decode()
+    assert DecisionPolicy.objects.get(field=field).retrain_after_decisions == 50
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_retraining_count_the_column_cannot_hold(field):
+    with pytest.raises(PolicyError, match="between 1 and 1,000,000 new decisions"):
+        policy_update(policy=field.policy, changed_by=None, retrain_after_decisions=10**20)
+    assert DecisionPolicy.objects.get(field=field).retrain_after_decisions == 50
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue.models import ModelVersion, TrainingRun
+from review.views.experiments import UNKNOWN_FIELD
 from tests.factories import ModelVersionFactory, TrainingRunFactory
 
 EXPERIMENTS = reverse("review:experiments")
@@ -166,3 +167,15 @@ def test_its_query_count_does_not_grow_with_runs(staff_client, field, django_ass
         staff_client.get(EXPERIMENTS)
     with django_assert_num_queries(JSON_QUERIES):
         staff_client.get(EXPERIMENTS_JSON)
+
+
+@pytest.mark.django_db
+def test_an_unknown_field_in_the_json_export_is_refused_not_every_run(staff_client, field):
+    finished_run(field, version=1, status=ModelVersion.Status.ACTIVE)
+
+    for response in (
+        staff_client.get(EXPERIMENTS_JSON, {"field": "zzz"}),
+        staff_client.get(EXPERIMENTS, {"format": "json", "field": "zzz"}),
+    ):
+        assert response.status_code == 422
+        assert response.json() == {"error": UNKNOWN_FIELD.format(key="zzz")}

@@ -78,6 +78,27 @@ def test_saving_rules_with_htmx_returns_the_form(staff_client, genre):
 
 
 @pytest.mark.django_db
+def test_saving_one_labels_rules_leaves_the_labels_not_sent_alone(staff_client, genre):
+    genre.labels.filter(code="Fiction").update(rules="novel")
+
+    response = staff_client.post(rules_url(), {"rules-1": "history"})
+
+    assert response.status_code == 302
+    assert Label.objects.get(field=genre, code="Fiction").rules == "novel"
+    assert Label.objects.get(field=genre, code="Non-fiction").rules == "history"
+    assert [c.attribute for c in PolicyChange.objects.all()] == ["rules:Non-fiction"]
+
+
+@pytest.mark.django_db
+def test_a_catastrophic_pattern_is_refused_and_nothing_is_saved(staff_client, genre):
+    response = staff_client.post(rules_url(), rules_data(fiction="(a+)+$", non_fiction="history"))
+
+    assert response.status_code == 422
+    assert "repeats a part that itself repeats" in response.content.decode()
+    assert set(Label.objects.filter(field=genre).values_list("rules", flat=True)) == {""}
+
+
+@pytest.mark.django_db
 def test_an_invalid_pattern_is_refused_with_the_services_message(staff_client, genre):
     genre.labels.filter(code="Fiction").update(rules="novel")
     data = rules_data(fiction="romance", non_fiction="history\n(unclosed")
