@@ -16,6 +16,7 @@ from catalogue.models import (
     PolicyChange,
     TrainingRun,
 )
+from catalogue.services.sharing import LICENCES
 from review.selectors.common import DASHBOARD_CHANGES
 from review.selectors.queue import label_names
 
@@ -115,6 +116,15 @@ class VersionPage:
     @property
     def metric(self) -> str:
         return self.version.field.metric
+
+    @property
+    def licences(self) -> list[tuple[str, str]]:
+        return list(LICENCES.items())
+
+    @property
+    def default_licence(self) -> str:
+        # Language models can only be shared alike (review.sharing); labels: public domain.
+        return "CC-BY-SA-4.0" if self.field.kind == Field.Kind.LANGUAGE else "CC0-1.0"
 
 
 def version_scores(*, version: ModelVersion) -> list[Score]:

@@ -22,9 +22,12 @@ from review.views.monitoring import (
     monitoring_settings,
 )
 from review.views.queue import decide, item, queue
+from review.views.sharing import model_download, training_download
 from review.views.undo import change, undo
 
 __all__ = [
+    "model_download",
+    "training_download",
     "change",
     "undo",
     "dashboard",
