@@ -328,7 +328,8 @@ def record_values_for_display(
             record=record, field__in=fields, status=Prediction.Status.QUEUED
         ).order_by("created_at", "id")
     }
-    names = _names_by_field(fields=fields, codes={v.label for v in values})
+    codes = {v.label for v in values} | {p.label for p in waiting.values()}
+    names = _names_by_field(fields=fields, codes=codes)
     displays = []
     for f in fields:
         show_model = shows_public(f) or staff
@@ -344,7 +345,11 @@ def record_values_for_display(
                     value=value,
                     name=name,
                     provenance=provenance(value, field=f, show_users=staff),
-                    confidence=percent(value.confidence) if show_model else "",
+                    # A model's confidence belongs to a model's value only: a person's
+                    # correction row must not show how sure the model was of what it replaced.
+                    confidence=percent(value.confidence)
+                    if show_model and value.source == FieldValue.Source.MODEL
+                    else "",
                 )
             )
             if value.is_current and value.label:
@@ -352,7 +357,11 @@ def record_values_for_display(
                 display.provenance = provenance(value, field=f, show_users=staff)
         prediction = waiting.get(f.id)
         if prediction is not None:
-            display.waiting = waiting_text(prediction, show_model=show_model)
+            display.waiting = waiting_text(
+                prediction,
+                show_model=show_model,
+                name=names.get((f.id, prediction.label), prediction.label),
+            )
         displays.append(display)
     return displays
 
@@ -395,11 +404,12 @@ def provenance(value: FieldValue, *, field: Field, show_users: bool = False) -> 
     return f"suggested by {model}, {percent(value.confidence)} confident"
 
 
-def waiting_text(prediction: Prediction, *, show_model: bool = True) -> str:
+def waiting_text(prediction: Prediction, *, show_model: bool = True, name: str = "") -> str:
+    """What waits, in words: the label's name (``name``) rather than its code."""
     if not show_model:
         return "waiting for a cataloguer"
     return (
-        f"waiting for a cataloguer (model suggests {prediction.label}, "
+        f"waiting for a cataloguer (model suggests {name or prediction.label}, "
         f"{percent(prediction.confidence)})"
     )
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from catalogue.models import DecisionPolicy, FieldValue, Flag, Prediction
 from catalogue.services.flags import RATE_LIMITED
+from catalogue.services.values import value_set
 from catalogue.views import FLAG_THANKS
 from tests.factories import (
     CollectionFactory,
@@ -392,7 +393,7 @@ def test_it_says_when_a_suggestion_waits_for_a_cataloguer(client, collection, fi
     response = client.get(reverse("catalogue:record", args=[record.code]))
 
     assert "No value yet." in response.text
-    assert "Waiting for a cataloguer (model suggests fra, 62%)" in response.text
+    assert "Waiting for a cataloguer (model suggests French, 62%)" in response.text
 
 
 def test_it_shows_the_history_of_a_field_newest_first(client, collection, field, version):
@@ -449,7 +450,7 @@ def test_it_hides_model_suggestions_and_confidence_when_the_policy_says_so(
     assert "model suggests" not in public.text
     assert "From the source catalogue" in public.text  # the history keeps the imported value
     assert "Suggested by a model (language v3), 87% confident." in staff.text
-    assert "model suggests fra, 87%" in staff.text
+    assert "model suggests French, 87%" in staff.text
 
 
 # -- flags --------------------------------------------------------------------------------------
@@ -493,7 +494,7 @@ def test_a_flag_sends_the_value_back_to_a_cataloguer(client, flagged_record):
 
     page = client.get(response["Location"])
     assert FLAG_THANKS in page.text
-    assert "Waiting for a cataloguer (model suggests fra, 93%)" in page.text
+    assert "Waiting for a cataloguer (model suggests French, 93%)" in page.text
 
 
 def _secret() -> bytes:
@@ -511,7 +512,7 @@ def test_a_flag_with_htmx_swaps_the_field_in_place(client, flagged_record):
     assert "<html" not in response.text
     assert response.text.strip().startswith('<section class="card field-value" id="field-language"')
     assert FLAG_THANKS in response.text
-    assert "Waiting for a cataloguer (model suggests fra, 93%)" in response.text
+    assert "Waiting for a cataloguer (model suggests French, 93%)" in response.text
     assert Flag.objects.filter(record=record, prediction=prediction).count() == 1
 
 
@@ -671,3 +672,38 @@ def test_a_field_scoped_to_other_collections_is_not_shown_on_a_record(client, fi
     artwork_page = client.get(f"/records/{artwork.code}/").content.decode()
     assert "Object type" not in book_page and "Language" in book_page
     assert "Object type" in artwork_page and "Language" in artwork_page
+
+
+def test_a_correction_row_does_not_show_the_models_confidence_in_what_it_replaced(
+    client, collection, field, version, cataloguer
+):
+    record = RecordFactory(collection=collection)
+    model_value(record, field, version, label="fra", confidence=0.91)
+    value_set(
+        record=record,
+        field=field,
+        label="ita",
+        source="human",
+        action="corrected",
+        confidence=0.91,
+        user=cataloguer,
+    )
+
+    response = client.get(reverse("catalogue:record", args=[record.code]))
+
+    (item,) = [item for item, _ in response.context["items"]]
+    assert [(row.value.label, row.confidence) for row in item.history] == [
+        ("ita", ""),
+        ("fra", "91%"),
+    ]
+
+
+def test_a_label_whose_name_is_its_code_is_not_said_twice(client, collection, genre):
+    record = RecordFactory(collection=collection)
+    genre.collections.add(collection)
+    value_set(record=record, field=genre, label="Fiction", source="import")
+
+    html = client.get(reverse("catalogue:record", args=[record.code])).content.decode()
+
+    assert '<span class="value">Fiction</span>' in html
+    assert '<code class="code">Fiction</code>' not in html
