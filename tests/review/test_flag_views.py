@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from catalogue.models import Flag
+from catalogue.models import Decision, Flag
 from tests.factories import FlagFactory, PredictionFactory, RecordFactory
 from tests.review.conftest import HTMX
 
@@ -75,3 +75,30 @@ def test_its_query_count_does_not_grow_with_the_number_of_flags(
     FlagFactory.create_batch(10)
     with django_assert_num_queries(8):
         cataloguer_client.get(FLAGS)
+
+
+@pytest.mark.django_db
+def test_a_visitors_proposal_is_applied_as_the_cataloguers_decision(
+    cataloguer_client, cataloguer, labels
+):
+    prediction = PredictionFactory(label="fra", flagged=True, routed_by="flag")
+    flag = FlagFactory(
+        record=prediction.record, prediction=prediction, flagged_label="fra", proposed_label="ita"
+    )
+    html = cataloguer_client.get(FLAGS).content.decode()
+    form = html.split('class="apply-proposal"')[0].rsplit("<form", 1)[1]
+    assert f'action="{reverse("review:decide", args=[prediction.code])}"' in form
+    assert "Apply Italian" in html.split('class="apply-proposal"')[1]
+
+    response = cataloguer_client.post(
+        reverse("review:decide", args=[prediction.code]),
+        {"action": "correct", "label": "ita", "review_round": 0, "next": FLAGS},
+    )
+
+    assert response.status_code == 302
+    assert response.url == FLAGS
+    decision = Decision.objects.get()
+    assert (decision.action, decision.label, decision.reviewer) == ("correct", "ita", cataloguer)
+    flag.refresh_from_db()
+    assert flag.status == Flag.Status.RESOLVED
+    assert "apply-proposal" not in cataloguer_client.get(FLAGS).content.decode()
