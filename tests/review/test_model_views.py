@@ -303,3 +303,29 @@ def test_the_model_card_says_what_monitoring_watches_only_once_it_does(
     assert "<h3>Monitoring</h3>" in page
     assert "Not monitored yet: no monitoring snapshot has been taken" in unwatched
     assert "Watched since" not in unwatched
+
+
+@pytest.mark.django_db
+def test_a_retired_versions_card_says_nothing_watches_it_and_what_its_spot_checks_found(
+    staff_client, genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+):
+    from catalogue.services.training.promotion import model_version_promote
+    from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
+
+    field = watched_with_drift_and_spot_checks(
+        genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+    )
+    watched = field.model_versions.get(status="active")
+    newer = ModelVersionFactory(field=field, version=watched.version + 1, status="candidate")
+    model_version_promote(version=newer, promoted_by=None)
+
+    retired = staff_client.get(version_url(watched, "review:model_card")).content.decode()
+    current = staff_client.get(version_url(newer, "review:model_card")).content.decode()
+
+    assert "This version is not live, so nothing watches its predictions now" in retired
+    # Its own spot checks, kept: 20 of the 30 decided were confirmed.
+    assert "While it was live, spot checks confirmed 67% (20 of 30;" in retired
+    assert "Watched since" not in retired and "open alert" not in retired
+    # The newly live version has no snapshot of its own yet: it does not inherit the old figures.
+    assert "Not monitored yet: no monitoring snapshot has been taken" in current
+    assert "spot checks confirmed" not in current
