@@ -276,7 +276,25 @@ class Prediction(models.Model):
                 fields=["record", "field", "model_version"], name="one_prediction_per_model"
             )
         ]
-        indexes = [models.Index(fields=["field", "status", "confidence"])]
+        indexes = [
+            models.Index(fields=["field", "status", "confidence"]),
+            # The review queue reads waiting items in each of its orders (flagged first), for all
+            # fields or one: partial indexes hold only the waiting rows, so a page is an index
+            # range whatever the number of predictions (review/selectors/queue_pages.py).
+            *(
+                models.Index(
+                    fields=[*lead, "-flagged", *order],
+                    condition=Q(status="queued"),
+                    name=f"prediction_waiting{suffix}_{name}",
+                )
+                for name, order in (
+                    ("conf", ["confidence", "id"]),
+                    ("margin", ["margin", "confidence", "id"]),
+                    ("audit", ["audit_rank", "id"]),
+                )
+                for lead, suffix in (([], ""), (["field"], "_f"))
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.record.identifier} {self.field.key}={self.label} ({self.confidence:.2f})"

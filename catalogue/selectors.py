@@ -15,9 +15,10 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from catalogue.counts import CollectionCounts, collection_counts
 from catalogue.models import (
     Collection,
     DecisionPolicy,
@@ -136,51 +137,42 @@ def _fallback_name(field: Field, code: str) -> str:
 @dataclass
 class CollectionSummary:
     collection: Collection
-    records: int
-    model: int = 0
-    queued: int = 0
-    imported: int = 0
-    human: int = 0
+    counts: CollectionCounts | None
+
+    @property
+    def records(self) -> int | None:
+        return self.counts.records if self.counts is not None else None
 
 
-def collection_summaries(*, collections: QuerySet[Collection]) -> list[CollectionSummary]:
-    """Collections with their record counts and how many current values came from where."""
-    summaries = {
-        c.id: CollectionSummary(collection=c, records=c.n_records)
-        for c in collections.annotate(n_records=Count("records")).order_by("name")
-    }
-    ids = list(summaries)
-    values = (
-        FieldValue.objects.filter(record__collection_id__in=ids, is_current=True)
-        .exclude(label="")
-        .values_list("record__collection_id", "source")
-        .annotate(n=Count("id"))
-    )
-    attribute = {
-        FieldValue.Source.MODEL: "model",
-        FieldValue.Source.IMPORT: "imported",
-        FieldValue.Source.HUMAN: "human",
-    }
-    for collection_id, source, n in values:
-        if source in attribute:
-            setattr(summaries[collection_id], attribute[source], n)
-    queued = (
-        Prediction.objects.filter(record__collection_id__in=ids, status=Prediction.Status.QUEUED)
-        .values_list("record__collection_id")
-        .annotate(n=Count("id"))
-    )
-    for collection_id, n in queued:
-        summaries[collection_id].queued = n
-    return list(summaries.values())
+def collection_summaries(
+    *, collections: QuerySet[Collection], compute: bool = True
+) -> list[CollectionSummary]:
+    """Collections with their record counts and how many current values came from where.
+
+    The counts are cached (``catalogue.counts``); with ``compute`` false (a search) they are
+    shown only if they are in the cache, never counted for the page.
+    """
+    counts = collection_counts(compute=compute)
+    return [
+        CollectionSummary(
+            collection=c,
+            counts=None if counts is None else counts.get(c.id, CollectionCounts()),
+        )
+        for c in collections.order_by("name")
+    ]
 
 
 def records_search(*, collections: QuerySet[Collection], q: str) -> QuerySet[Record]:
-    """Records in the given collections whose title or identifier contains ``q``."""
+    """Records in the given collections whose title or identifier contains ``q``.
+
+    Ordered as the (collection, identifier) index is, so the first page of a common word is
+    read from the index without sorting every match; the trigram indexes find a rare one.
+    """
     return (
         Record.objects.filter(collection__in=collections)
         .filter(Q(title__icontains=q) | Q(identifier__icontains=q))
         .select_related("collection")
-        .order_by("collection__name", "identifier", "id")
+        .order_by("collection_id", "identifier")
     )
 
 

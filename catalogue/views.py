@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,11 @@ from catalogue.access import (
     get_field,
     get_record_for_visitor,
     visible_collections,
+)
+from catalogue.counts import (
+    CountedPaginator,
+    collection_records_count,
+    result_count,
 )
 from catalogue.forms import FlagForm, RecordFilterForm, SearchForm
 from catalogue.http import HtmxHttpRequest
@@ -35,11 +39,13 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "q": q,
-        "summaries": selectors.collection_summaries(collections=collections),
+        # A search shows the summaries only if they are cached: it never counts the catalogue.
+        "summaries": selectors.collection_summaries(collections=collections, compute=not q),
     }
     if q:
         field = selectors.display_field(fields=selectors.fields_for_display())
-        page = Paginator(selectors.records_search(collections=collections, q=q), PER_PAGE).get_page(
+        found = selectors.records_search(collections=collections, q=q)
+        page = CountedPaginator(found, PER_PAGE, total=result_count(found)).get_page(
             request.GET.get("page")
         )
         show_model = field is not None and selectors.model_visible(field=field, user=request.user)
@@ -66,7 +72,9 @@ def collection(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     records = selectors.collection_records(
         collection=collection, field=field, q=q, source=source, show_model=show_model
     )
-    page = Paginator(records, PER_PAGE).get_page(request.GET.get("page"))
+    # Unfiltered, the count is the collection's (cached); filtered, capped or estimated.
+    total = result_count(records) if q or source else collection_records_count(collection)
+    page = CountedPaginator(records, PER_PAGE, total=total).get_page(request.GET.get("page"))
     return render(
         request,
         "catalogue/collection.html",

@@ -314,6 +314,9 @@ GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1
 GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, high=1.0)
 # Public flags per client address per hour.
 GLAMML_FLAG_RATE_LIMIT = _env_int("GLAMML_FLAG_RATE_LIMIT", 10, low=1, high=10_000)
+# How long the waiting counts and collection summaries are kept before they are counted again
+# (a cataloguer's decision and a public flag refresh the waiting counts at once).
+GLAMML_COUNTS_SECONDS = _env_int("GLAMML_COUNTS_SECONDS", 60, low=1, high=86400)
 # How many reverse proxies of ours add to X-Forwarded-For (0: use the connection's address).
 GLAMML_TRUSTED_PROXIES = _env_int("GLAMML_TRUSTED_PROXIES", 0, low=0, high=10)
 # The institution's MARC organization code: the agency of machine-generated values in MARC 883

@@ -58,6 +58,16 @@ def data_dir(tmp_path, settings):
     return settings.GLAMML_DATA_DIR
 
 
+@pytest.fixture(autouse=True)
+def fresh_counts():
+    """Cached counts (the cache outlives a test's database) start empty in every test."""
+    from catalogue.counts import counts_forget
+
+    counts_forget()
+    yield
+    counts_forget()
+
+
 @pytest.fixture
 def field(db):
     """The language field with its default policy and vocabulary."""

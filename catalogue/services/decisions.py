@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from catalogue.counts import waiting_forget
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.values import value_reject_prediction, value_set
@@ -107,6 +108,7 @@ def decision_make(
             ).update(status=Flag.Status.RESOLVED)
     except IntegrityError:
         raise AlreadyDecided(ALREADY_DECIDED) from None
+    waiting_forget()
     prediction.refresh_from_db()
     return decision
 

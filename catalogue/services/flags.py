@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalogue.counts import waiting_forget
 from catalogue.machine import ModelUnavailable
 from catalogue.models import Field, FieldValue, Flag, FlagClient, Prediction, Record
 from catalogue.services.labels import UnknownLabelError, label_normalise
@@ -48,7 +49,7 @@ def flag_create(
             except UnknownLabelError as exc:
                 raise FlagError(str(exc)) from None
         current = FieldValue.objects.filter(record=record, field=field, is_current=True).first()
-        return Flag.objects.create(
+        flag = Flag.objects.create(
             record=record,
             field=field,
             prediction=_reopen(record=record, field=field),
@@ -57,6 +58,8 @@ def flag_create(
             comment=comment[:2000],
             client_hash=client_hash,
         )
+    waiting_forget()
+    return flag
 
 
 def _check_rate(client_hash: str) -> None:

@@ -63,6 +63,7 @@ from review.selectors.queue import (
     record_current_value,
     record_field_history,
 )
+from review.selectors.queue_pages import Cursor, QueuePage, queue_page
 from review.selectors.tally import Tally, reviewer_tally
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "BASELINES",
     "CONFUSION_MAX_LABELS",
     "Confusion",
+    "Cursor",
     "CurvePoint",
     "DASHBOARD_CHANGES",
     "DASHBOARD_RUNS",
@@ -86,6 +88,7 @@ __all__ = [
     "QUEUE_ORDERS",
     "QUEUE_PAGE_SIZE",
     "QueueItem",
+    "QueuePage",
     "ReliabilityBin",
     "RulesPage",
     "Score",
@@ -107,6 +110,7 @@ __all__ = [
     "queue_counts_by_field",
     "queue_item_get",
     "queue_items",
+    "queue_page",
     "queue_predictions",
     "record_current_value",
     "record_field_history",

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
+from catalogue.counts import waiting_count
 from catalogue.models import (
     Collection,
     Field,
@@ -79,22 +80,11 @@ def queue_items(predictions: Iterable[Prediction]) -> list[QueueItem]:
     predictions = list(predictions)
     field_ids = {p.field_id for p in predictions}
     names = label_names(field_ids=field_ids)
-    # Offer the labels the catalogue actually uses, not a language field's hundreds of codes:
-    # anything else can be typed (code or name) beside the list.
-    in_use: dict[int, set[str]] = defaultdict(set)
-    for field_id, code in (
-        FieldValue.objects.filter(field_id__in=field_ids, is_current=True)
-        .exclude(label="")
-        .values_list("field_id", "label")
-        .distinct()
-    ):
-        in_use[field_id].add(code)
+    # The field's vocabulary: a language field's grows with the codes the catalogue uses
+    # (labels_ensure), so it offers those, not every code of ISO 639. Anything else can be
+    # typed (code or name) beside the list.
     vocabularies = {
-        field_id: [
-            LabelChoice(code, name)
-            for code, name in sorted(codes.items())
-            if code in in_use[field_id]
-        ]
+        field_id: [LabelChoice(code, name) for code, name in sorted(codes.items())]
         for field_id, codes in names.items()
     }
     items = []
@@ -131,11 +121,14 @@ class FieldCount:
 
 
 def queue_counts_by_field() -> list[FieldCount]:
-    """How many predictions wait for review, per field (fields with none included)."""
-    fields = Field.objects.annotate(
-        waiting=Count("predictions", filter=Q(predictions__status=Prediction.Status.QUEUED))
-    ).order_by("name")
-    return [FieldCount(field=f, waiting=f.waiting) for f in fields]
+    """How many predictions wait for review, per field (fields with none included).
+
+    From the cached waiting counts: never a count over the predictions per request.
+    """
+    return [
+        FieldCount(field=f, waiting=waiting_count(field_id=f.id))
+        for f in Field.objects.order_by("name")
+    ]
 
 
 def record_field_history(*, prediction: Prediction) -> list[FieldValue]:

@@ -10,7 +10,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,14 +27,12 @@ from catalogue.services.decisions import (
 from review.access import get_prediction_for_reviewer, require_cataloguer
 from review.forms import DecisionForm, QueueFilterForm
 from review.selectors import (
-    QUEUE_PAGE_SIZE,
     QueueItem,
     Tally,
     label_name,
     queue_counts_by_field,
     queue_item_get,
-    queue_items,
-    queue_predictions,
+    queue_page,
     record_current_value,
     record_field_history,
     reviewer_tally,
@@ -111,13 +108,18 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         field = filters.cleaned_data["field"]
         collection = filters.cleaned_data["collection"]
         order = filters.cleaned_data["order"] or order
-    predictions = queue_predictions(field=field, collection=collection, order=order)
-    page = Paginator(predictions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = queue_page(
+        field=field,
+        collection=collection,
+        order=order,
+        number=request.GET.get("page"),
+        after=request.GET.get("after", ""),
+    )
     context = {
         "filters": filters,
         "order": order,
         "page": page,
-        "items": _with_focus(queue_items(page.object_list), focus=focus),
+        "items": _with_focus(page.items, focus=focus),
         "next_url": request.get_full_path(),
         "focus": focus,
         **queue_status(request),

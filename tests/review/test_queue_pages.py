@@ -1,0 +1,242 @@
+"""Keyset pages of the review queue, the cached waiting counts, and the query plans behind them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalogue.counts import waiting_count
+from catalogue.models import Prediction
+from catalogue.services.decisions import decision_make
+from review.selectors import queue_page
+from review.selectors import queue_pages as pages
+from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
+
+QUEUE = reverse("review:queue")
+ORDERS = {
+    "uncertainty": lambda p: (not p.flagged, p.confidence, p.id),
+    "margin": lambda p: (not p.flagged, p.margin, p.confidence, p.id),
+    "random": lambda p: (not p.flagged, p.audit_rank, p.id),
+}
+
+
+def waiting_in_order(order: str) -> list[int]:
+    waiting = Prediction.objects.filter(status=Prediction.Status.QUEUED)
+    return [p.id for p in sorted(waiting, key=ORDERS[order])]
+
+
+def page_ids(page) -> list[int]:
+    return [item.prediction.id for item in page.items]
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 3, so a handful of items spans several pages and the flagged/unflagged edge."""
+    monkeypatch.setattr(pages, "QUEUE_PAGE_SIZE", 3)
+    return 3
+
+
+@pytest.fixture
+def mixed_queue(field):
+    """Eight waiting items (four flagged, ties in confidence), and one already applied."""
+    for i in range(8):
+        PredictionFactory(
+            confidence=[0.5, 0.5, 0.2, 0.9][i % 4],
+            margin=(i * 0.37) % 1,
+            audit_rank=(i * 0.61) % 1,
+            flagged=i % 2 == 0,
+        )
+    PredictionFactory(status=Prediction.Status.APPLIED, confidence=0.01)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", ORDERS)
+def test_following_next_walks_the_whole_queue_in_order_once(small_pages, mixed_queue, order):
+    seen, page = [], queue_page(order=order)
+    numbers = [page.number]
+    while True:
+        seen += page_ids(page)
+        if not page.has_next:
+            break
+        page = queue_page(order=order, number=page.next_page_number, after=page.next_cursor)
+        numbers.append(page.number)
+
+    assert seen == waiting_in_order(order)
+    assert numbers == [1, 2, 3]
+    assert page.num_pages == 3 and page.count == 8
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("order", ORDERS)
+def test_any_page_can_be_asked_for_by_number(small_pages, mixed_queue, order):
+    expected = waiting_in_order(order)
+
+    for number in (1, 2, 3):
+        page = queue_page(order=order, number=number)
+        assert page_ids(page) == expected[(number - 1) * 3 : number * 3]
+        assert page.start_index == (number - 1) * 3 + 1
+
+
+@pytest.mark.django_db
+def test_a_decision_on_one_page_does_not_make_the_next_skip_an_item(
+    small_pages, mixed_queue, cataloguer
+):
+    expected = waiting_in_order("uncertainty")
+    first = queue_page()
+
+    decision_make(prediction=first.items[0].prediction, reviewer=cataloguer, action="accept")
+    second = queue_page(number=2, after=first.next_cursor)
+
+    assert page_ids(second) == expected[3:6]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("after", ["nonsense", "n_0.5", "x_0.5_3", "n_nan_3", "n_0.5_abc"])
+def test_a_cursor_that_is_not_one_shows_the_first_page(small_pages, mixed_queue, after):
+    page = queue_page(after=after)
+
+    assert page.number == 1
+    assert page_ids(page) == waiting_in_order("uncertainty")[:3]
+
+
+@pytest.mark.django_db
+def test_a_page_past_the_end_shows_the_last_one(small_pages, mixed_queue):
+    page = queue_page(number=99)
+
+    assert page.number == 3
+    assert page_ids(page) == waiting_in_order("uncertainty")[6:]
+
+
+@pytest.mark.django_db
+def test_the_next_link_carries_the_cursor_and_the_filters(cataloguer_client, field):
+    collection = CollectionFactory(slug="maps")
+    for _ in range(27):
+        PredictionFactory(record=RecordFactory(collection=collection))
+
+    first = cataloguer_client.get(QUEUE, {"collection": "maps", "order": "margin"})
+    link = first.context["page"].next_cursor
+    second = cataloguer_client.get(
+        QUEUE, {"collection": "maps", "order": "margin", "page": 2, "after": link}
+    )
+
+    assert f"after={link}" in first.text
+    assert "collection=maps" in first.text.split('rel="next"')[0].rsplit("href=", 1)[1]
+    assert len(second.context["items"]) == 2
+    assert "Showing 26–27 of 27 waiting" in second.text
+    assert "Page 2 of 2" in second.text
+
+
+@pytest.mark.django_db
+def test_waiting_counts_are_cached_and_a_decision_refreshes_them(
+    cataloguer_client, field, cataloguer, django_assert_num_queries
+):
+    predictions = PredictionFactory.create_batch(3)
+    assert waiting_count() == 3
+
+    PredictionFactory.create_batch(2)  # bulk work shows when the cache expires...
+    assert waiting_count() == 3
+    decision_make(prediction=predictions[0], reviewer=cataloguer, action="accept")
+
+    with django_assert_num_queries(1):  # ...or a person's decision refreshes it
+        assert waiting_count() == 4
+    with django_assert_num_queries(0):
+        assert waiting_count(field_id=field.id) == 4
+
+
+# -- the plans behind the pages, on PostgreSQL --------------------------------------------------
+
+
+def plan_of(sql: str) -> str:
+    """The plan PostgreSQL picks when it may not read a whole table or bitmap (a tiny test
+    table favours those; at a million rows the ordered index range is what a page costs least
+    with). A sort left in the plan means no index serves the order."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return " > ".join(_nodes(plan[0]["Plan"]))
+
+
+def _nodes(node: dict) -> list[str]:
+    """``["Limit", "Index Scan on prediction_waiting_conf"]``: each node and its index."""
+    here = node["Node Type"] + (f" on {node['Index Name']}" if "Index Name" in node else "")
+    return [here] + [n for child in node.get("Plans", []) for n in _nodes(child)]
+
+
+def page_queries(**kwargs) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        queue_page(**kwargs)
+    # The page's own reads of the predictions (not the cached counts).
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "catalogue_prediction"') and "COUNT(" not in q["sql"]
+    ]
+
+
+@pytest.fixture
+def analysed_queue(field):
+    collection = CollectionFactory()
+    for i in range(60):
+        PredictionFactory(
+            record=RecordFactory(collection=collection),
+            confidence=(i * 0.13) % 1,
+            flagged=i % 20 == 0,
+        )
+    PredictionFactory.create_batch(20, status=Prediction.Status.APPLIED)
+    # As after a bulk load: statistics, and a visibility map that lets an index answer alone
+    # (VACUUM runs outside a transaction, hence the transactional tests below).
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalogue_prediction")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("order", "index"),
+    [("uncertainty", "conf"), ("margin", "margin"), ("random", "audit")],
+)
+@pytest.mark.parametrize("one_field", [False, True])
+def test_each_queue_order_reads_its_partial_index_without_sorting(
+    analysed_queue, field, order, index, one_field
+):
+    kwargs = {"order": order, "field": field if one_field else None}
+    first = queue_page(**kwargs)
+    deep = queue_page(**kwargs, number=2, after=first.next_cursor)
+    assert deep.items
+
+    name = f"prediction_waiting{'_f' if one_field else ''}_{index}"
+    for sql in (
+        page_queries(**kwargs, number=2, after=first.next_cursor)[:1]
+        + page_queries(**kwargs, number=3)[:2]
+    ):
+        plan = plan_of(sql)
+        assert f"Scan on {name}" in plan, (plan, sql)
+        assert "Sort" not in plan, (plan, sql)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_page_by_number_finds_its_start_in_the_index_alone(analysed_queue):
+    start, _ = page_queries(number=2)
+
+    plan = plan_of(start)
+
+    assert "Index Only Scan on prediction_waiting_conf" in plan, plan
+
+
+@pytest.mark.django_db
+def test_counting_the_queue_never_reads_the_whole_table_per_request(cataloguer_client, field):
+    PredictionFactory.create_batch(2)
+    cataloguer_client.get(QUEUE)
+
+    with CaptureQueriesContext(connection) as queries:
+        cataloguer_client.get(QUEUE)
+
+    assert not [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
