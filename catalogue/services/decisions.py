@@ -176,6 +176,7 @@ def decision_undo(*, prediction: Prediction, reviewer: User, review_round: int) 
         decision.withdrawn_by = reviewer
         decision.save(update_fields=["withdrawn_at", "withdrawn_by"])
         _restore_value(prediction=prediction, before=decision.value_before, reviewer=reviewer)
+    waiting_forget()
     prediction.refresh_from_db()
     return decision
 

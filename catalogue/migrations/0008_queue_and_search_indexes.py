@@ -36,7 +36,7 @@ def remove_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0005_monitoring"),
+        ("catalogue", "0007_decision_undo"),
     ]
 
     operations = [
