@@ -4,9 +4,10 @@ Counting a million rows on every request is what made the queue and the search s
 so each count here is one of three kinds:
 
 - **cached**: waiting predictions per (field, collection) and the collection summaries are one
-  grouped query each, kept in the cache for ``GLAMML_COUNTS_SECONDS``. A cataloguer's decision
-  and a visitor's flag forget the waiting counts at once (the person who acted sees the count
-  move); bulk work (prediction, re-routing) shows within that many seconds.
+  grouped query each, counted again after ``GLAMML_COUNTS_SECONDS`` by one request while the
+  others are served the last count. A cataloguer's decision or undo moves the cached count at
+  once; a visitor's flag has it counted again; bulk work (prediction, re-routing) shows within
+  ``GLAMML_COUNTS_SECONDS``.
 - **capped**: a result set is counted exactly up to ``EXACT_UP_TO`` rows, which costs at most
   that many rows whatever the size of the catalogue.
 - **estimated**: past the cap, PostgreSQL's planner estimate is shown as "about 227,000".
@@ -16,41 +17,67 @@ so each count here is one of three kinds:
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Model, QuerySet
 
 from catalogue.models import Collection, FieldValue, Prediction, Record
 
-WAITING_KEY = "glamml:counts:waiting:v1"
-SUMMARIES_KEY = "glamml:counts:collections:v1"
+WAITING_KEY = "glamml:counts:waiting:v2"
+SUMMARIES_KEY = "glamml:counts:collections:v2"
 EXACT_UP_TO = 1000
+# A count past its time is kept this many times longer, to serve while it is counted again.
+KEEP_STALE = 10
 
 
 # -- waiting predictions ------------------------------------------------------------------------
 
 
+def _cached(key: str, count: Callable[[], Any], *, compute: bool = True) -> Any:
+    """The count under ``key``: fresh from the cache, else counted again by one request.
+
+    While one request counts (seconds at a million records), the others are served the last
+    count, so an expiry never sends every worker to count at once. With ``compute`` false, the
+    last count of any age, or ``None``.
+    """
+    seconds = settings.GLAMML_COUNTS_SECONDS
+    entry: dict[str, Any] | None = cache.get(key)
+    if entry is not None and (not compute or time.time() - entry["at"] < seconds):
+        return entry["value"]
+    if not compute:
+        return None
+    if entry is not None and not cache.add(f"{key}:counting", 1, timeout=seconds):
+        return entry["value"]
+    try:
+        value = count()
+        cache.set(key, {"at": time.time(), "value": value}, timeout=seconds * KEEP_STALE)
+    finally:
+        cache.delete(f"{key}:counting")
+    return value
+
+
 def waiting_counts() -> dict[tuple[int, int], int]:
     """Waiting predictions by ``(field id, collection id)``, from the cache or one query."""
-    rows: list[list[int]] | None = cache.get(WAITING_KEY)
-    if rows is None:
-        rows = [
-            [field_id, collection_id, n]
-            for field_id, collection_id, n in Prediction.objects.filter(
-                status=Prediction.Status.QUEUED
-            )
-            .order_by()
-            .values_list("field_id", "record__collection_id")
-            .annotate(n=Count("id"))
-        ]
-        cache.set(WAITING_KEY, rows, settings.GLAMML_COUNTS_SECONDS)
+    rows: list[list[int]] = _cached(WAITING_KEY, _count_waiting)
     return {(field_id, collection_id): n for field_id, collection_id, n in rows}
+
+
+def _count_waiting() -> list[list[int]]:
+    return [
+        [field_id, collection_id, n]
+        for field_id, collection_id, n in Prediction.objects.filter(status=Prediction.Status.QUEUED)
+        .order_by()
+        .values_list("field_id", "record__collection_id")
+        .annotate(n=Count("id"))
+    ]
 
 
 def waiting_count(*, field_id: int | None = None, collection_id: int | None = None) -> int:
@@ -62,14 +89,40 @@ def waiting_count(*, field_id: int | None = None, collection_id: int | None = No
     )
 
 
+def waiting_adjust(*, field_id: int, collection_id: int, by: int) -> None:
+    """Move the cached count of one (field, collection) by ``by``, without counting again.
+
+    A cataloguer's decision (-1) or undo (+1) shows at once. Two at the same instant may lose
+    one step (read, change, write): the next count, within ``GLAMML_COUNTS_SECONDS``, heals it.
+    """
+    entry: dict[str, Any] | None = cache.get(WAITING_KEY)
+    if entry is None:
+        return
+    rows: list[list[int]] = entry["value"]
+    for row in rows:
+        if row[:2] == [field_id, collection_id]:
+            row[2] = max(0, row[2] + by)
+            break
+    else:
+        rows.append([field_id, collection_id, max(0, by)])
+    age = time.time() - entry["at"]
+    cache.set(
+        WAITING_KEY, entry, timeout=max(1, int(settings.GLAMML_COUNTS_SECONDS * KEEP_STALE - age))
+    )
+
+
 def waiting_forget() -> None:
-    """Drop the cached waiting counts (after a change a person expects to see at once)."""
-    cache.delete(WAITING_KEY)
+    """Count the waiting predictions again on the next request (the last count serves the
+    others meanwhile)."""
+    entry: dict[str, Any] | None = cache.get(WAITING_KEY)
+    if entry is not None:
+        entry["at"] = 0.0
+        cache.set(WAITING_KEY, entry, timeout=settings.GLAMML_COUNTS_SECONDS * KEEP_STALE)
 
 
 def counts_forget() -> None:
     """Drop every cached count: the next page that needs them counts again."""
-    cache.delete_many([WAITING_KEY, SUMMARIES_KEY])
+    cache.delete_many([WAITING_KEY, SUMMARIES_KEY, f"{WAITING_KEY}:counting"])
 
 
 # -- collection summaries -----------------------------------------------------------------------
@@ -98,12 +151,11 @@ def collection_counts(*, compute: bool = True) -> dict[int, CollectionCounts] | 
     million records, so at most once per ``GLAMML_COUNTS_SECONDS``), or ``None`` when
     ``compute`` is false: a search never pays for them.
     """
-    cached: dict[int, dict[str, int]] | None = cache.get(SUMMARIES_KEY)
+    cached: dict[int, dict[str, int]] | None = _cached(
+        SUMMARIES_KEY, _count_collections, compute=compute
+    )
     if cached is None:
-        if not compute:
-            return None
-        cached = _count_collections()
-        cache.set(SUMMARIES_KEY, cached, settings.GLAMML_COUNTS_SECONDS)
+        return None
     counts = {cid: CollectionCounts(**values) for cid, values in cached.items()}
     for (_, collection_id), n in waiting_counts().items():
         counts.setdefault(collection_id, CollectionCounts()).queued += n
@@ -190,6 +242,18 @@ class CountedPaginator(Paginator):  # type: ignore[type-arg]
     @property
     def estimated(self) -> bool:
         return self.total.estimated
+
+    def page(self, number: int | str) -> Page:  # type: ignore[type-arg]
+        """A full page whatever the count says: a count from the cache or the planner may be
+        behind the catalogue, and must not hide the records past it (it grows to match)."""
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        shown = list(self.object_list[bottom : bottom + self.per_page])
+        if bottom + len(shown) > self.total.n:
+            self.total = ResultCount(bottom + len(shown), self.total.estimated)
+            self.__dict__.pop("count", None)
+            self.__dict__.pop("num_pages", None)
+        return Page(shown, number, self)
 
     @property
     def count_text(self) -> str:

@@ -15,10 +15,12 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
-from catalogue.counts import CollectionCounts, collection_counts
+from catalogue.counts import CollectionCounts, ResultCount, collection_counts, result_count
 from catalogue.models import (
     Collection,
     DecisionPolicy,
@@ -176,6 +178,33 @@ def records_search(*, collections: QuerySet[Collection], q: str) -> QuerySet[Rec
     )
 
 
+# Up to this many matches, PostgreSQL finds them through the trigram indexes and sorts them;
+# past it, reading the records in index order meets a page's worth early (a common word).
+# Measured at 1.2M records: both ways cost about the same near 7,000 matches.
+FEW_MATCHES = 5_000
+
+
+def records_counted(records: QuerySet[Record]) -> tuple[QuerySet[Record], ResultCount]:
+    """``records`` with their (capped or estimated) count, ordered the way that finds a page
+    fastest: few matches are sorted once found, many are read in the order of the index.
+
+    Left to itself the planner walks the (collection, identifier) index for a word of a few
+    thousand matches too, and may read a whole collection to find them.
+    """
+    total = result_count(records)
+    if total.n > FEW_MATCHES or connection.vendor != "postgresql":
+        return records, total
+    order = [_not_indexed(str(name)) for name in records.query.order_by]
+    return records.order_by(*order), total
+
+
+def _not_indexed(name: str) -> Any:
+    """The same order as ``name``, in an expression no index serves (``id + 0``)."""
+    if isinstance(Record._meta.get_field(name.removesuffix("_id")), CharField | TextField):
+        return Concat(F(name), Value(""))
+    return F(name) + 0
+
+
 # -- list pages ---------------------------------------------------------------------------------
 
 
@@ -192,7 +221,8 @@ def collection_records(
     Without ``show_model`` model values count as no value and cannot be filtered on, so the
     filters say nothing about predictions a visitor may not see.
     """
-    records = Record.objects.filter(collection=collection).order_by("identifier", "id")
+    # Identifiers are unique in a collection: the (collection, identifier) index is the order.
+    records = Record.objects.filter(collection=collection).order_by("identifier")
     if q:
         records = records.filter(Q(title__icontains=q) | Q(identifier__icontains=q))
     if field is None or not source:

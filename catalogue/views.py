@@ -21,7 +21,6 @@ from catalogue.access import (
 from catalogue.counts import (
     CountedPaginator,
     collection_records_count,
-    result_count,
 )
 from catalogue.forms import FlagForm, RecordFilterForm, SearchForm
 from catalogue.http import HtmxHttpRequest
@@ -44,10 +43,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     }
     if q:
         field = selectors.display_field(fields=selectors.fields_for_display())
-        found = selectors.records_search(collections=collections, q=q)
-        page = CountedPaginator(found, PER_PAGE, total=result_count(found)).get_page(
-            request.GET.get("page")
+        found, total = selectors.records_counted(
+            selectors.records_search(collections=collections, q=q)
         )
+        page = CountedPaginator(found, PER_PAGE, total=total).get_page(request.GET.get("page"))
         show_model = field is not None and selectors.model_visible(field=field, user=request.user)
         context |= {
             "field": field,
@@ -73,7 +72,10 @@ def collection(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         collection=collection, field=field, q=q, source=source, show_model=show_model
     )
     # Unfiltered, the count is the collection's (cached); filtered, capped or estimated.
-    total = result_count(records) if q or source else collection_records_count(collection)
+    if q or source:
+        records, total = selectors.records_counted(records)
+    else:
+        total = collection_records_count(collection)
     page = CountedPaginator(records, PER_PAGE, total=total).get_page(request.GET.get("page"))
     return render(
         request,

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from catalogue.counts import waiting_forget
+from catalogue.counts import waiting_adjust
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.values import value_reject_prediction, value_set
@@ -108,9 +108,15 @@ def decision_make(
             ).update(status=Flag.Status.RESOLVED)
     except IntegrityError:
         raise AlreadyDecided(ALREADY_DECIDED) from None
-    waiting_forget()
+    _waiting_moved(prediction, by=-1)
     prediction.refresh_from_db()
     return decision
+
+
+def _waiting_moved(prediction: Prediction, *, by: int) -> None:
+    waiting_adjust(
+        field_id=prediction.field_id, collection_id=prediction.record.collection_id, by=by
+    )
 
 
 def _decided_label(*, prediction: Prediction, action: Decision.Action, label: str) -> str:
@@ -176,7 +182,7 @@ def decision_undo(*, prediction: Prediction, reviewer: User, review_round: int) 
         decision.withdrawn_by = reviewer
         decision.save(update_fields=["withdrawn_at", "withdrawn_by"])
         _restore_value(prediction=prediction, before=decision.value_before, reviewer=reviewer)
-    waiting_forget()
+    _waiting_moved(prediction, by=1)
     prediction.refresh_from_db()
     return decision
 

@@ -1,0 +1,135 @@
+"""Counts that cost the same at any size, and the search plans behind the public pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from catalogue import counts, selectors
+from catalogue.models import Collection
+from tests.factories import CollectionFactory, RecordFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_estimate_is_shown_rounded_as_about():
+    assert counts.about(227_431) == "227,000"
+    assert counts.about(1_234) == "1,230"
+    assert counts.about(87) == "87"
+
+
+@pytest.mark.postgres
+def test_a_large_result_is_estimated_not_counted(client, monkeypatch):
+    monkeypatch.setattr(counts, "EXACT_UP_TO", 5)
+    collection = CollectionFactory(slug="books")
+    RecordFactory.create_batch(12, collection=collection, title="A voyage")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("catalogue:home"), {"q": "voyage"})
+
+    total = response.context["page"].paginator.total
+    assert total.estimated and total.n >= 6
+    assert f"about {counts.about(total.n)} records match" in response.text
+    assert any(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+    # A capped count reads at most EXACT_UP_TO + 1 rows; no COUNT(*) over every match.
+    assert all("LIMIT 6" in q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"])
+
+
+def test_a_small_result_is_counted_exactly(client):
+    collection = CollectionFactory(slug="books")
+    RecordFactory.create_batch(3, collection=collection, title="A voyage")
+
+    response = client.get(reverse("catalogue:home"), {"q": "voyage"})
+
+    assert not response.context["page"].paginator.estimated
+    assert "3 records match" in response.text
+
+
+def test_the_collection_page_takes_its_count_from_the_cached_summaries(client):
+    collection = CollectionFactory(slug="books")
+    RecordFactory.create_batch(3, collection=collection)
+    client.get(reverse("catalogue:home"))  # counts the summaries once
+    RecordFactory(collection=collection)  # counted in the summaries next time
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("catalogue:collection", args=["books"]))
+
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    # A count behind the catalogue hides nothing: the page shows every record it holds.
+    assert len(response.context["rows"]) == 4
+    assert "Showing 1–4 of 4" in response.text
+
+
+def test_a_search_never_counts_the_collection_summaries(client):
+    CollectionFactory(slug="books", name="Early printed books")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("catalogue:home"), {"q": "voyage"})
+
+    assert "Early printed books" in response.text  # the card, without counts
+    assert not [q for q in queries.captured_queries if "catalogue_fieldvalue" in q["sql"]]
+    assert "Applied by a model" not in response.text
+
+
+# -- plans on PostgreSQL ------------------------------------------------------------------------
+
+
+def plan_of(sql: str, *, bitmaps_only: bool = False) -> str:
+    """The plan when no whole table may be read (a tiny test table favours that)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        if bitmaps_only:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return " > ".join(_nodes(plan[0]["Plan"]))
+
+
+def _nodes(node: dict) -> list[str]:
+    here = node["Node Type"] + (f" on {node['Index Name']}" if "Index Name" in node else "")
+    return [here] + [n for child in node.get("Plans", []) for n in _nodes(child)]
+
+
+@pytest.fixture
+def searchable():
+    collection = CollectionFactory(slug="books")
+    for i in range(200):
+        RecordFactory(
+            collection=collection, title=f"Record {i} about {'maps' if i % 50 else 'a voyage'}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalogue_record")  # as after a bulk load
+
+
+def search_sql(q: str) -> str:
+    found, _ = selectors.records_counted(
+        selectors.records_search(collections=Collection.objects.all(), q=q)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        list(found[:50])
+    return queries.captured_queries[-1]["sql"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rare_word_is_found_through_the_trigram_indexes(searchable):
+    plan = plan_of(search_sql("voyage"), bitmaps_only=True)
+
+    assert "Bitmap Index Scan on record_title_trgm" in plan, plan
+    assert "Bitmap Index Scan on record_identifier_trgm" in plan, plan
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_common_word_is_read_in_index_order_without_sorting_every_match(searchable, monkeypatch):
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 10)
+
+    plan = plan_of(search_sql("maps"))
+
+    assert "Index Scan on record_identifier_unique_in_collection" in plan, plan
+    assert "Sort" not in plan, plan
