@@ -36,7 +36,7 @@ def remove_trigram_indexes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0007_decision_undo"),
+        ("catalogue", "0008_api_token"),
     ]
 
     operations = [
