@@ -52,20 +52,25 @@ def get_field(key: str) -> Field:
 
 
 def client_hash(request: HttpRequest) -> str:
-    """A salted hash of the client address: enough to rate-limit flags, not to identify anyone.
+    """A salted hash of the client address: enough to rate-limit flags, not to identify anyone."""
+    return hashlib.sha256((settings.SECRET_KEY + client_address(request)).encode()).hexdigest()
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address, for the flag rate limit and login throttling.
 
     A forwarded-for header is whatever the client says it is, so it is read only when
     ``GLAMML_TRUSTED_PROXIES`` says how many proxies of ours stand in front: the address the
     outermost of them saw is then the client's. Otherwise ``REMOTE_ADDR`` is used.
     """
-    address = request.META.get("REMOTE_ADDR", "")
+    address = str(request.META.get("REMOTE_ADDR", ""))
     proxies = settings.GLAMML_TRUSTED_PROXIES
     if proxies:
         forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [a for a in forwarded if a]
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
-    return hashlib.sha256((settings.SECRET_KEY + address).encode()).hexdigest()
+    return address
 
 
 def get_prediction_for_visitor(request: HttpRequest, code: UUID | str) -> Prediction:

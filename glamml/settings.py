@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -98,6 +99,7 @@ GLAMML_MODEL_DIR = DATA_DIR / "models"
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -120,7 +122,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login throttling (django-axes): after GLAMML_LOGIN_FAILURE_LIMIT wrong passwords for one
+# account, or from one address, logins from there are refused for GLAMML_LOGIN_COOLOFF_MINUTES;
+# a success clears the count. Attempts live in the database; an admin unlocks an account or an
+# address by deleting its row under "Access attempts" in the admin site.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = _env_int("GLAMML_LOGIN_FAILURE_LIMIT", 5, low=1, high=1000)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=_env_int("GLAMML_LOGIN_COOLOFF_MINUTES", 15, low=1, high=7 * 24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The address the flag rate limit sees too: X-Forwarded-For only behind trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "catalogue.access.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 if PRODUCTION:
     # In development runserver serves static files; WhiteNoise serves the collected ones.
