@@ -143,6 +143,7 @@ AXES_RESET_ON_SUCCESS = True
 # The address the flag rate limit sees too: X-Forwarded-For only behind trusted proxies.
 AXES_CLIENT_IP_CALLABLE = "catalogue.access.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False  # no banner on every manage.py command
 
 if PRODUCTION:
     # In development runserver serves static files; WhiteNoise serves the collected ones.
