@@ -206,6 +206,7 @@ class TrainingRun(models.Model):
         SCHEDULE = "schedule", "Scheduled: new decisions arrived"
         COMMAND = "command", "Command line"
         MONITORING = "monitoring", "Monitoring: drift or falling live precision"
+        BASE = "base", "The shipped base model, for a new deployment"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="training_runs")

@@ -23,6 +23,7 @@ from catalogue.services.predictions import (
     predictions_enqueue_pending,
 )
 from catalogue.services.routing import predictions_reroute
+from catalogue.services.training.base import base_model_ensure
 from catalogue.services.training.runs import training_run_create, training_run_execute
 from catalogue.services.training.schedule import fields_due_for_retraining, training_runs_reap
 
@@ -49,8 +50,11 @@ def predict_records(field_id: int, record_ids: list[int]) -> dict[str, int]:
     try:
         result = predictions_create(field=field, record_ids=record_ids)
     except ModelUnavailable as exc:
-        logger.warning("%s", exc)
-        return {}
+        # A fresh deployment: the language field's first version is the shipped model.
+        if not base_model_ensure(field=field):
+            logger.warning("%s", exc)
+            return {}
+        result = predictions_create(field=field, record_ids=record_ids)
     return vars(result)
 
 
@@ -122,6 +126,8 @@ def predict_pending() -> int:
     was lost some other way (a broker that lost its data). Running it twice only enqueues
     batches whose predictions are then skipped as already made.
     """
+    for field in Field.objects.filter(kind=Field.Kind.LANGUAGE, model_versions__isnull=True):
+        base_model_ensure(field=field)
     return predictions_enqueue_pending()
 
 

@@ -232,6 +232,6 @@ def _store_page(response: Any, *, source: HarvestSource, token: str, number: int
         )
         HarvestSource.objects.filter(pk=source.pk).update(
             resumption_token=token,
-            records_harvested=F("records_harvested") + len(imported.record_ids),
+            records_harvested=F("records_harvested") + imported.rows,
         )
-    return len(imported.record_ids)
+    return imported.rows

@@ -1,40 +1,44 @@
 """Importing records from CSV, JSON Lines, MARC 21 or MARCXML, all or nothing.
 
-The whole file is read and checked before anything is written, so a file with an error stores
-nothing and the message names the file, line (or record) and column (or MARC field). Every
-reader yields the same row stream: a header, then ``(where, row)`` pairs of plain strings.
+The file is read as a stream (``import_readers``) and every row checked as it comes; checked
+rows go into a staging table (``import_staging``) and records and values are written from it by
+a few set-based statements, all in one transaction: a file with an error stores nothing, and
+the message names the file, line (or record) and column (or MARC field). Memory stays flat in
+the file's size.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from dataclasses import field as dc_field
 from pathlib import Path
-from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue.interop.marc import MARC_SOURCES, MarcError, marc_rows
-from catalogue.models import Collection, Field, FieldValue, Record
+from catalogue import dispatch
+from catalogue.interop.marc import MARC_SOURCES
+from catalogue.models import Collection, Field, ModelVersion
 from catalogue.services.fields import LANGUAGE, field_ensure_language
+from catalogue.services.import_readers import (
+    ImportFileError,
+    Rows,
+    rows_csv,
+    rows_jsonl,
+    rows_marc,
+)
+from catalogue.services.import_staging import BATCH, StagedRow, Staging, tables_analyze
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
-from catalogue.services.predictions import predictions_enqueue_active_fields
+from catalogue.services.predictions import predicting_field_ids
 
-T = TypeVar("T")
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
 FORMATS = ("csv", "jsonl", "marc", "marcxml")
 MARC_FORMATS = ("marc", "marcxml")
+# Planner statistics are refreshed after an import that wrote at least this many records.
+ANALYZE_AFTER = 10_000
 
-csv.field_size_limit(10 * 1024 * 1024)
-
-
-class ImportFileError(Exception):
-    """A problem with the file; nothing was stored."""
+__all__ = ["FORMATS", "ImportFileError", "ImportResult", "parse_mapping", "records_import"]
 
 
 @dataclass
@@ -44,17 +48,8 @@ class ImportResult:
     values_set: int = 0
     values_kept_human: int = 0
     unchanged: int = 0
-    record_ids: list[int] = dc_field(default_factory=list)
-
-
-@dataclass
-class _Row:
-    line: str
-    identifier: str
-    title: str
-    description: str
-    extra: dict[str, Any]
-    values: dict[str, str]  # field key -> normalised label
+    rows: int = 0
+    enqueued: int = 0  # records handed to the inference queue (for every predicting field)
 
 
 def parse_mapping(items: list[str]) -> dict[str, str]:
@@ -68,121 +63,46 @@ def parse_mapping(items: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _rows_csv(path: Path, text: str) -> Iterator[tuple[str, dict[str, str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ImportFileError(f"{path}: the file is empty.") from None
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}, line 1: {exc}") from None
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    duplicates = {h for h in header if header.count(h) > 1}
-    if duplicates:
-        raise ImportFileError(f"{path}, line 1: column {sorted(duplicates)[0]!r} appears twice.")
-    yield "line 1", {h: h for h in header}
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise ImportFileError(
-                    f"{path}, line {line}: expected {len(header)} columns, found {len(row)}."
-                )
-            yield f"line {line}", dict(zip(header, row, strict=True))
-    except csv.Error as exc:
-        raise ImportFileError(f"{path}, line {reader.line_num}: {exc}") from None
+class _Checker:
+    """Checks rows one at a time against a mapping; label spellings are normalised once each."""
 
+    def __init__(
+        self, *, path: Path | str, fmt: str, mapping: dict[str, str], fields: dict[str, Field]
+    ) -> None:
+        self.path, self.fmt, self.fields = path, fmt, fields
+        self.columns = {t: mapping.get(t, t) for t in (*RECORD_ATTRIBUTES, *fields)}
+        self.mapped = set(self.columns.values())
+        self._labels: dict[tuple[str, str], str] = {}
 
-def _rows_jsonl(path: Path, text: str) -> Iterator[tuple[str, dict[str, str]]]:
-    header: dict[str, str] = {}
-    rows = []
-    for line, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
+    def label(self, key: str, raw_value: str, line: str) -> str:
+        known = self._labels.get((key, raw_value))
+        if known is not None:
+            return known
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{path}, line {line}: not valid JSON ({exc.msg}).") from None
-        if not isinstance(obj, dict):
-            raise ImportFileError(f"{path}, line {line}: expected a JSON object.")
-        row = {}
-        for key, value in obj.items():
-            header.setdefault(key, key)
-            if value is None:
-                row[key] = ""
-            elif isinstance(value, str):
-                row[key] = value
-            else:
-                row[key] = json.dumps(value, ensure_ascii=False)
-        rows.append((f"line {line}", row))
-    yield "", header
-    yield from rows
+            code = label_normalise(field=self.fields[key], value=raw_value)
+        except UnknownLabelError as exc:
+            column = _column_name(self.fmt, self.columns[key])
+            raise ImportFileError(f"{self.path}, {line}, {column}: {exc}") from None
+        self._labels[(key, raw_value)] = code
+        return code
 
-
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read the file ({exc.strerror}).") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"{path}, line {line}: not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
-            "save the file as UTF-8 and import it again."
-        ) from None
-
-
-def _marc_rows(
-    path: Path, fmt: str, mapping: dict[str, str]
-) -> Iterator[tuple[str, dict[str, str]]]:
-    try:
-        yield from marc_rows(path, fmt=fmt, specs=mapping.values())
-    except MarcError as exc:
-        raise ImportFileError(str(exc)) from None
-
-
-def parse_records(
-    *,
-    path: Path | str,
-    fmt: str,
-    mapping: dict[str, str],
-    fields: dict[str, Field],
-    stream: Iterator[tuple[str, dict[str, str]]] | None = None,
-) -> list[_Row]:
-    """Read and check every row; raise ``ImportFileError`` naming file, line and column.
-
-    ``stream`` is rows another reader made (an OAI-PMH page): a header, then ``(where, row)``;
-    ``path`` then only names the source in messages and ``fmt`` says whose rows they are.
-    """
-    if fmt not in FORMATS:
-        raise ImportFileError(f"Unknown format {fmt!r}: use {', '.join(FORMATS)}.")
-    for target in mapping:
-        if target not in RECORD_ATTRIBUTES and target not in fields:
-            known = ", ".join([*RECORD_ATTRIBUTES, *sorted(fields)])
-            raise ImportFileError(f"--map {target}=...: {target!r} is not one of {known}.")
-    if stream is not None:
-        rows_iter = stream
-    elif fmt in MARC_FORMATS:
-        rows_iter = _marc_rows(Path(path), fmt, mapping)
-    else:
-        text = _read_text(Path(path))
-        rows_iter = _rows_csv(Path(path), text) if fmt == "csv" else _rows_jsonl(Path(path), text)
-    _, header = next(rows_iter)
-    columns = {t: mapping.get(t, t) for t in (*RECORD_ATTRIBUTES, *fields)}
-    _check_header(path=path, fmt=fmt, mapping=mapping, columns=columns, header=header)
-    rows: list[_Row] = []
-    seen: dict[str, str] = {}
-    for line, raw in rows_iter:
-        rows.append(
-            _parse_row(
-                path=path, fmt=fmt, line=line, raw=raw, columns=columns, fields=fields, seen=seen
-            )
+    def row(self, line: str, raw: dict[str, str]) -> StagedRow:
+        identifier = raw.get(self.columns["identifier"], "").strip()
+        if not identifier:
+            column = _column_name(self.fmt, self.columns["identifier"])
+            raise ImportFileError(f"{self.path}, {line}, {column}: the identifier is empty.")
+        values = []
+        for key in self.fields:
+            raw_value = raw.get(self.columns[key], "").strip()
+            values.append(self.label(key, raw_value, line) if raw_value else "")
+        return StagedRow(
+            line=line,
+            identifier=identifier,
+            title=raw.get(self.columns["title"], "").strip(),
+            description=raw.get(self.columns["description"], "").strip(),
+            extra={k: v for k, v in raw.items() if v and k not in self.mapped},
+            values=values,
         )
-    return rows
 
 
 def _column_name(fmt: str, column: str) -> str:
@@ -221,51 +141,41 @@ def _check_header(
             )
 
 
-def _parse_row(
+def _rows(path: Path | str, fmt: str, mapping: dict[str, str], stream: Rows | None) -> Rows:
+    if fmt not in FORMATS:
+        raise ImportFileError(f"Unknown format {fmt!r}: use {', '.join(FORMATS)}.")
+    if stream is not None:
+        return stream
+    if fmt in MARC_FORMATS:
+        return rows_marc(Path(path), fmt, list(mapping.values()))
+    return rows_csv(Path(path)) if fmt == "csv" else rows_jsonl(Path(path))
+
+
+def _staged_rows(
     *,
     path: Path | str,
     fmt: str,
-    line: str,
-    raw: dict[str, str],
-    columns: dict[str, str],
+    mapping: dict[str, str],
     fields: dict[str, Field],
-    seen: dict[str, str],
-) -> _Row:
-    """One checked row; ``seen`` (identifier: where) grows by this row's identifier."""
-    where = f"{path}, {line}, {_column_name(fmt, columns['identifier'])}"
-    identifier = raw.get(columns["identifier"], "").strip()
-    if not identifier:
-        raise ImportFileError(f"{where}: the identifier is empty.")
-    if identifier in seen:
-        raise ImportFileError(
-            f"{where}: identifier {identifier!r} already appears on {seen[identifier]}."
-        )
-    seen[identifier] = line
-    values = {}
-    for key, field in fields.items():
-        raw_value = raw.get(columns[key], "").strip()
-        if not raw_value:
-            continue
-        try:
-            values[key] = label_normalise(field=field, value=raw_value)
-        except UnknownLabelError as exc:
-            raise ImportFileError(
-                f"{path}, {line}, {_column_name(fmt, columns[key])}: {exc}"
-            ) from None
-    mapped_columns = set(columns.values())
-    return _Row(
-        line=line,
-        identifier=identifier,
-        title=raw.get(columns["title"], "").strip(),
-        description=raw.get(columns["description"], "").strip(),
-        extra={k: v for k, v in raw.items() if k not in mapped_columns and v != ""},
-        values=values,
-    )
-
-
-def _chunks(items: list[T], size: int = 2000) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    stream: Rows | None,
+) -> Iterator[list[StagedRow]]:
+    """The file's checked rows in batches; raises ``ImportFileError`` at the first problem."""
+    for target in mapping:
+        if target not in RECORD_ATTRIBUTES and target not in fields:
+            known = ", ".join([*RECORD_ATTRIBUTES, *sorted(fields)])
+            raise ImportFileError(f"--map {target}=...: {target!r} is not one of {known}.")
+    rows = _rows(path, fmt, mapping, stream)
+    checker = _Checker(path=path, fmt=fmt, mapping=mapping, fields=fields)
+    _, header = next(rows)
+    _check_header(path=path, fmt=fmt, mapping=mapping, columns=checker.columns, header=header)
+    batch: list[StagedRow] = []
+    for line, raw in rows:
+        batch.append(checker.row(line, raw))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def records_import(
@@ -275,13 +185,16 @@ def records_import(
     fmt: str = "csv",
     mapping: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
-    stream: Iterator[tuple[str, dict[str, str]]] | None = None,
+    stream: Rows | None = None,
 ) -> ImportResult:
     """Create or update the file's records in ``collection``; store mapped values as ``import``.
 
-    A re-import updates records with the same identifier. A value a person decided is kept; the
-    imported value does not replace it. Prediction of the imported records is enqueued once the
-    transaction commits.
+    A re-import updates records with the same identifier; unchanged records and values are not
+    written. A value a person decided is kept; the imported value does not replace it. The
+    records that need a prediction (no value from the file or a person, none yet from the
+    active version) are enqueued once the transaction commits. ``stream`` is rows another
+    reader made (an OAI-PMH page): a header, then ``(where, row)``; ``path`` then only names the
+    source in messages.
     """
     mapping = dict(mapping or {})
     if fmt in MARC_FORMATS:
@@ -293,103 +206,65 @@ def records_import(
         f.key: f
         for f in Field.objects.filter(key__in=[k for k in mapping if k not in RECORD_ATTRIBUTES])
     }
-    rows = parse_records(
-        path=Path(path) if stream is None else path,  # a stream's name may be a URL
-        fmt=fmt,
-        mapping=mapping,
-        fields=fields,
-        stream=stream,
-    )
     result = ImportResult()
     with transaction.atomic():
-        ids = _records_write(collection=collection, rows=rows, result=result, progress=progress)
-        result.record_ids = [ids[r.identifier] for r in rows]
-        for key, field in fields.items():
-            wanted = {ids[r.identifier]: r.values[key] for r in rows if key in r.values}
-            _values_write(field=field, wanted=wanted, result=result)
-        predictions_enqueue_active_fields(record_ids=result.record_ids)
+        staging = Staging(len(fields))
+        for batch in _staged_rows(
+            path=path, fmt=fmt, mapping=mapping, fields=fields, stream=stream
+        ):
+            staging.add(batch)
+            if progress:
+                progress(len(batch))
+        _refuse_duplicates(staging, path=path, fmt=fmt, mapping=mapping)
+        _write(staging, collection=collection, fields=list(fields.values()), result=result)
+        result.enqueued = _enqueue_predictions(staging, collection=collection)
+        staging.drop()
+        if result.created + result.updated >= ANALYZE_AFTER:
+            transaction.on_commit(tables_analyze)
     return result
 
 
-def _records_write(
-    *,
-    collection: Collection,
-    rows: list[_Row],
-    result: ImportResult,
-    progress: Callable[[int], None] | None,
-) -> dict[str, int]:
-    """Write new and changed records; every row's record id by identifier."""
+def _refuse_duplicates(
+    staging: Staging, *, path: Path | str, fmt: str, mapping: dict[str, str]
+) -> None:
+    duplicate = staging.first_duplicate()
+    if duplicate is not None:
+        identifier, line, first = duplicate
+        column = _column_name(fmt, mapping.get("identifier", "identifier"))
+        raise ImportFileError(
+            f"{path}, {line}, {column}: identifier {identifier!r} already appears on {first}."
+        )
+
+
+def _write(
+    staging: Staging, *, collection: Collection, fields: list[Field], result: ImportResult
+) -> None:
     now = timezone.now()
-    existing = {
-        identifier: (title, description, extra)
-        for identifier, title, description, extra in Record.objects.filter(
-            collection=collection
-        ).values_list("identifier", "title", "description", "extra")
-    }
-    # Only new or changed records are written: re-importing an unchanged export is cheap.
-    objs = [
-        Record(
-            collection=collection,
-            identifier=r.identifier,
-            title=r.title,
-            description=r.description,
-            extra=r.extra,
-            created_at=now,
-            updated_at=now,
-        )
-        for r in rows
-        if existing.get(r.identifier) != (r.title, r.description, r.extra)
-    ]
-    for chunk in _chunks(objs):
-        Record.objects.bulk_create(
-            chunk,
-            update_conflicts=True,
-            unique_fields=["collection", "identifier"],
-            update_fields=["title", "description", "extra", "updated_at"],
-        )
-        if progress:
-            progress(len(chunk))
-    if progress:
-        progress(len(rows) - len(objs))
-    result.created = sum(1 for r in rows if r.identifier not in existing)
-    result.updated = len(objs) - result.created
-    result.unchanged = len(rows) - len(objs)
-    return dict(Record.objects.filter(collection=collection).values_list("identifier", "id"))
+    result.rows = staging.rows
+    result.created, result.updated = staging.records_write(collection_id=collection.id, now=now)
+    result.unchanged = staging.rows - result.created - result.updated
+    for index, field in enumerate(fields):
+        labels_ensure(field=field, codes=staging.labels(index))
+        values_set, kept = staging.values_write(index=index, field_id=field.id, now=now)
+        result.values_set += values_set
+        result.values_kept_human += kept
 
 
-def _values_write(*, field: Field, wanted: dict[int, str], result: ImportResult) -> None:
-    """Store the file's value for each record, as ``import``, unless a person decided it."""
-    labels_ensure(field=field, codes=set(wanted.values()))
-    current: dict[int, tuple[str, str]] = {}
-    for ids in _chunks(list(wanted)):
-        current.update(
-            (rid, (label, source))
-            for rid, label, source in FieldValue.objects.filter(
-                field=field, is_current=True, record_id__in=ids
-            ).values_list("record_id", "label", "source")
-        )
-    changed = []
-    for rid, label in wanted.items():
-        old = current.get(rid)
-        if old is not None and old[1] == FieldValue.Source.HUMAN:
-            result.values_kept_human += 1
-        elif old is None or old != (label, FieldValue.Source.IMPORT):
-            changed.append(rid)
-    for ids in _chunks(changed):
-        FieldValue.objects.filter(field=field, is_current=True, record_id__in=ids).update(
-            is_current=False
-        )
-    FieldValue.objects.bulk_create(
-        [
-            FieldValue(
-                record_id=rid,
-                field=field,
-                label=wanted[rid],
-                source=FieldValue.Source.IMPORT,
-                is_current=True,
-            )
-            for rid in changed
-        ],
-        batch_size=2000,
-    )
-    result.values_set += len(changed)
+def _enqueue_predictions(staging: Staging, *, collection: Collection) -> int:
+    """Hand the records that need a prediction to the inference queue, field by field."""
+    enqueued = 0
+    for field in Field.objects.filter(id__in=predicting_field_ids()).prefetch_related(
+        "collections"
+    ):
+        applies_to = {c.id for c in field.collections.all()}
+        if applies_to and collection.id not in applies_to:
+            continue
+        version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
+        for ids in staging.records_to_predict(
+            field_id=field.id,
+            version_id=version.id if version else None,
+            batch=settings.GLAMML_INFERENCE_BATCH_SIZE,
+        ):
+            dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
+            enqueued += len(ids)
+    return enqueued

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from catalogue import dispatch
 from catalogue.machine import active_model_version, model_load
@@ -19,12 +20,13 @@ from catalogue.services.routing import (
     FLAG,
     Route,
     never_applied,
+    predictions_supersede_batch,
     predictions_supersede_others,
     route,
     route_prediction,
     sensitive_labels,
 )
-from catalogue.services.values import value_apply_prediction
+from catalogue.services.values import value_apply_prediction, values_apply_predictions
 from glamml.ml.hashing import stable_fraction
 
 
@@ -82,38 +84,44 @@ def predictions_create(
         .select_related("collection")
         .order_by("id")
     )
-    existing = {
-        p.record_id: p
-        for p in Prediction.objects.filter(field=field, model_version=version, record__in=records)
-    }
+    existing = dict(
+        Prediction.objects.filter(
+            field=field, model_version=version, record__in=records
+        ).values_list("record_id", "status")
+    )
     todo = [r for r in records if r.id not in existing]
     if not include_settled:
         todo = records_needing_prediction(field=field, records=todo)
     result.skipped = len(records) - len(todo)
     sensitive = sensitive_labels(field=field)
-    # A version made active again (a rollback) takes back its own earlier suggestions.
-    superseded = [
-        r
-        for r in records
-        if r.id in existing and existing[r.id].status == Prediction.Status.SUPERSEDED
-    ]
-    for record in records_needing_prediction(field=field, records=superseded):
-        prediction = existing[record.id]
-        prediction.record = record
-        if _revive(prediction, policy=field.policy, sensitive=sensitive):
-            result.revived += 1
-            result.skipped -= 1
+    superseded = [r for r in records if existing.get(r.id) == Prediction.Status.SUPERSEDED]
+    if superseded:
+        result.revived = _revive_batch(
+            field=field, version=version, records=superseded, sensitive=sensitive
+        )
+        result.skipped -= result.revived
     if not todo:
         return result
 
     top_k = predict_records_top_k(model=model, field=field, records=todo, k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
+    new = [
+        _new_prediction(
+            field=field,
+            record=record,
+            version=version,
+            alternatives=alternatives,
+            sensitive=sensitive,
+            force_review=force_review,
+        )
+        for record, alternatives in zip(todo, top_k, strict=True)
+    ]
     with transaction.atomic():
-        for record, alternatives in zip(todo, top_k, strict=True):
-            where = _route_new(field=field, record=record, top=alternatives[0], sensitive=sensitive)
-            if force_review:
-                where = Route(Prediction.Status.QUEUED, FLAG)
-            _store(record, version, alternatives, where=where, flagged=force_review, result=result)
+        created = _store(new, field=field, version=version)
+    result.created = len(created)
+    result.skipped += len(new) - len(created)
+    result.applied = sum(1 for p in created if p.status == Prediction.Status.APPLIED)
+    result.queued = len(created) - result.applied
     # A separate step over the batch: a random share of what was applied goes to spot checks.
     result.spot_checked = spot_checks_select(
         field=field, record_ids=[r.id for r in todo], model_version=version
@@ -121,11 +129,18 @@ def predictions_create(
     return result
 
 
-def _route_new(
-    *, field: Field, record: Record, top: tuple[str, float], sensitive: set[str]
-) -> Route:
-    label, confidence = top
-    return route(
+def _new_prediction(
+    *,
+    field: Field,
+    record: Record,
+    version: ModelVersion,
+    alternatives: list[tuple[str, float]],
+    sensitive: set[str],
+    force_review: bool,
+) -> Prediction:
+    """An unsaved prediction, routed by the field's policy (or to review, flagged)."""
+    label, confidence = alternatives[0]
+    where = route(
         mode=field.policy.mode,
         threshold=field.policy.threshold,
         confidence=confidence,
@@ -133,45 +148,44 @@ def _route_new(
         label_sensitive=label in sensitive,
         not_a_language=never_applied(field=field, label=label),
     )
-
-
-def _store(
-    record: Record,
-    version: ModelVersion,
-    alternatives: list[tuple[str, float]],
-    *,
-    where: Route,
-    flagged: bool,
-    result: PredictResult,
-) -> None:
-    """Create the version's prediction for ``record`` unless it exists; apply it if routed so."""
-    label, confidence = alternatives[0]
-    prediction, created = Prediction.objects.get_or_create(
+    if force_review:
+        where = Route(Prediction.Status.QUEUED, FLAG)
+    return Prediction(
         record=record,
-        field=version.field,
+        field=field,
         model_version=version,
-        defaults={
-            "label": label,
-            "confidence": float(confidence),
-            "alternatives": [[code, round(float(p), 6)] for code, p in alternatives],
-            "status": where.status,
-            "routed_by": where.routed_by,
-            "margin": margin_of(alternatives),
-            "audit_rank": audit_rank(record.id, version.id),
-            "flagged": flagged,
-        },
+        label=label,
+        confidence=float(confidence),
+        alternatives=[[code, round(float(p), 6)] for code, p in alternatives],
+        status=where.status,
+        routed_by=where.routed_by,
+        margin=margin_of(alternatives),
+        audit_rank=audit_rank(record.id, version.id),
+        flagged=force_review,
     )
-    if not created:
-        result.skipped += 1
-        return
-    result.created += 1
-    predictions_supersede_others(prediction=prediction)
-    if prediction.status == Prediction.Status.APPLIED:
-        prediction.record = record
-        value_apply_prediction(prediction=prediction)
-        result.applied += 1
-    else:
-        result.queued += 1
+
+
+def _store(new: list[Prediction], *, field: Field, version: ModelVersion) -> list[Prediction]:
+    """Insert a batch of predictions and let it take effect; the ones this call created.
+
+    A fixed number of statements for the whole batch: one insert (skipping any prediction
+    another worker made meanwhile), one select of what this call created (by its codes), one
+    supersede update, and the batch's value writes.
+    """
+    Prediction.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    mine = {p.code: p for p in new}
+    created = []
+    for pk, code in Prediction.objects.filter(code__in=list(mine)).values_list("id", "code"):
+        prediction = mine[code]
+        prediction.pk = pk
+        created.append(prediction)
+    predictions_supersede_batch(
+        field=field, version=version, record_ids=[p.record_id for p in created]
+    )
+    values_apply_predictions(
+        predictions=[p for p in created if p.status == Prediction.Status.APPLIED]
+    )
+    return created
 
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
@@ -185,6 +199,23 @@ def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
         .order_by("id")
         .values_list("id", flat=True)
     )
+
+
+def _revive_batch(
+    *, field: Field, version: ModelVersion, records: list[Record], sensitive: set[str]
+) -> int:
+    """A version made active again (a rollback) takes back its own earlier suggestions.
+
+    Row by row: rare (only after a rollback), and each claims its row against reviewers.
+    """
+    revived = 0
+    by_id = {r.id: r for r in records_needing_prediction(field=field, records=records)}
+    for prediction in Prediction.objects.filter(
+        field=field, model_version=version, record_id__in=list(by_id)
+    ):
+        prediction.record = by_id[prediction.record_id]
+        revived += _revive(prediction, policy=field.policy, sensitive=sensitive)
+    return revived
 
 
 @transaction.atomic
@@ -220,12 +251,26 @@ def predictions_enqueue_field(*, field: Field, collection_id: int | None = None)
     return predictions_enqueue(field_id=field.id, record_ids=record_ids)
 
 
-def predictions_enqueue_active_fields(*, record_ids: list[int]) -> int:
-    """Enqueue prediction of these records for every field that has an active model."""
-    field_ids = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list(
-        "field_id", flat=True
+def predicting_field_ids() -> list[int]:
+    """Fields that predict: those with an active model, and a language field with no version.
+
+    A language field with no version yet gets the shipped base model when its first batch runs
+    (``base_model_ensure``), so a fresh deployment predicts what it imports.
+    """
+    active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values("field_id")
+    fresh = Field.objects.filter(kind=Field.Kind.LANGUAGE, model_versions__isnull=True)
+    return sorted(
+        Field.objects.filter(Q(id__in=active) | Q(id__in=fresh.values("id"))).values_list(
+            "id", flat=True
+        )
     )
-    return sum(predictions_enqueue(field_id=f, record_ids=record_ids) for f in field_ids)
+
+
+def predictions_enqueue_active_fields(*, record_ids: list[int]) -> int:
+    """Enqueue prediction of these records for every field that predicts."""
+    return sum(
+        predictions_enqueue(field_id=f, record_ids=record_ids) for f in predicting_field_ids()
+    )
 
 
 def predictions_enqueue_pending() -> int:

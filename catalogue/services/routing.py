@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from django.db import transaction
 
-from catalogue.models import DecisionPolicy, Field, Prediction
+from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction
 from catalogue.services.values import value_apply_prediction, value_withdraw_prediction
 from glamml.ml.languages import is_training_language
 
@@ -82,6 +82,23 @@ def predictions_supersede_others(*, prediction: Prediction) -> None:
         field_id=prediction.field_id,
         status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
     ).exclude(pk=prediction.pk).update(status=Prediction.Status.SUPERSEDED)
+
+
+def predictions_supersede_batch(
+    *, field: Field, version: ModelVersion, record_ids: list[int]
+) -> int:
+    """Undecided suggestions of other versions for these records give way: one UPDATE."""
+    if not record_ids:
+        return 0
+    return (
+        Prediction.objects.filter(
+            field=field,
+            record_id__in=record_ids,
+            status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+        )
+        .exclude(model_version=version)
+        .update(status=Prediction.Status.SUPERSEDED)
+    )
 
 
 @dataclass

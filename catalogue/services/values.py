@@ -7,6 +7,9 @@ from django.db import transaction
 
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
 
+# A person's or the source catalogue's value is never replaced by a model.
+SETTLED_SOURCES = (FieldValue.Source.HUMAN, FieldValue.Source.IMPORT)
+
 
 @transaction.atomic
 def value_set(
@@ -49,11 +52,7 @@ def value_apply_prediction(*, prediction: Prediction) -> FieldValue | None:
     ).first()
     if current is not None and current.prediction_id == prediction.id:
         return None
-    if current is not None and current.source in (
-        FieldValue.Source.HUMAN,
-        FieldValue.Source.IMPORT,
-    ):
-        # A person's or the source catalogue's value is never replaced by a model.
+    if current is not None and current.source in SETTLED_SOURCES:
         return None
     return value_set(
         record=prediction.record,
@@ -130,3 +129,45 @@ def value_reject_prediction(*, prediction: Prediction, reviewer: User) -> FieldV
         confidence=prediction.confidence,
         user=reviewer,
     )
+
+
+def values_apply_predictions(*, predictions: list[Prediction]) -> int:
+    """:func:`value_apply_prediction` for a batch of one field's predictions, in 3 statements.
+
+    The same rule for each: a value a person decided or the source catalogue gave stays; a
+    value this prediction wrote already is left; any other current value becomes history.
+    """
+    if not predictions:
+        return 0
+    field_id = predictions[0].field_id
+    by_record = {p.record_id: p for p in predictions}
+    current = FieldValue.objects.filter(
+        field_id=field_id, is_current=True, record_id__in=list(by_record)
+    ).values_list("record_id", "prediction_id", "source")
+    keep = {
+        record_id
+        for record_id, prediction_id, source in current
+        if source in SETTLED_SOURCES or prediction_id == by_record[record_id].id
+    }
+    todo = [p for p in predictions if p.record_id not in keep]
+    FieldValue.objects.filter(
+        field_id=field_id, is_current=True, record_id__in=[p.record_id for p in todo]
+    ).update(is_current=False)
+    FieldValue.objects.bulk_create(
+        [
+            FieldValue(
+                record_id=p.record_id,
+                field_id=field_id,
+                label=p.label,
+                source=FieldValue.Source.MODEL,
+                prediction=p,
+                model_version_id=p.model_version_id,
+                confidence=p.confidence,
+                policy=p.routed_by,
+                is_current=True,
+            )
+            for p in todo
+        ],
+        batch_size=1000,
+    )
+    return len(todo)

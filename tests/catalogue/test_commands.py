@@ -10,11 +10,9 @@ from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
 
 @pytest.mark.django_db
-def test_predict_without_an_active_model_says_how_to_get_one(field):
-    with pytest.raises(
-        CommandError, match=r"No active model for field 'language'.*manage.py train"
-    ):
-        call_command("predict", "--field", "language")
+def test_predict_without_an_active_model_says_how_to_get_one(genre):
+    with pytest.raises(CommandError, match=r"No active model for field 'genre'.*manage.py train"):
+        call_command("predict", "--field", "genre")
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from catalogue.machine import ModelUnavailable, active_model_version
 from catalogue.models import Collection, Field
 from catalogue.services.fields import field_get
 from catalogue.services.predictions import predictions_enqueue_field
+from catalogue.services.training.base import base_model_ensure
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             field = field_get(key=options["field"])
+            base_model_ensure(field=field)
             active_model_version(field=field)
         except Field.DoesNotExist:
             raise CommandError(f"No field {options['field']!r}.") from None

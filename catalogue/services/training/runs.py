@@ -40,6 +40,8 @@ NO_EXAMPLES = (
     "in the review queue first."
 )
 UNCHANGED = "Skipped: the labelled data has not changed since version {version} was trained."
+# A run's parameter: train on no catalogue record (the shipped base model alone).
+BASE_ONLY = "base_only"
 
 
 def training_run_create(
@@ -83,7 +85,7 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
 def _execute(run: TrainingRun, field: Field) -> TrainingRun:
     if field.kind not in Field.Kind.values:
         raise ValueError(NOT_SUPPORTED.format(field=field.key, kind=field.kind))
-    examples = training_examples(field=field)
+    examples = [] if run.params.get(BASE_ONLY) else training_examples(field=field)
     if not examples and field.kind != Field.Kind.LANGUAGE:
         raise ValueError(NO_EXAMPLES.format(field=field.key))
     with transaction.atomic():

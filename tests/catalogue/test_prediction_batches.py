@@ -1,0 +1,85 @@
+"""Prediction works batch by batch: a fixed number of queries whatever the batch's size, with
+the same values, provenance and supersession as one record at a time."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalogue.models import FieldValue, ModelVersion, MonitoringPolicy, Prediction
+from catalogue.services.policy import policy_update
+from catalogue.services.predictions import predictions_create
+from tests.factories import CollectionFactory, RecordFactory
+
+TITLES = [
+    "Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart",
+    "Histoire de la Révolution française depuis 1789 jusqu'en 1814",
+    "Storia della letteratura italiana dalle origini ai nostri giorni",
+    "A Treatise on the Steam Engine, with its application to navigation",
+]
+
+
+def records(n: int, collection=None) -> list[int]:
+    collection = collection or CollectionFactory()
+    return [RecordFactory(collection=collection, title=TITLES[i % 4]).id for i in range(n)]
+
+
+def queries(field, ids: list[int]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        predictions_create(field=field, record_ids=ids)
+    return len(captured)
+
+
+@pytest.mark.django_db
+def test_the_number_of_queries_does_not_grow_with_the_batch(field, active_model, admin_user):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.5)
+    # Spot checks take a few statements more in a batch that draws any: none here.
+    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.0})
+    queries(field, records(4))  # the first batch also adds the labels to the vocabulary
+    # 60 rows fit in one statement on SQLite too (at most 999 parameters); PostgreSQL takes
+    # a thousand at a time.
+    small, large = queries(field, records(4)), queries(field, records(60))
+    assert large == small
+    statuses = Prediction.objects.values_list("status", flat=True)
+    assert set(statuses) == {Prediction.Status.APPLIED} and len(statuses) == 68
+
+
+@pytest.mark.django_db
+def test_a_batch_writes_values_with_their_provenance(field, active_model, admin_user):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.5)
+    ids = records(4)
+    result = predictions_create(field=field, record_ids=ids)
+    assert (result.created, result.applied, result.queued) == (4, 4, 0)
+    values = FieldValue.objects.filter(record_id__in=ids).select_related("prediction")
+    assert sorted(v.label for v in values) == ["deu", "eng", "fra", "ita"]
+    for value in values:
+        assert value.source == FieldValue.Source.MODEL and value.is_current
+        assert value.prediction.record_id == value.record_id
+        assert value.model_version_id == active_model.id and value.policy == "threshold"
+        assert value.confidence == pytest.approx(value.prediction.confidence)
+
+
+@pytest.mark.django_db
+def test_a_new_version_supersedes_the_old_suggestions_and_replaces_their_values(
+    field, active_model, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.5)
+    ids = records(3)
+    predictions_create(field=field, record_ids=ids)
+    newer = ModelVersion.objects.create(
+        field=field,
+        version=2,
+        status=ModelVersion.Status.CANDIDATE,
+        artefact=active_model.artefact,
+        checksum=active_model.checksum,
+        format_version=active_model.format_version,
+        training_fingerprint="1" * 64,
+    )
+    result = predictions_create(field=field, record_ids=ids, model_version=newer)
+    assert result.created == 3
+    old = Prediction.objects.filter(model_version=active_model)
+    assert set(old.values_list("status", flat=True)) == {Prediction.Status.SUPERSEDED}
+    current = FieldValue.objects.filter(record_id__in=ids, is_current=True)
+    assert set(current.values_list("model_version_id", flat=True)) == {newer.id}
+    assert FieldValue.objects.filter(record_id__in=ids, is_current=False).count() == 3
