@@ -22,7 +22,7 @@ from catalogue.services.predictions import (
     predictions_enqueue_field,
     predictions_enqueue_pending,
 )
-from catalogue.services.routing import predictions_reroute
+from catalogue.services.rerouting import predictions_reroute, reroute_progress_note
 from catalogue.services.training.base import base_model_ensure
 from catalogue.services.training.runs import training_run_create, training_run_execute
 from catalogue.services.training.schedule import fields_due_for_retraining, training_runs_reap
@@ -64,7 +64,7 @@ def reroute_field(field_id: int) -> dict[str, int]:
     field = Field.objects.filter(pk=field_id).select_related("policy").first()
     if field is None:
         return {}
-    return vars(predictions_reroute(field=field))
+    return vars(predictions_reroute(field=field, progress=reroute_progress_note(field=field)))
 
 
 @shared_task(

@@ -72,3 +72,20 @@ def test_workers_run_without_the_gossip_that_fails_when_redis_drops():
         assert {"--without-gossip", "--without-mingle", "--without-heartbeat"} <= set(command)
     unit = (ROOT / "deploy" / "systemd" / "glamml-worker@.service").read_text()
     assert "Restart=always" in unit and "--without-gossip" in unit
+
+
+def test_an_inference_worker_on_another_machine_joins_the_same_database_broker_and_models():
+    remote = yaml.safe_load((ROOT / "docker-compose.worker.yml").read_text())
+    (name,) = remote["services"]
+    worker = remote["services"][name]
+    command = worker["command"].split()
+    assert command[command.index("--queues") + 1] == "inference"
+    assert {"--without-gossip", "--without-mingle", "--without-heartbeat"} <= set(command)
+    assert worker["restart"] in ("always", "unless-stopped")
+    env = worker["environment"]
+    assert env["GLAMML_ENV"] == "production"
+    # Nothing defaults to this machine's own services: each must name the main machine's.
+    for variable in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+        assert env[variable].startswith(f"${{{variable}:?")
+    assert env["GLAMML_DATA_DIR"] == "/data" and "glamml-data:/data" in worker["volumes"]
+    assert remote["volumes"]["glamml-data"]["driver_opts"]["type"] == "nfs"

@@ -243,8 +243,22 @@ def predictions_enqueue(*, field_id: int, record_ids: list[int]) -> int:
 
 
 def predictions_enqueue_field(*, field: Field, collection_id: int | None = None) -> int:
-    """Enqueue prediction of every record of a field (optionally one collection) in batches."""
-    records = records_for_field(field=field).order_by("id")
+    """Enqueue the field's records that need a prediction (optionally one collection's).
+
+    Not those a person or the source catalogue settled, nor those the active version has
+    predicted already; its superseded predictions are enqueued, for a rollback to revive them.
+    """
+    records = (
+        records_for_field(field=field)
+        .exclude(id__in=settled_values(field=field).values("record_id"))
+        .order_by("id")
+    )
+    version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
+    if version is not None:
+        done = Prediction.objects.filter(model_version=version).exclude(
+            status=Prediction.Status.SUPERSEDED
+        )
+        records = records.exclude(id__in=done.values("record_id"))
     if collection_id is not None:
         records = records.filter(collection_id=collection_id)
     record_ids = list(records.values_list("id", flat=True))

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import transaction
-
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction
-from catalogue.services.values import value_apply_prediction, value_withdraw_prediction
 from glamml.ml.languages import is_training_language
 
 SENSITIVE_COLLECTION = "sensitive-collection"
@@ -99,56 +95,3 @@ def predictions_supersede_batch(
         .exclude(model_version=version)
         .update(status=Prediction.Status.SUPERSEDED)
     )
-
-
-@dataclass
-class RerouteResult:
-    applied: int = 0
-    queued: int = 0
-    unchanged: int = 0
-
-
-def predictions_reroute(*, field: Field) -> RerouteResult:
-    """Send waiting and model-applied predictions where the current policy says.
-
-    Decided predictions (accepted, corrected, rejected), flagged items and spot checks are never
-    touched. Running it twice changes nothing the second time.
-    """
-    policy = field.policy
-    sensitive = sensitive_labels(field=field)
-    result = RerouteResult()
-    candidates = (
-        Prediction.objects.filter(
-            field=field,
-            status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
-            flagged=False,
-        )
-        .exclude(routed_by=SPOT_CHECK)
-        .select_related("record__collection", "model_version", "field")
-        .order_by("id")
-    )
-    for prediction in candidates.iterator(chunk_size=1000):
-        new = route_prediction(policy=policy, prediction=prediction, sensitive=sensitive)
-        if new.status == prediction.status:
-            if new.routed_by != prediction.routed_by:
-                # Same place, new reason: the queue should say why an item is there now.
-                Prediction.objects.filter(
-                    pk=prediction.pk, status=prediction.status, review_round=prediction.review_round
-                ).update(routed_by=new.routed_by)
-            result.unchanged += 1
-            continue
-        with transaction.atomic():
-            # Claim the row: a reviewer deciding it meanwhile wins, and we leave it alone.
-            claimed = Prediction.objects.filter(
-                pk=prediction.pk, status=prediction.status, review_round=prediction.review_round
-            ).update(status=new.status, routed_by=new.routed_by)
-            if not claimed:
-                continue
-            prediction.status, prediction.routed_by = new.status, new.routed_by
-            if new.status == Prediction.Status.APPLIED:
-                value_apply_prediction(prediction=prediction)
-                result.applied += 1
-            else:
-                value_withdraw_prediction(prediction=prediction, reason="policy-change")
-                result.queued += 1
-    return result

@@ -171,3 +171,32 @@ def values_apply_predictions(*, predictions: list[Prediction]) -> int:
         batch_size=1000,
     )
     return len(todo)
+
+
+def values_withdraw_predictions(*, field_id: int, prediction_ids: list[int], reason: str) -> int:
+    """:func:`value_withdraw_prediction` for a batch of one field's predictions, in 3 statements."""
+    current = list(
+        FieldValue.objects.filter(
+            field_id=field_id, is_current=True, prediction_id__in=prediction_ids
+        ).values_list("id", "record_id", "prediction_id", "model_version_id", "confidence")
+    )
+    FieldValue.objects.filter(id__in=[row[0] for row in current]).update(is_current=False)
+    FieldValue.objects.bulk_create(
+        [
+            FieldValue(
+                record_id=record_id,
+                field_id=field_id,
+                label="",
+                source=FieldValue.Source.MODEL,
+                action=FieldValue.Action.WITHDRAWN,
+                prediction_id=prediction_id,
+                model_version_id=version_id,
+                confidence=confidence,
+                policy=reason,
+                is_current=True,
+            )
+            for _, record_id, prediction_id, version_id, confidence in current
+        ],
+        batch_size=1000,
+    )
+    return len(current)

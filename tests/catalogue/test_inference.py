@@ -9,7 +9,8 @@ from catalogue.models import FieldValue, Prediction
 from catalogue.services.inference import language_evidence
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
-from catalogue.services.routing import NOT_A_LANGUAGE, predictions_reroute
+from catalogue.services.rerouting import predictions_reroute
+from catalogue.services.routing import NOT_A_LANGUAGE
 from tests.factories import CollectionFactory, RecordFactory
 
 BAD_INPUT = {

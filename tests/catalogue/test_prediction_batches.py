@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.models import FieldValue, ModelVersion, MonitoringPolicy, Prediction
+from catalogue.models import FieldValue, ModelVersion, MonitoringPolicy, Prediction, Record
 from catalogue.services.policy import policy_update
-from catalogue.services.predictions import predictions_create
+from catalogue.services.predictions import predictions_create, predictions_enqueue_field
+from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, RecordFactory
 
 TITLES = [
@@ -83,3 +84,20 @@ def test_a_new_version_supersedes_the_old_suggestions_and_replaces_their_values(
     current = FieldValue.objects.filter(record_id__in=ids, is_current=True)
     assert set(current.values_list("model_version_id", flat=True)) == {newer.id}
     assert FieldValue.objects.filter(record_id__in=ids, is_current=False).count() == 3
+
+
+@pytest.mark.django_db
+def test_only_records_that_need_a_prediction_are_enqueued(
+    field, active_model, django_capture_on_commit_callbacks
+):
+    settled, predicted, rolled_back, fresh = records(4)
+    value_set(record=Record.objects.get(pk=settled), field=field, label="deu", source="import")
+    predictions_create(field=field, record_ids=[predicted, rolled_back])
+    Prediction.objects.filter(record_id=rolled_back).update(status=Prediction.Status.SUPERSEDED)
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueued = predictions_enqueue_field(field=field)
+    # A superseded prediction of the active version is revived (a rollback), not made again.
+    assert enqueued == 2
+    assert Prediction.objects.get(record_id=fresh).model_version == active_model
+    assert Prediction.objects.get(record_id=rolled_back).status != Prediction.Status.SUPERSEDED
+    assert not Prediction.objects.filter(record_id=settled).exists()

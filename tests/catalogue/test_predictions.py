@@ -60,7 +60,8 @@ def test_threshold_policy_applies_confident_and_queues_the_rest(
     predictions_create(field=field, record_ids=[r.id for r in records])
     for p in Prediction.objects.all():
         expected = "applied" if p.confidence >= 0.9 else "queued"
-        assert p.status == expected
+        # An applied value may be drawn for a spot check: it waits for a person, still applied.
+        assert p.status == expected or (expected, p.routed_by) == ("applied", "spot-check")
         value = FieldValue.objects.filter(record=p.record, is_current=True).first()
         if expected == "applied":
             assert (value.label, value.source, value.model_version) == (

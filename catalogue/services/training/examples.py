@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalogue.models import Field
+from catalogue.models import Field, Record
 from catalogue.selectors import settled_values
 from catalogue.services.inference import text_for_model
 from glamml.ml.examples import Example
@@ -17,16 +17,22 @@ def training_examples(*, field: Field) -> list[Example[int]]:
     kept in the decision history, and never become a training label. Neither do the codes a
     catalogue stores that name no single language (``mul``, ``und``, collective codes).
     """
-    values = settled_values(field=field).select_related("record").order_by("record_id")
+    # Plain rows in chunks, not model objects: a field may have hundreds of thousands.
+    rows = (
+        settled_values(field=field)
+        .order_by("record_id")
+        .values_list(
+            "record_id", "label", "source", "record__title", "record__description", "record__extra"
+        )
+    )
     examples = []
-    for value in values.iterator(chunk_size=2000):
-        if field.kind == Field.Kind.LANGUAGE and not is_training_language(value.label):
+    for record_id, label, source, title, description, extra in rows.iterator(chunk_size=5000):
+        if field.kind == Field.Kind.LANGUAGE and not is_training_language(label):
             continue
-        text = text_for_model(record=value.record, field=field)
+        record = Record(title=title, description=description, extra=extra)
+        text = text_for_model(record=record, field=field)
         if text.strip():
-            examples.append(
-                Example(text=text, label=value.label, key=value.record_id, source=value.source)
-            )
+            examples.append(Example(text=text, label=label, key=record_id, source=source))
     return examples
 
 

@@ -1,0 +1,142 @@
+"""Scale benchmark, part ``predict``: end-to-end prediction by real Celery workers.
+
+The model's raw batch speed (titles/s, in this process) is set beside the end-to-end speed of
+1 and 2 worker processes: every record that needs a prediction is enqueued in batches of
+``GLAMML_INFERENCE_BATCH_SIZE``, and the clock runs until each is predicted, routed and stored.
+Workers are started and ready before the clock starts (their start-up is not the figure).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from scale_common import PYTHON, ROOT, Bench, Figure, rss_mb, timed
+from scale_import import records_ensure
+
+WORKER_COUNTS = (1, 2)
+TIMEOUT = 3600.0
+
+
+def worker_start(bench: Bench, name: str, queues: str = "inference") -> subprocess.Popen[bytes]:
+    """One Celery worker process (solo pool: one task at a time, as one core runs it)."""
+    log = Path(bench.tmp) / f"worker-{name}.log"
+    return subprocess.Popen(
+        [
+            *(PYTHON, "-m", "celery", "-A", "glamml", "worker", "--queues", queues),
+            *("--pool", "solo", "--hostname", f"{name}@%h", "--loglevel", "INFO"),
+            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+        ],
+        cwd=ROOT,
+        env=bench.env(CELERY_TASK_ALWAYS_EAGER="false"),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def workers_ready(bench: Bench, names: list[str], timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    for name in names:
+        log = Path(bench.tmp) / f"worker-{name}.log"
+        while " ready." not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker {name} did not start: see {log}")
+            time.sleep(0.5)
+
+
+def workers_stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def predictions_reset() -> None:
+    """Forget every prediction and model value, so each run predicts the same records."""
+    from catalogue.models import FieldValue, Prediction
+
+    FieldValue.objects.filter(source=FieldValue.Source.MODEL).delete()
+    Prediction.objects.all().delete()
+
+
+def needing() -> list[int]:
+    from catalogue.models import ModelVersion
+    from catalogue.services.predictions import records_without_prediction
+
+    version = ModelVersion.objects.get(field__key="language", status=ModelVersion.Status.ACTIVE)
+    return records_without_prediction(model_version=version)
+
+
+def raw_model_speed(record_ids: list[int], limit: int = 20_000) -> float:
+    """Titles per second of the model alone, in batches as the workers get them."""
+    from django.conf import settings
+
+    from catalogue.machine import active_model_version, model_load
+    from catalogue.models import Record
+    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.inference import predict_records_top_k
+
+    field = field_ensure_language()
+    model = model_load(version=active_model_version(field=field))
+    records = list(Record.objects.filter(id__in=record_ids[:limit]).order_by("id"))
+    size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    predict_records_top_k(model=model, field=field, records=records[:size], k=3)  # warm up
+    with timed() as t:
+        for start in range(0, len(records), size):
+            predict_records_top_k(model=model, field=field, records=records[start : start + size])
+    return len(records) / t[0]
+
+
+def end_to_end(bench: Bench, workers: int, expected: int) -> tuple[float, list[float]]:
+    """Records/s with ``workers`` processes, and each worker's resident memory at the end."""
+    from catalogue.models import Prediction
+    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.predictions import predictions_enqueue_field
+    from glamml.celery import app
+
+    predictions_reset()
+    app.control.purge()
+    names = [f"bench{workers}-{i}" for i in range(workers)]
+    processes = [worker_start(bench, name) for name in names]
+    try:
+        workers_ready(bench, names)
+        with timed() as t:
+            predictions_enqueue_field(field=field_ensure_language())
+            deadline = time.monotonic() + TIMEOUT
+            while Prediction.objects.count() < expected and time.monotonic() < deadline:
+                time.sleep(0.25)
+        memory = [rss_mb(p.pid) for p in processes]
+    finally:
+        workers_stop(processes)
+    return Prediction.objects.count() / t[0], memory
+
+
+def run(bench: Bench) -> list[Figure]:
+    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.training.base import base_model_ensure
+
+    records_ensure(bench)
+    base_model_ensure(field=field_ensure_language())
+    predictions_reset()
+    todo = needing()
+    raw = raw_model_speed(todo)
+    figures = [Figure("predict", "the model alone, batches of 500", raw, "titles/s")]
+    for workers in WORKER_COUNTS:
+        rate, memory = end_to_end(bench, workers, len(todo))
+        figures.append(
+            Figure(
+                "predict",
+                f"end to end, {workers} worker process{'es' if workers > 1 else ''}, "
+                f"{len(todo):,} records",
+                rate,
+                "records/s",
+                baseline=f"the model alone × {workers}: {raw * workers:,.0f}/s",
+                ratio=rate / (raw * workers),
+                note=f"worker memory {', '.join(f'{m:.0f}' for m in memory)} MB",
+            )
+        )
+    return figures

@@ -1,0 +1,167 @@
+"""Re-routing after a policy change: a few UPDATEs on the predictions that move, in batches.
+
+Where a live prediction belongs depends only on its label, its confidence, its collection and
+the policy, so each rule of :func:`~catalogue.services.routing.route` becomes a condition in
+SQL. Predictions already in the right place with the right reason are not touched; those in
+the right place for another reason get the new reason in one UPDATE; those that move (the band
+between the old and the new threshold) move a batch at a time, each batch one transaction:
+locked, moved, and their values applied or withdrawn together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from catalogue.models import DecisionPolicy, Field, Prediction
+from catalogue.services.routing import (
+    NOT_A_LANGUAGE,
+    SENSITIVE_COLLECTION,
+    SENSITIVE_LABEL,
+    SPOT_CHECK,
+    Route,
+    never_applied,
+    sensitive_labels,
+)
+from catalogue.services.values import values_apply_predictions, values_withdraw_predictions
+
+logger = logging.getLogger(__name__)
+
+BATCH = 5000
+POLICY_CHANGE = "policy-change"
+QUEUED, APPLIED = Prediction.Status.QUEUED, Prediction.Status.APPLIED
+
+# Called after each batch with (moved so far, to move in all).
+Progress = Callable[[int, int], None]
+
+
+def reroute_progress_key(field_id: int) -> str:
+    return f"glamml:reroute:{field_id}"
+
+
+def reroute_progress_note(*, field: Field) -> Progress:
+    """A progress callback that logs each batch and keeps the latest count in the cache, where
+    a page or ``reroute_progress`` reads it (for an hour after the last batch)."""
+
+    def note(moved: int, total: int) -> None:
+        logger.info("Re-routing %s: %d of %d predictions moved", field.key, moved, total)
+        cache.set(reroute_progress_key(field.id), (moved, total), timeout=3600)
+
+    return note
+
+
+def reroute_progress(*, field: Field) -> tuple[int, int] | None:
+    """(moved, to move) of the field's latest re-route, while it is remembered."""
+    found = cache.get(reroute_progress_key(field.id))
+    return None if found is None else (int(found[0]), int(found[1]))
+
+
+@dataclass
+class RerouteResult:
+    applied: int = 0
+    queued: int = 0
+    unchanged: int = 0
+
+
+def live_predictions(*, field: Field) -> QuerySet[Prediction]:
+    """What a re-route may move: waiting or model-applied, not flagged, not a spot check."""
+    return Prediction.objects.filter(
+        field=field, status__in=[QUEUED, APPLIED], flagged=False
+    ).exclude(routed_by=SPOT_CHECK)
+
+
+def _rules(*, field: Field, live: QuerySet[Prediction]) -> list[tuple[Q, Route]]:
+    """The routing rules as (condition, route), each condition excluding the earlier rules."""
+    policy = field.policy
+    never = [
+        label
+        for label in live.order_by().values_list("label", flat=True).distinct()
+        if never_applied(field=field, label=label)
+    ]
+    rules = [
+        (Q(label__in=never), Route(QUEUED, NOT_A_LANGUAGE)),
+        (Q(record__collection__is_sensitive=True), Route(QUEUED, SENSITIVE_COLLECTION)),
+        (Q(label__in=sensitive_labels(field=field)), Route(QUEUED, SENSITIVE_LABEL)),
+    ]
+    if policy.mode == DecisionPolicy.Mode.THRESHOLD:
+        rules.append((Q(confidence__gte=policy.threshold), Route(APPLIED, policy.mode)))
+    # The last rule takes everything the others left (an empty Q matches every row).
+    last = APPLIED if policy.mode == DecisionPolicy.Mode.AUTO else QUEUED
+    rules.append((Q(), Route(last, policy.mode)))
+    exclusive, earlier = [], Q()
+    for condition, where in rules:
+        exclusive.append((condition & ~earlier if earlier else condition, where))
+        earlier = earlier | condition if earlier else condition
+    return exclusive
+
+
+def predictions_reroute(*, field: Field, progress: Progress | None = None) -> RerouteResult:
+    """Send waiting and model-applied predictions where the current policy says.
+
+    Decided predictions (accepted, corrected, rejected), flagged items and spot checks are never
+    touched. Running it twice changes nothing the second time.
+    """
+    live = live_predictions(field=field)
+    rules = _rules(field=field, live=live)
+    moving = [
+        (live.filter(condition).exclude(status=where.status), where) for condition, where in rules
+    ]
+    total = sum(group.count() for group, _ in moving)
+    result = RerouteResult(unchanged=live.count() - total)
+    for condition, where in rules:
+        # Same place, new reason: the queue should say why an item is there now.
+        live.filter(condition, status=where.status).exclude(routed_by=where.routed_by).update(
+            routed_by=where.routed_by
+        )
+    moved = 0
+    for group, where in moving:
+        while batch := _move_batch(field=field, group=group, where=where):
+            moved += batch
+            if where.status == APPLIED:
+                result.applied += batch
+            else:
+                result.queued += batch
+            if progress:
+                progress(moved, total)
+    return result
+
+
+@transaction.atomic
+def _move_batch(*, field: Field, group: QuerySet[Prediction], where: Route) -> int:
+    """Move one batch of ``group`` to ``where``, with its values; how many moved.
+
+    The rows are locked first: a reviewer deciding one of them meanwhile waits, then finds it
+    moved (and is told), as with any change made between showing and deciding an item.
+    """
+    rows = list(
+        group.order_by("id")
+        .select_for_update(of=("self",))
+        .values_list("id", "record_id", "label", "confidence", "model_version_id")[:BATCH]
+    )
+    if not rows:
+        return 0
+    ids = [row[0] for row in rows]
+    Prediction.objects.filter(id__in=ids).update(status=where.status, routed_by=where.routed_by)
+    if where.status == APPLIED:
+        values_apply_predictions(
+            predictions=[
+                Prediction(
+                    id=pk,
+                    record_id=record_id,
+                    field_id=field.id,
+                    label=label,
+                    confidence=confidence,
+                    model_version_id=version_id,
+                    routed_by=where.routed_by,
+                )
+                for pk, record_id, label, confidence, version_id in rows
+            ]
+        )
+    else:
+        values_withdraw_predictions(field_id=field.id, prediction_ids=ids, reason=POLICY_CHANGE)
+    return len(rows)
