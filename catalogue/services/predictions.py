@@ -84,22 +84,15 @@ def predictions_create(
         .select_related("collection")
         .order_by("id")
     )
-    existing = dict(
-        Prediction.objects.filter(
-            field=field, model_version=version, record__in=records
-        ).values_list("record_id", "status")
-    )
-    todo = [r for r in records if r.id not in existing]
-    if not include_settled:
-        todo = records_needing_prediction(field=field, records=todo)
-    result.skipped = len(records) - len(todo)
     sensitive = sensitive_labels(field=field)
-    superseded = [r for r in records if existing.get(r.id) == Prediction.Status.SUPERSEDED]
-    if superseded:
-        result.revived = _revive_batch(
-            field=field, version=version, records=superseded, sensitive=sensitive
-        )
-        result.skipped -= result.revived
+    todo = _todo(
+        field=field,
+        version=version,
+        records=records,
+        include_settled=include_settled,
+        sensitive=sensitive,
+        result=result,
+    )
     if not todo:
         return result
 
@@ -127,6 +120,34 @@ def predictions_create(
         field=field, record_ids=[r.id for r in todo], model_version=version
     )
     return result
+
+
+def _todo(
+    *,
+    field: Field,
+    version: ModelVersion,
+    records: list[Record],
+    include_settled: bool,
+    sensitive: set[str],
+    result: PredictResult,
+) -> list[Record]:
+    """The records to predict now; counts the skipped ones and revives superseded ones."""
+    existing = dict(
+        Prediction.objects.filter(
+            field=field, model_version=version, record__in=records
+        ).values_list("record_id", "status")
+    )
+    todo = [r for r in records if r.id not in existing]
+    if not include_settled:
+        todo = records_needing_prediction(field=field, records=todo)
+    result.skipped = len(records) - len(todo)
+    superseded = [r for r in records if existing.get(r.id) == Prediction.Status.SUPERSEDED]
+    if superseded:
+        result.revived = _revive_batch(
+            field=field, version=version, records=superseded, sensitive=sensitive
+        )
+        result.skipped -= result.revived
+    return todo
 
 
 def _new_prediction(
