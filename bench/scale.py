@@ -27,9 +27,11 @@ import importlib.util
 import math
 import os
 import platform
+import shutil
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
@@ -101,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
         "--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")
     )
     parser.add_argument("--duration", type=int, default=60, help="seconds of web load")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the benchmark database of an earlier run with the same --rows and --seed "
+        "(its records and predictions are not made again)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -113,17 +121,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("the scale benchmark measures PostgreSQL: give --database-url postgres://...")
     from scale_data import write_file
 
-    tmp = Path(tempfile.mkdtemp(prefix="glamml-scale-"))
+    database_url = bench_database_url(args.database_url)
+    # One scratch directory per benchmark database: a --reuse run finds its model artefacts.
+    tmp = Path(tempfile.gettempdir()) / f"glamml-scale-{urlsplit(database_url).path.strip('/')}"
+    if not args.reuse:
+        shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True, exist_ok=True)
     bench = Bench(
         rows=args.rows,
         seed=args.seed,
         tmp=str(tmp),
-        database_url=bench_database_url(args.database_url),
+        database_url=database_url,
         redis_url=args.redis_url,
         duration=args.duration,
     )
     bench.data_file = str(write_file(tmp / "records.csv", args.rows, args.seed))
-    database_recreate(bench.database_url)
+    if not args.reuse:
+        database_recreate(bench.database_url)
     manage(bench, "migrate", "--verbosity", "0")
     print(f"machine: {machine()}")
     print(f"records: {args.rows:,} (seed {args.seed}), database {bench.database_url}")
@@ -133,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         if importlib.util.find_spec(PARTS[part]) is None:
             figures.append(Figure(part, "not measured", float("nan"), "", note="no module yet"))
             continue
-        figures.extend(run_child(bench, part, Path(__file__)))
-        print(table(figures[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
+        found = run_child(bench, part, Path(__file__))
+        figures.extend(found)
+        # Each part's rows as soon as it ends: a long run that is stopped keeps what it measured.
+        print("\n".join(table(found).splitlines()[2:]), file=sys.stderr, flush=True)
     print(table(figures))
     return 0
 
