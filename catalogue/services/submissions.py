@@ -83,5 +83,10 @@ def records_submit(*, collection: Collection, records: Sequence[SubmittedRecord]
         mapping={key: key for key in used},
         stream=_stream(records, [*RECORD_ATTRIBUTES, *used]),
     )
-    codes = dict(Record.objects.filter(id__in=result.record_ids).values_list("id", "code"))
-    return Submitted(result=result, codes=[codes[i] for i in result.record_ids])
+    identifiers = [r.identifier.strip() for r in records]
+    codes = dict(
+        Record.objects.filter(collection=collection, identifier__in=identifiers).values_list(
+            "identifier", "code"
+        )
+    )
+    return Submitted(result=result, codes=[codes[i] for i in identifiers])

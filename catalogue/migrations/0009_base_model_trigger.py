@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0007_decision_undo"),
+        ("catalogue", "0008_api_token"),
     ]
 
     operations = [
