@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0008_api_token"),
+        ("catalogue", "0009_queue_and_search_indexes"),
     ]
 
     operations = [
