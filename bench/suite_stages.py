@@ -37,6 +37,11 @@ def run(workers: int, pytest_args: list[str]) -> tuple[dict[str, float], str, in
         text=True,
         check=False,
     )
+    # The whole output, to read which tests failed or were slow.
+    log = ROOT / "var" / f"suite-stages-{workers}.log"
+    log.parent.mkdir(exist_ok=True)
+    log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    print(f"workers={workers}: output in {log.relative_to(ROOT)}", file=sys.stderr)
     times, summary = {}, ""
     for line in result.stdout.splitlines():
         if m := STAGE.match(line):
