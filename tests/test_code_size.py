@@ -13,10 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("glamml", "catalogue", "review")
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
-# Being split by the work on the language identifier at the time of writing: remove each
-# entry as soon as its module is under the limit.
-KNOWN_LONG_MODULES = {"glamml/ml/langid/model.py", "glamml/ml/langid_build.py"}
-KNOWN_LONG_FUNCTIONS = {"glamml/ml/langid_build.py:gather"}
+# Known exceptions, each with why; remove an entry as soon as its module is back under the limit.
+# catalogue/models.py passed 500 lines (511) with the API, the queue and search indexes and the
+# set-based import, landed the same afternoon; it is to be split into a package by group of models.
+KNOWN_LONG_MODULES = {"catalogue/models.py"}
+KNOWN_LONG_FUNCTIONS: set[str] = set()
 
 
 def _sources() -> list[Path]:
