@@ -258,6 +258,8 @@ class Prediction(models.Model):
     # [[label, confidence], ...] best first, the prediction itself included.
     alternatives = models.JSONField(default=list)
     status = models.CharField(max_length=20, choices=Status.choices)
+    # The model's own confidence; ``confidence`` is this as the collection's calibration reads it.
+    raw_confidence = models.FloatField(null=True, blank=True)
     # Which rule sent it where: a policy mode, "sensitive-collection", "sensitive-label", "flag".
     routed_by = models.CharField(max_length=40, blank=True)
     # Gap between the two likeliest labels: small means the model hesitates between two.
@@ -500,9 +502,10 @@ class FlagClient(models.Model):
         return self.client_hash[:12]
 
 
-# Monitoring's tables, the outbox and API tokens live in their own modules; importing them here
-# registers them with the app.
+# Monitoring's tables, the outbox, API tokens and collection calibrations live in their own
+# modules; importing them here registers them with the app.
 from catalogue.models_api import ApiToken as ApiToken  # noqa: E402
+from catalogue.models_calibration import CollectionCalibration as CollectionCalibration  # noqa: E402
 from catalogue.models_monitoring import Alert as Alert  # noqa: E402
 from catalogue.models_monitoring import DriftReference as DriftReference  # noqa: E402
 from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # noqa: E402

@@ -335,6 +335,8 @@ GLAMML_QUEUED_RUN_LIMIT_SECONDS = _env_int(
 
 GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1, high=100_000)
 GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, high=1.0)
+# What a confidence means in a collection with no evidence yet: this share of itself.
+GLAMML_NEW_COLLECTION_RATIO = _env_float("GLAMML_NEW_COLLECTION_RATIO", 0.9, low=0.0, high=1.0)
 # Public flags per client address per hour.
 GLAMML_FLAG_RATE_LIMIT = _env_int("GLAMML_FLAG_RATE_LIMIT", 10, low=1, high=10_000)
 # How long the waiting counts and collection summaries are kept before they are counted again

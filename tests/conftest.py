@@ -55,6 +55,9 @@ def data_dir(tmp_path, settings):
     settings.GLAMML_DATA_DIR = tmp_path / "data"
     settings.GLAMML_MODEL_DIR = tmp_path / "data" / "models"
     settings.GLAMML_MODEL_DIR.mkdir(parents=True)
+    # Tests of other behaviour read a new collection's confidence as it is; the tests of
+    # per-collection calibration set the conservative start the app has by default.
+    settings.GLAMML_NEW_COLLECTION_RATIO = 1.0
     return settings.GLAMML_DATA_DIR
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from catalogue.counts import waiting_adjust
 from catalogue.models import Decision, FieldValue, Flag, Prediction
+from catalogue.services.calibration import calibration_refit_decisions
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.values import value_reject_prediction, value_set
 
@@ -106,6 +107,10 @@ def decision_make(
                 field_id=prediction.field_id,
                 status=Flag.Status.OPEN,
             ).update(status=Flag.Status.RESOLVED)
+            # The decision is evidence on what the confidence means in this collection.
+            calibration_refit_decisions(
+                field=prediction.field, collection_id=prediction.record.collection_id
+            )
     except IntegrityError:
         raise AlreadyDecided(ALREADY_DECIDED) from None
     _waiting_moved(prediction, by=-1)
@@ -182,6 +187,9 @@ def decision_undo(*, prediction: Prediction, reviewer: User, review_round: int) 
         decision.withdrawn_by = reviewer
         decision.save(update_fields=["withdrawn_at", "withdrawn_by"])
         _restore_value(prediction=prediction, before=decision.value_before, reviewer=reviewer)
+        calibration_refit_decisions(
+            field=prediction.field, collection_id=prediction.record.collection_id
+        )
     _waiting_moved(prediction, by=1)
     prediction.refresh_from_db()
     return decision

@@ -13,6 +13,7 @@ from catalogue import dispatch
 from catalogue.machine import active_model_version, model_load
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
+from catalogue.services.calibration import calibrators_for_version
 from catalogue.services.inference import predict_records_top_k
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
@@ -98,16 +99,21 @@ def predictions_create(
 
     top_k = predict_records_top_k(model=model, field=field, records=todo, k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
+    calibrators = calibrators_for_version(
+        field=field, version=version, model=model, collection_ids={r.collection_id for r in todo}
+    )
     new = [
         _new_prediction(
             field=field,
             record=record,
             version=version,
-            alternatives=alternatives,
+            # Routed and shown as the record's collection reads the model's confidence.
+            alternatives=calibrators[record.collection_id].calibrate_alternatives(raw),
+            raw_confidence=raw[0][1],
             sensitive=sensitive,
             force_review=force_review,
         )
-        for record, alternatives in zip(todo, top_k, strict=True)
+        for record, raw in zip(todo, top_k, strict=True)
     ]
     with transaction.atomic():
         created = _store(new, field=field, version=version)
@@ -156,6 +162,7 @@ def _new_prediction(
     record: Record,
     version: ModelVersion,
     alternatives: list[tuple[str, float]],
+    raw_confidence: float,
     sensitive: set[str],
     force_review: bool,
 ) -> Prediction:
@@ -177,6 +184,7 @@ def _new_prediction(
         model_version=version,
         label=label,
         confidence=float(confidence),
+        raw_confidence=float(raw_confidence),
         alternatives=[[code, round(float(p), 6)] for code, p in alternatives],
         status=where.status,
         routed_by=where.routed_by,

@@ -19,6 +19,7 @@ from catalogue.models import (
 )
 from catalogue.services.monitoring.spotchecks import live_precision_by_field
 from glamml.ml.drift import Proportion
+from review.selectors.calibration import CalibrationRow, calibrations_by_field, conservative_reads
 from review.selectors.common import DASHBOARD_CHANGES, DASHBOARD_RUNS, DASHBOARD_VERSIONS, percent
 
 # --- the admin dashboard ------------------------------------------------------------------------
@@ -135,6 +136,12 @@ class FieldDashboard:
     runs: list[TrainingRun]
     # Spot checks of what the active version applied: the live side of the held-out estimate.
     live_precision: Proportion | None = None
+    # Each collection's live calibration of the field's confidence, and its evidence.
+    calibrations: list[CalibrationRow] | None = None
+
+    @property
+    def conservative_reads(self) -> list[tuple[float, float]]:
+        return conservative_reads()
 
 
 def dashboard_fields(
@@ -155,6 +162,7 @@ def dashboard_fields(
     for row in status_rows.values("field_id", "status").annotate(n=Count("id")).order_by():
         by_status[row["field_id"]][row["status"]] = row["n"]
     live = live_precision_by_field()
+    calibrations = calibrations_by_field(field_ids=[f.id for f in fields])
     sections = []
     for f in fields:
         policy = f.policy
@@ -180,6 +188,7 @@ def dashboard_fields(
                 active_version=active,
                 runs=list(training_runs(field=f)[:DASHBOARD_RUNS]),
                 live_precision=live.get(f.id),
+                calibrations=calibrations.get(f.id, []),
             )
         )
     return sections

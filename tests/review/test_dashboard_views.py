@@ -25,9 +25,9 @@ from tests.review.conftest import HTMX
 
 DASHBOARD = reverse("review:dashboard")
 # Session, user, fields, status counts, spot checks and their decisions (live precision), open
-# monitoring alerts, and per field: change log, versions, threshold preview, runs. (Roles cost
-# nothing for staff.)
-DASHBOARD_QUERIES = 11
+# monitoring alerts, collection calibrations, and per field: change log, versions, threshold
+# preview, runs. (Roles cost nothing for staff.)
+DASHBOARD_QUERIES = 12
 
 
 def policy_url(key: str = "language") -> str:
@@ -480,3 +480,39 @@ def test_its_query_count_does_not_grow_with_versions_runs_or_predictions(
     PredictionFactory.create_batch(5)
     with django_assert_num_queries(DASHBOARD_QUERIES):
         load()
+
+
+@pytest.mark.django_db
+def test_it_shows_each_collections_calibration_and_its_evidence(
+    staff_client, field, active_model, cataloguer, settings
+):
+    settings.GLAMML_NEW_COLLECTION_RATIO = 0.9
+    from catalogue.services.decisions import decision_make
+    from catalogue.services.predictions import predictions_create
+
+    checked = CollectionFactory(name="Checked books")
+    fresh = CollectionFactory(name="Fresh arrivals")
+    titles = ["Histoire de la littérature française depuis les origines"] * 3
+    for collection in (checked, fresh):
+        ids = [RecordFactory(collection=collection, title=t).id for t in titles]
+        predictions_create(field=field, record_ids=ids)
+    waiting = Prediction.objects.filter(record__collection=checked, status="queued")
+    first, *rest = list(waiting)
+    decision_make(prediction=first, reviewer=cataloguer, action="correct", label="ita")
+    for prediction in rest:
+        decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+
+    page = staff_client.get(DASHBOARD).content.decode()
+    assert "Calibration by collection" in page
+    checked_row = page[
+        page.index("Checked books") : page.index("</tr>", page.index("Checked books"))
+    ]
+    fresh_row = page[
+        page.index("Fresh arrivals") : page.index("</tr>", page.index("Fresh arrivals"))
+    ]
+    assert "conservative start" in fresh_row and "conservative start" not in checked_row
+    assert [cell.split("<")[0].strip() for cell in checked_row.split('<td class="num">')[1:4]] == [
+        "0", "2", "1",
+    ]  # fmt: skip
+    assert "2 / 3" in checked_row
+    assert "0.99 → <strong>0.89</strong>" in fresh_row

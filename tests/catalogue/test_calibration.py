@@ -1,0 +1,98 @@
+"""Each collection's calibration follows its own evidence: imported values and decisions."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalogue.models import CollectionCalibration, Prediction
+from catalogue.services.decisions import decision_make
+from catalogue.services.policy import policy_update
+from catalogue.services.predictions import predictions_create
+from catalogue.services.values import value_set
+from tests.factories import CollectionFactory, RecordFactory
+
+
+@pytest.fixture(autouse=True)
+def conservative_start(settings):
+    settings.GLAMML_NEW_COLLECTION_RATIO = 0.9
+
+
+FRENCH = [
+    "Histoire de la littérature française depuis les origines jusqu'à nos jours",
+    "Mémoires sur la Révolution française et les guerres de l'Empire",
+    "Voyage pittoresque dans les provinces méridionales de la France",
+    "Essai sur les mœurs et l'esprit des nations",
+    "Recherches sur les ossemens fossiles de quadrupèdes",
+    "Dictionnaire historique et critique des villes de France",
+    "Traité élémentaire de chimie présenté dans un ordre nouveau",
+    "Lettres écrites de la montagne par un citoyen de Genève",
+    "Nouvelle description de la ville de Paris et de ses environs",
+    "Souvenirs d'un voyage en Orient pendant les années de guerre",
+    "Cours complet d'agriculture théorique et pratique pour les fermes",
+    "Éloge historique des membres de l'Académie des sciences",
+]
+
+
+def _records(collection, titles):
+    records = [RecordFactory(collection=collection, title=t) for t in titles]
+    return records, [r.id for r in records]
+
+
+def _confidence(field, collection, title=FRENCH[0]):
+    record = RecordFactory(collection=collection, title=title)
+    predictions_create(field=field, record_ids=[record.id])
+    return Prediction.objects.get(record=record)
+
+
+@pytest.mark.django_db
+def test_a_new_collection_starts_conservative(field, active_model, admin_user):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    _, ids = _records(CollectionFactory(), FRENCH)
+    predictions_create(field=field, record_ids=ids)
+    for prediction in Prediction.objects.filter(record_id__in=ids):
+        assert prediction.raw_confidence > 0.95
+        assert prediction.confidence == pytest.approx(0.9 * prediction.raw_confidence)
+        assert prediction.status == "queued"
+
+
+@pytest.mark.django_db
+def test_corrections_in_one_collection_change_its_calibration_and_no_other(
+    field, active_model, admin_user, cataloguer
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    trusted, doubted, untouched = CollectionFactory(), CollectionFactory(), CollectionFactory()
+    for collection in (trusted, doubted, untouched):
+        predictions_create(field=field, record_ids=_records(collection, FRENCH)[1])
+    # The same kind of title reads the same in every collection before any decision.
+    before = {c.pk: _confidence(field, c).confidence for c in (trusted, doubted, untouched)}
+    assert len(set(before.values())) == 1
+
+    for prediction in Prediction.objects.filter(record__collection=trusted, status="queued"):
+        decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    for prediction in Prediction.objects.filter(record__collection=doubted, status="queued"):
+        decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label="ita")
+
+    rows = {row.collection_id: row for row in CollectionCalibration.objects.filter(field=field)}
+    assert (rows[trusted.pk].n_accepted, rows[trusted.pk].n_corrected) == (13, 0)
+    assert (rows[doubted.pk].n_accepted, rows[doubted.pk].n_corrected) == (0, 13)
+    assert rows[untouched.pk].n_evidence == 0  # measured for imports (none), never decided
+
+    # Another record with a title like those decided (one in the same band of raw confidence).
+    after = {c.pk: _confidence(field, c) for c in (trusted, doubted, untouched)}
+    confidence = {pk: p.confidence for pk, p in after.items()}
+    assert confidence[trusted.pk] > 0.9 > before[trusted.pk] > confidence[doubted.pk]
+    assert confidence[untouched.pk] == pytest.approx(before[untouched.pk])
+    statuses = [after[c.pk].status for c in (trusted, doubted, untouched)]
+    assert statuses == ["applied", "queued", "queued"]
+
+
+@pytest.mark.django_db
+def test_imported_values_the_model_was_not_trained_on_are_evidence(field, active_model):
+    collection = CollectionFactory()
+    records, _ = _records(collection, FRENCH)
+    for record in records:
+        value_set(record=record, field=field, label="fra", source="import")
+    prediction = _confidence(field, collection)
+    row = CollectionCalibration.objects.get(field=field, collection=collection)
+    assert (row.n_imported, row.imported_version_id) == (len(FRENCH), active_model.pk)
+    assert prediction.confidence > 0.9 * prediction.raw_confidence
