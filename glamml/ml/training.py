@@ -25,6 +25,7 @@ from glamml.ml.baselines import (
 )
 from glamml.ml.benchmark import Predictor
 from glamml.ml.evaluation import SMALL_TEST_SET, evaluate, evaluate_top_k
+from glamml.ml.hashing import stable_fraction
 from glamml.ml.langid import LanguageIdentifier
 from glamml.ml.langid.artefact import EVAL_SAMPLE_PATH
 from glamml.ml.language_training import (
@@ -55,6 +56,8 @@ BASELINE_NAMES = ("stratified", "majority", "rules")
 TOP_K = 3
 # A language field with no held-out records yet is measured on this share of its examples.
 STAND_IN_TEST_SIZE = 0.2
+# Share of the held-out records that threshold suggestions are chosen on (see threshold_parts).
+VALIDATION_SHARE = 0.5
 
 ON_HELD_OUT = "the held-out records given"
 ON_PART_OF_TRAINING = "held-out split of the given examples"
@@ -308,12 +311,54 @@ def train_and_evaluate(
     )
 
 
+def threshold_parts(texts: list[str], labels: list[str]) -> tuple[list[int], list[int]]:
+    """The held-out records divided, by a hash of each, into a validation part that threshold
+    suggestions are read off and a report part whose precision the dashboard shows."""
+    validation: list[int] = []
+    report: list[int] = []
+    for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+        part = stable_fraction(f"threshold-part:{text}\x1f{label}") < VALIDATION_SHARE
+        (validation if part else report).append(i)
+    return validation, report
+
+
+def threshold_metrics(
+    labels: list[str],
+    predictions: list[list[tuple[str, float]]],
+    texts: list[str],
+    order: list[str],
+) -> dict[str, Any]:
+    """Threshold suggestions from the validation part, the precision curve from the report part.
+
+    A threshold chosen on the records its precision is then reported on would look better than
+    it is; here the two never share a record. With too few records for two parts there are no
+    suggestions, and the curve is of all of them.
+    """
+    validation, report = threshold_parts(texts, labels)
+    parts = {"validation": len(validation), "report": len(report)}
+    if not validation or not report:
+        return {"threshold_at_precision": {}, "threshold_parts": parts}
+
+    def part(indices: list[int]) -> dict[str, Any]:
+        return evaluate_top_k(
+            [labels[i] for i in indices], [predictions[i] for i in indices], labels=order
+        )
+
+    on_report = part(report)
+    return {
+        "threshold_at_precision": part(validation)["threshold_at_precision"],
+        "precision_coverage": on_report["precision_coverage"],
+        "threshold_parts": parts,
+    }
+
+
 def _metrics(
     model: LanguageIdentifier | TextClassifier, sides: _Sides, order: list[str]
 ) -> dict[str, Any]:
     """The model's held-out metrics and what they were measured on."""
     predictions = model.predict_top_k(sides.test_texts, k=TOP_K)
     metrics = evaluate_top_k(sides.test_labels, predictions, labels=order)
+    metrics.update(threshold_metrics(sides.test_labels, predictions, sides.test_texts, order))
     metrics.update(
         {
             "n_train": len(sides.train_texts),

@@ -91,11 +91,15 @@ def held_out_estimate(*, metrics: dict[str, Any], threshold: float) -> HeldOutEs
         if point.get("threshold", 0.0) >= threshold:
             precision, coverage = point.get("precision"), point.get("coverage", 0.0)
     suggestions = []
+    # Suggested on the validation part; what each covers is read off the report part's curve.
     thresholds = metrics.get("threshold_at_precision") or {}
-    coverages = metrics.get("coverage_at_precision") or {}
     for target, at in sorted(thresholds.items()):
         if at is not None:
-            suggestions.append((float(target), float(at), float(coverages.get(target, 0.0))))
+            covered = max(
+                (p.get("coverage", 0.0) for p in curve if p.get("threshold", 0.0) >= at),
+                default=0.0,
+            )
+            suggestions.append((float(target), float(at), float(covered)))
     return HeldOutEstimate(precision=precision, coverage=coverage, suggestions=suggestions)
 
 
