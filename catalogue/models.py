@@ -258,8 +258,7 @@ class Prediction(models.Model):
     # [[label, confidence], ...] best first, the prediction itself included.
     alternatives = models.JSONField(default=list)
     status = models.CharField(max_length=20, choices=Status.choices)
-    # The model's own confidence; ``confidence`` is this as the collection's calibration reads it.
-    raw_confidence = models.FloatField(null=True, blank=True)
+    raw_confidence = models.FloatField(null=True, blank=True)  # the model's; confidence: calibrated
     # Which rule sent it where: a policy mode, "sensitive-collection", "sensitive-label", "flag".
     routed_by = models.CharField(max_length=40, blank=True)
     # Gap between the two likeliest labels: small means the model hesitates between two.

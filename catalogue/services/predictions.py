@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from catalogue import dispatch
-from catalogue.machine import active_model_version, model_load
+from catalogue.machine import Model, active_model_version, model_load
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.calibration import calibrators_for_version
@@ -99,22 +99,14 @@ def predictions_create(
 
     top_k = predict_records_top_k(model=model, field=field, records=todo, k=3)
     labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
-    calibrators = calibrators_for_version(
-        field=field, version=version, model=model, collection_ids={r.collection_id for r in todo}
+    new = _new_predictions(
+        field=field,
+        version=version,
+        model=model,
+        records=todo,
+        top_k=top_k,
+        force_review=force_review,
     )
-    new = [
-        _new_prediction(
-            field=field,
-            record=record,
-            version=version,
-            # Routed and shown as the record's collection reads the model's confidence.
-            alternatives=calibrators[record.collection_id].calibrate_alternatives(raw),
-            raw_confidence=raw[0][1],
-            sensitive=sensitive,
-            force_review=force_review,
-        )
-        for record, raw in zip(todo, top_k, strict=True)
-    ]
     with transaction.atomic():
         created = _store(new, field=field, version=version)
     result.created = len(created)
@@ -154,6 +146,34 @@ def _todo(
         )
         result.skipped -= result.revived
     return todo
+
+
+def _new_predictions(
+    *,
+    field: Field,
+    version: ModelVersion,
+    model: Model,
+    records: list[Record],
+    top_k: list[list[tuple[str, float]]],
+    force_review: bool,
+) -> list[Prediction]:
+    """Unsaved predictions, read as each record's collection reads the model's confidence."""
+    sensitive = sensitive_labels(field=field)
+    calibrators = calibrators_for_version(
+        field=field, version=version, model=model, collection_ids={r.collection_id for r in records}
+    )
+    return [
+        _new_prediction(
+            field=field,
+            record=record,
+            version=version,
+            alternatives=calibrators[record.collection_id].calibrate_alternatives(raw),
+            raw_confidence=raw[0][1],
+            sensitive=sensitive,
+            force_review=force_review,
+        )
+        for record, raw in zip(records, top_k, strict=True)
+    ]
 
 
 def _new_prediction(

@@ -100,7 +100,10 @@ def test_a_collective_or_special_code_is_never_applied_by_a_policy_change(
 def test_a_language_prediction_is_still_applied_by_the_same_policy(field, active_model, admin_user):
     policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
     prediction = _predict(field, title="Histoire de la littérature française")
-    assert (prediction.label, prediction.status) == ("fra", "applied")
+    assert prediction.label == "fra"
+    # Applied; a spot check may draw it (by a hash of its record's id), leaving it applied.
+    assert prediction.status == "applied" or prediction.routed_by == "spot-check"
+    assert FieldValue.objects.get(record=prediction.record, is_current=True).label == "fra"
 
 
 @pytest.mark.django_db
