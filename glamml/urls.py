@@ -2,12 +2,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from catalogue.api.main import api
 from catalogue.interop import oai
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request, not at import: with the manifest storage of production the hashed
+    # name exists only after collectstatic, and `check --deploy` imports the URLs before that.
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
 
 urlpatterns = [
     path("", include("catalogue.urls")),
@@ -18,5 +25,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico whatever the page says.
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
 ]
