@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.interop.marc import MARC_SOURCES
-from catalogue.models import Collection, Field, ModelVersion
+from catalogue.models import Collection, Field, ModelVersion, Record
 from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.import_readers import (
     ImportFileError,
@@ -87,10 +87,20 @@ class _Checker:
         return code
 
     def row(self, line: str, raw: dict[str, str]) -> StagedRow:
+        for name, text in raw.items():
+            problem = _unstorable(text)
+            if problem:
+                column = _column_name(self.fmt, name)
+                raise ImportFileError(f"{self.path}, {line}, {column}: {problem}")
         identifier = raw.get(self.columns["identifier"], "").strip()
+        column = _column_name(self.fmt, self.columns["identifier"])
         if not identifier:
-            column = _column_name(self.fmt, self.columns["identifier"])
             raise ImportFileError(f"{self.path}, {line}, {column}: the identifier is empty.")
+        if len(identifier) > IDENTIFIER_MAX_LENGTH:
+            raise ImportFileError(
+                f"{self.path}, {line}, {column}: the identifier is {len(identifier):,} "
+                f"characters long; at most {IDENTIFIER_MAX_LENGTH} are allowed."
+            )
         values = []
         for key in self.fields:
             raw_value = raw.get(self.columns[key], "").strip()
@@ -103,6 +113,26 @@ class _Checker:
             extra={k: v for k, v in raw.items() if v and k not in self.mapped},
             values=values,
         )
+
+
+IDENTIFIER_MAX_LENGTH = Record._meta.get_field("identifier").max_length or 200
+
+
+def _unstorable(text: str) -> str:
+    """Why a text cannot be stored as it is, or "" if it can."""
+    if "\x00" in text:
+        # PostgreSQL text cannot hold NUL; without this check the whole import fails with a
+        # database error that names no line.
+        return "contains a NUL character (U+0000), which cannot be stored; remove it."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"contains a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+            f"{exc.start + 1}, which is not valid Unicode (often half of an emoji escaped "
+            "as \\uD83D without its partner)."
+        )
+    return ""
 
 
 def _column_name(fmt: str, column: str) -> str:

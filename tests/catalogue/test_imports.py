@@ -121,6 +121,40 @@ def test_a_bad_file_stores_nothing_and_names_file_line_and_column(fixture, messa
     assert not FieldValue.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            "nul.csv",
+            "identifier,title\nok1,Fine\nbad1,Half\x00way\n",
+            "nul.csv, line 3, column 'title': contains a NUL character",
+        ),
+        (
+            "surrogate.jsonl",
+            '{"identifier": "ok1", "title": "Fine"}\n{"identifier": "bad1", "title": "Smile \\ud83d"}\n',
+            "surrogate.jsonl, line 2, column 'title': contains a lone surrogate (U+D83D)",
+        ),
+        (
+            "long.csv",
+            "identifier,title\n" + "x" * 201 + ",Too long\n",
+            "long.csv, line 2, column 'identifier': the identifier is 201 characters long",
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_text_the_database_cannot_store_is_named_and_nothing_is_stored(
+    tmp_path, name, content, message
+):
+    collection = CollectionFactory(slug="keep")
+    Record.objects.create(collection=collection, identifier="c001", title="Stored before")
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ImportFileError) as excinfo:
+        records_import(path=path, collection=collection, fmt=path.suffix[1:])
+    assert message in str(excinfo.value)
+    assert list(Record.objects.values_list("identifier", "title")) == [("c001", "Stored before")]
+
+
 @pytest.mark.django_db
 def test_a_missing_mapped_column_is_named(field):
     with pytest.raises(CommandError, match=r"column 'nope' \(mapped to title\) is missing"):
