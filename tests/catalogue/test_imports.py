@@ -156,6 +156,15 @@ def test_text_the_database_cannot_store_is_named_and_nothing_is_stored(
 
 
 @pytest.mark.django_db
+def test_a_failed_import_leaves_no_new_collection_behind(tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_text("identifier,title\nbad1,Half\x00way\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"line 2, column 'title'.*Nothing was imported"):
+        call_command("import_records", str(path), "--collection", "fresh")
+    assert not Collection.objects.filter(slug="fresh").exists()
+
+
+@pytest.mark.django_db
 def test_a_missing_mapped_column_is_named(field):
     with pytest.raises(CommandError, match=r"column 'nope' \(mapped to title\) is missing"):
         call_command(

@@ -330,13 +330,17 @@ def test_simulated_review_scores_the_model_on_a_test_file_nobody_reviews(
     header, *lines = rows.strip().splitlines()
     pool, test = tmp_path / "pool.csv", tmp_path / "test.csv"
     pool.write_text("\n".join([header, *lines[:30]]) + "\n")
-    test.write_text("\n".join([header, *lines[30:]]) + "\n")
+    # The first TEST title again with the other genre: no model gets both right, so TEST
+    # accuracy stays under 1.0 whatever the training split, unless TEST's own answers leak in.
+    title, genre = lines[30].rsplit(",", 1)
+    twin = f"{title},{'Fiction' if genre == 'Non-fiction' else 'Non-fiction'}"
+    test.write_text("\n".join([header, *lines[30:], twin]) + "\n")
     arguments = ["--field", "genre", "--data", str(pool), "--test", str(test)]
     arguments += ["--budget", "1", "--batch", "15", "--label-column", "genre"]
     call_command("simulate_review", *arguments, "--text-column", "title", "--json")
     result = json.loads(capsys.readouterr().out)
-    assert (result["n"], result["n_test"], result["reviewed"]) == (30, 10, 30)
-    assert result["test"] == "TEST: 10 rows of test.csv, never reviewed"
+    assert (result["n"], result["n_test"], result["reviewed"]) == (30, 11, 30)
+    assert result["test"] == "TEST: 11 rows of test.csv, never reviewed"
     assert [p["reviewed"] for p in result["curve"]] == [0, 15, 30]
     # Every POOL record answered: the catalogue is right everywhere, the model on TEST is not
     # (had TEST been reviewed or trained on, it would be).
@@ -345,5 +349,5 @@ def test_simulated_review_scores_the_model_on_a_test_file_nobody_reviews(
     assert result["final"]["accuracy"] < 1.0
     call_command("simulate_review", *arguments, "--text-column", "title")
     out = capsys.readouterr().out
-    assert "TEST: 10 rows of test.csv, never reviewed" in out
+    assert "TEST: 11 rows of test.csv, never reviewed" in out
     assert "TEST: accuracy  macro-F1  POOL: catalogue accuracy" in out

@@ -74,6 +74,11 @@ class Command(BaseCommand):
             if created:
                 collection.delete()
             raise CommandError(f"{exc} Nothing was imported.") from None
+        except BaseException:
+            # The import is one transaction: whatever stopped it, a collection made for it is empty.
+            if created:
+                collection.delete()
+            raise
         finally:
             bar.close()
         self.stdout.write(
