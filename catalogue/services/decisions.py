@@ -11,7 +11,7 @@ from catalogue.counts import waiting_adjust
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.calibration import calibration_refit_decisions
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
-from catalogue.services.values import value_reject_prediction, value_set
+from catalogue.services.values import value_reject_prediction, value_restore, value_set
 
 ALREADY_DECIDED = (
     "This suggestion was decided or changed after you opened it; your decision was not saved."
@@ -210,18 +210,7 @@ def _restore_value(*, prediction: Prediction, before: FieldValue | None, reviewe
             user=reviewer,
         )
         return
-    value_set(
-        record=prediction.record,
-        field=prediction.field,
-        label=before.label,
-        source=before.source,
-        action=before.action,
-        prediction=before.prediction,
-        model_version=before.model_version,
-        confidence=before.confidence,
-        policy=before.policy,
-        user=before.user,
-    )
+    value_restore(record=prediction.record, field=prediction.field, earlier=before)
 
 
 def decision_change(

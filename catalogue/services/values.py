@@ -105,17 +105,7 @@ def value_reject_prediction(*, prediction: Prediction, reviewer: User) -> FieldV
         .first()
     )
     if before is not None:
-        return value_set(
-            record=prediction.record,
-            field=prediction.field,
-            label=before.label,
-            source=before.source,
-            action=before.action,
-            prediction=before.prediction,
-            model_version=before.model_version,
-            confidence=before.confidence,
-            user=before.user,
-        )
+        return value_restore(record=prediction.record, field=prediction.field, earlier=before)
     if current is None:
         return None
     return value_set(
@@ -128,6 +118,22 @@ def value_reject_prediction(*, prediction: Prediction, reviewer: User) -> FieldV
         model_version=prediction.model_version,
         confidence=prediction.confidence,
         user=reviewer,
+    )
+
+
+def value_restore(*, record: Record, field: Field, earlier: FieldValue) -> FieldValue:
+    """Make an earlier value current again as a new row, with its own source and provenance."""
+    return value_set(
+        record=record,
+        field=field,
+        label=earlier.label,
+        source=earlier.source,
+        action=earlier.action,
+        prediction=earlier.prediction,
+        model_version=earlier.model_version,
+        confidence=earlier.confidence,
+        policy=earlier.policy,
+        user=earlier.user,
     )
 
 

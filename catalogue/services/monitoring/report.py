@@ -21,7 +21,7 @@ from catalogue.models import (
     MonitoringPolicy,
     Snapshot,
 )
-from catalogue.services.monitoring.policy import monitoring_policy_get
+from catalogue.services.monitoring.policy import SETTINGS, monitoring_policy_get
 from catalogue.services.monitoring.snapshots import SCORE_NAMES, SCORES, window_total
 from catalogue.services.monitoring.spotchecks import LivePrecision, live_precision
 from glamml.ml.drift import Proportion, band_names, wilson_interval
@@ -401,16 +401,10 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
         "latest_snapshot": latest.day.isoformat() if latest else None,
         "active_version": report.active_version.version if report.active_version else None,
         "settings": {
+            # Every setting but the alert address: the report is for scripts, not for mail.
             name: getattr(policy, name)
-            for name in (
-                "audit_rate",
-                "window_days",
-                "min_records",
-                "drift_threshold",
-                "precision_alerts",
-                "flags_per_thousand",
-                "on_alert",
-            )
+            for name in SETTINGS
+            if name != "email_to"
         },
         "live_precision": _precision_as_json(report.precision),
         "drift": {
