@@ -230,13 +230,18 @@ def test_each_queue_order_reads_its_partial_index_without_sorting(
     deep = queue_page(**kwargs, number=2, after=first.next_cursor)
     assert deep.items
 
-    name = f"prediction_waiting{'_f' if one_field else ''}_{index}"
+    # Every prediction here belongs to one field, so for a one-field page the all-fields index of
+    # the order serves as well as the field's own, and the planner picks either by statistics.
+    names = [f"prediction_waiting_{index}"] + (
+        [f"prediction_waiting_f_{index}"] if one_field else []
+    )
     for sql in (
         page_queries(**kwargs, number=2, after=first.next_cursor)[:1]
         + page_queries(**kwargs, number=3)[:2]
     ):
         plan = plan_of(sql)
-        assert f"Scan on {name}" in plan, (plan, sql)
+        scans = [node.split(" on ")[-1] for node in plan.split(" > ") if " Scan on " in node]
+        assert set(scans) & set(names), (plan, sql)
         assert "Sort" not in plan, (plan, sql)
 
 
