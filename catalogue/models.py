@@ -444,22 +444,8 @@ class Flag(models.Model):
         return f"flag on {self.record_id} {self.field_id} ({self.status})"
 
 
-class FlagClient(models.Model):
-    """One row per (hashed) client address that has flagged something.
-
-    Its row lock makes "count this address's flags of the last hour, then add one" a single
-    step, so concurrent flags from one address never get past the rate limit together.
-    """
-
-    client_hash = models.CharField(max_length=64, primary_key=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.client_hash[:12]
-
-
-# Monitoring's tables, the outbox, harvest sources, API tokens and collection calibrations live
-# in their own modules; importing them here registers them with the app.
+# Monitoring's tables, the outbox, rate limits, harvest sources, API tokens and collection
+# calibrations live in their own modules; importing them here registers them with the app.
 from catalogue.models_api import ApiToken as ApiToken  # noqa: E402
 from catalogue.models_calibration import CollectionCalibration as CollectionCalibration  # noqa: E402
 from catalogue.models_harvest import HarvestSource as HarvestSource  # noqa: E402
@@ -469,3 +455,5 @@ from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # 
 from catalogue.models_monitoring import Snapshot as Snapshot  # noqa: E402
 from catalogue.models_monitoring import SpotCheck as SpotCheck  # noqa: E402
 from catalogue.models_outbox import OutboxTask as OutboxTask  # noqa: E402
+from catalogue.models_ratelimit import RateLimitClient as RateLimitClient  # noqa: E402
+from catalogue.models_ratelimit import RateLimitHit as RateLimitHit  # noqa: E402

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from catalogue.counts import waiting_forget
 from catalogue.machine import ModelUnavailable
-from catalogue.models import Field, FieldValue, Flag, FlagClient, Prediction, Record
+from catalogue.models import Field, FieldValue, Flag, Prediction, Record
 from catalogue.services.labels import UnknownLabelError, label_normalise
 from catalogue.services.predictions import predictions_create
+from catalogue.services.ratelimit import rate_limit_take
 
 RATE_LIMITED = "Too many reports from your address in the last hour; please try again later."
 
@@ -41,8 +40,10 @@ def flag_create(
     are taken from one address, also when they arrive at the same moment.
     """
     with transaction.atomic():
-        if client_hash:
-            _check_rate(client_hash)
+        if client_hash and not rate_limit_take(
+            scope="flag", client_hash=client_hash, limit=settings.GLAMML_FLAG_RATE_LIMIT
+        ):
+            raise FlagRateLimited(RATE_LIMITED)
         if proposed_label:
             try:
                 proposed_label = label_normalise(field=field, value=proposed_label)
@@ -60,18 +61,6 @@ def flag_create(
         )
     waiting_forget()
     return flag
-
-
-def _check_rate(client_hash: str) -> None:
-    """Refuse a flag over the limit; holds the address's row lock until the transaction ends."""
-    # Insert first (a no-op once the row exists), then lock: concurrent first flags from one
-    # address wait for each other here instead of all counting zero.
-    FlagClient.objects.bulk_create([FlagClient(client_hash=client_hash)], ignore_conflicts=True)
-    FlagClient.objects.select_for_update().get(client_hash=client_hash)
-    since = timezone.now() - timedelta(hours=1)
-    recent = Flag.objects.filter(client_hash=client_hash, created_at__gte=since).count()
-    if recent >= settings.GLAMML_FLAG_RATE_LIMIT:
-        raise FlagRateLimited(RATE_LIMITED)
 
 
 def _reopen(*, record: Record, field: Field) -> Prediction | None:

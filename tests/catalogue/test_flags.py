@@ -8,12 +8,11 @@ import pytest
 from django.utils import timezone
 
 from catalogue.machine import artefact_path, model_cache_clear, model_dir
-from catalogue.models import FieldValue, Flag, ModelVersion, Prediction
+from catalogue.models import FieldValue, Flag, ModelVersion, Prediction, RateLimitHit
 from catalogue.services.flags import RATE_LIMITED, FlagError, FlagRateLimited, flag_create
 from glamml.ml.langid import LanguageIdentifier
 from tests.factories import (
     FieldValueFactory,
-    FlagFactory,
     ModelVersionFactory,
     PredictionFactory,
     RecordFactory,
@@ -164,12 +163,28 @@ def test_the_n_plus_first_flag_from_one_address_in_an_hour_is_refused(applied, s
 
 def test_flags_older_than_an_hour_do_not_count_towards_the_limit(applied, settings):
     settings.GLAMML_FLAG_RATE_LIMIT = 2
-    FlagFactory.create_batch(2, record=applied.record, client_hash=CLIENT)
-    Flag.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    for _ in range(2):
+        flag_create(record=applied.record, field=applied.field, client_hash=CLIENT)
+    RateLimitHit.objects.update(created_at=timezone.now() - timedelta(minutes=61))
 
     flag_create(record=applied.record, field=applied.field, client_hash=CLIENT)
 
     assert Flag.objects.count() == 3
+
+
+def test_a_refused_label_uses_none_of_the_addresses_flags(applied, settings):
+    settings.GLAMML_FLAG_RATE_LIMIT = 1
+    with pytest.raises(FlagError):
+        flag_create(
+            record=applied.record,
+            field=applied.field,
+            client_hash=CLIENT,
+            proposed_label="Klingonese",
+        )
+
+    flag_create(record=applied.record, field=applied.field, client_hash=CLIENT)
+
+    assert Flag.objects.count() == 1
 
 
 def test_a_flag_with_no_model_to_ask_still_reaches_a_cataloguer(field):
