@@ -118,13 +118,17 @@ class ExperimentFilterForm(forms.Form):
 
 
 class RulesForm(forms.Form):
-    """One textarea of regular expressions per label; the service checks the patterns."""
+    """One textarea of regular expressions per label shown; the service checks the patterns.
+
+    Textareas are named by the label's key, so a row added by search keeps what was typed in
+    the others, whatever labels the field gains meanwhile.
+    """
 
     def __init__(self, *args: Any, labels: list[Label], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.labels = labels
-        for index, label in enumerate(labels):
-            self.fields[self.name_for(index)] = forms.CharField(
+        for label in labels:
+            self.fields[self.name_for(label)] = forms.CharField(
                 required=False,
                 strip=False,
                 label=f"{label.name} ({label.code})" if label.name != label.code else label.code,
@@ -133,19 +137,24 @@ class RulesForm(forms.Form):
             )
 
     @staticmethod
-    def name_for(index: int) -> str:
-        return f"rules-{index}"
+    def name_for(label: Label) -> str:
+        return f"rules-{label.pk}"
+
+    @classmethod
+    def sent_codes(cls, data: Any, labels: list[Label]) -> set[str]:
+        """The codes of the labels whose textarea ``data`` carries (rows shown on the page)."""
+        return {label.code for label in labels if cls.name_for(label) in data}
 
     def rows(self) -> list[tuple[Label, forms.BoundField]]:
-        return [(label, self[self.name_for(i)]) for i, label in enumerate(self.labels)]
+        return [(label, self[self.name_for(label)]) for label in self.labels]
 
     def rules(self) -> dict[str, str]:
         """``{code: "pattern\\npattern"}`` as the service takes it, for the labels whose
         textarea was sent: a label the request did not mention keeps its rules."""
         return {
-            label.code: self.cleaned_data.get(self.name_for(i)) or ""
-            for i, label in enumerate(self.labels)
-            if self.add_prefix(self.name_for(i)) in self.data
+            label.code: self.cleaned_data.get(self.name_for(label)) or ""
+            for label in self.labels
+            if self.add_prefix(self.name_for(label)) in self.data
         }
 
 

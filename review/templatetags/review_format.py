@@ -11,8 +11,10 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince
 
+from catalogue.models import PolicyChange
 from review.selectors import LabelChoice, metric_value
 from review.selectors import percent as _percent
+from review.selectors.rules import RuleChange, rule_changes
 
 register = template.Library()
 
@@ -70,3 +72,11 @@ def label_options(choices: Sequence[LabelChoice]) -> SafeString:
     return format_html_join(
         "", '<option value="{}">{} – {}</option>', ((c.code, c.code, c.name) for c in choices)
     )
+
+
+@register.filter
+def rule_change(change: PolicyChange) -> RuleChange | None:
+    """A logged edit of a label's rules in words (``None`` for any other policy change), for
+    change logs that list them with the policy's other settings."""
+    rows = rule_changes([change])
+    return rows[0] if rows else None

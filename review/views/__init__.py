@@ -10,7 +10,7 @@ from review.views.dashboard import (
     training_run_detail,
 )
 from review.views.experiments import experiments, experiments_json
-from review.views.fields import field_create, field_rules
+from review.views.fields import field_create
 from review.views.flags import flags
 from review.views.models import model_card, model_version_detail, model_version_promote
 from review.views.monitoring import (
@@ -22,6 +22,7 @@ from review.views.monitoring import (
     monitoring_settings,
 )
 from review.views.queue import decide, item, queue
+from review.views.rules import field_rules
 from review.views.sharing import model_download, training_download
 from review.views.undo import change, undo
 

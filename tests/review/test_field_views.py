@@ -6,7 +6,7 @@ from django.urls import reverse
 from catalogue.models import DecisionPolicy, Field, Label, PolicyChange
 from catalogue.services.fields import FIELD_EXISTS
 from catalogue.services.policy import BAD_RULES
-from tests.factories import ModelVersionFactory
+from tests.factories import LabelFactory, ModelVersionFactory
 from tests.review.conftest import HTMX
 
 FIELD_CREATE = reverse("review:field_create")
@@ -16,16 +16,19 @@ def rules_url(key: str = "genre") -> str:
     return reverse("review:field_rules", args=[key])
 
 
+def rules_name(code: str) -> str:
+    return f"rules-{Label.objects.get(field__key='genre', code=code).pk}"
+
+
 def rules_data(fiction: str = "", non_fiction: str = "") -> dict[str, str]:
-    # Labels are listed by code: Fiction first, then Non-fiction.
-    return {"rules-0": fiction, "rules-1": non_fiction}
+    return {rules_name("Fiction"): fiction, rules_name("Non-fiction"): non_fiction}
 
 
 # --- the rules baseline -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_rules_editor_shows_a_textarea_per_label_and_the_latest_scores(staff_client, genre):
+def test_the_rules_editor_shows_the_labels_with_rules_and_the_latest_scores(staff_client, genre):
     genre.labels.filter(code="Fiction").update(rules=r"\bnovel\b")
     ModelVersionFactory(
         field=genre,
@@ -41,8 +44,10 @@ def test_the_rules_editor_shows_a_textarea_per_label_and_the_latest_scores(staff
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count("<textarea") == 2
+    assert html.count("<textarea") == 1  # Non-fiction has no rules: it is added by search
     assert "\\bnovel\\b</textarea>" in html
+    assert '<option value="Non-fiction">' in html
+    assert html.count("Save rules") == 2  # at the top and the bottom
     assert "0.654" in html and "0.877" in html
 
 
@@ -63,7 +68,8 @@ def test_saving_rules_logs_the_change_per_label(staff_client, admin_user, genre)
     )
     page = staff_client.get(response.url).content.decode()
     assert "Saved the rules for Fiction." in page
-    assert "rules:Fiction" in page
+    assert "rules for Fiction added (2 patterns)" in page
+    assert "rules:Fiction" not in page
 
 
 @pytest.mark.django_db
@@ -81,7 +87,7 @@ def test_saving_rules_with_htmx_returns_the_form(staff_client, genre):
 def test_saving_one_labels_rules_leaves_the_labels_not_sent_alone(staff_client, genre):
     genre.labels.filter(code="Fiction").update(rules="novel")
 
-    response = staff_client.post(rules_url(), {"rules-1": "history"})
+    response = staff_client.post(rules_url(), {rules_name("Non-fiction"): "history"})
 
     assert response.status_code == 302
     assert Label.objects.get(field=genre, code="Fiction").rules == "novel"
@@ -124,14 +130,79 @@ def test_an_invalid_pattern_is_refused_with_the_services_message(staff_client, g
 
 
 @pytest.mark.django_db
-def test_the_rules_editor_is_for_admins_only(client, cataloguer, admin_user, genre):
+def test_the_rules_editor_is_for_admins_only(client, visitor, cataloguer, admin_user, genre):
     assert client.get(rules_url()).status_code == 302
+    client.force_login(visitor)
+    assert client.get(rules_url()).status_code == 403
     client.force_login(cataloguer)
     assert client.get(rules_url()).status_code == 403
     assert client.post(rules_url(), rules_data(fiction="x")).status_code == 403
+    assert client.post(rules_url(), {"label_search": "Fiction", "add": "1"}).status_code == 403
     client.force_login(admin_user)
     assert client.get(rules_url("no-such-field")).status_code == 404
     assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_label_is_added_by_search_keeping_what_was_typed_and_nothing_is_saved(
+    staff_client, genre
+):
+    genre.labels.filter(code="Fiction").update(rules="novel")
+    data = {rules_name("Fiction"): "novel\nromance", "label_search": "non-FICTION", "add": "1"}
+
+    response = staff_client.post(rules_url(), data)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<textarea") == 2
+    assert "novel\nromance</textarea>" in html  # the unsaved edit is still there
+    assert f'name="{rules_name("Non-fiction")}"' in html
+    assert "Added Non-fiction: write its patterns" in html
+    assert Label.objects.get(field=genre, code="Fiction").rules == "novel"
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_adding_a_label_the_field_does_not_have_says_so(staff_client, genre):
+    response = staff_client.post(rules_url(), {"label_search": "Poetry", "add": "1"}, **HTMX)
+
+    assert response.status_code == 422
+    assert "Genre has no label “Poetry”" in response.content.decode()
+    assert "<textarea" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_field_with_hundreds_of_labels_shows_only_those_with_rules(staff_client, field):
+    for i in range(300):
+        LabelFactory(field=field, code=f"x{i:03d}", name=f"Language {i}")
+    field.labels.filter(code="x007").update(rules="^der ")
+
+    html = staff_client.get(rules_url(field.key)).content.decode()
+
+    assert html.count("<textarea") == 1
+    total = field.labels.count()
+    assert total >= 300
+    assert f"1 of {total} labels has rules here" in html
+    assert html.count("<option value=") == total - 1  # the others, to add by search
+    assert '<option value="Language 8 (x008)">' in html
+
+
+@pytest.mark.django_db
+def test_the_change_log_says_which_labels_rules_changed_with_the_diff_on_demand(
+    staff_client, genre
+):
+    genre.labels.filter(code="Non-fiction").update(rules="history\nbiography")
+    staff_client.post(rules_url(), {rules_name("Non-fiction"): "history\nmemoir\n\\bessays?\\b"})
+
+    html = staff_client.get(rules_url()).content.decode()
+
+    summary = html.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert summary.endswith("rules for Non-fiction changed (3 patterns)")
+    diff = html.split('<ul class="rule-diff"', 1)[1].split("</ul>", 1)[0]
+    assert "removed</span> <code>biography</code>" in diff
+    assert "added</span> <code>memoir</code>" in diff
+    assert "added</span> <code>\\bessays?\\b</code>" in diff
+    assert "kept</span> <code>history</code>" in diff
 
 
 # --- defining a field ---------------------------------------------------------------------------
@@ -214,3 +285,16 @@ def test_the_definition_form_shows_every_control(staff_client):
     html = response.content.decode()
     for name in ("key", "name", "description", "labels", "text_source", "extra_columns", "metric"):
         assert f'name="{name}"' in html, name
+
+
+@pytest.mark.django_db
+def test_the_dashboards_change_log_names_a_rules_edit_instead_of_printing_the_patterns(
+    staff_client, genre
+):
+    staff_client.post(rules_url(), {rules_name("Fiction"): "novel\nromance\n\\btales?\\b"})
+
+    html = staff_client.get(reverse("review:dashboard")).content.decode()
+
+    log = html.split('id="changes-genre-title"', 1)[1].split("</ul>", 1)[0]
+    assert "rules for Fiction added (3 patterns)</summary>" in log
+    assert "rules:Fiction" not in log
