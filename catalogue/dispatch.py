@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 # The names of the tasks in catalogue.tasks (which registers them under these names).
 PREDICT_RECORDS = "catalogue.tasks.predict_records"
 REROUTE_FIELD = "catalogue.tasks.reroute_field"
+RECALIBRATE_COLLECTION = "catalogue.tasks.recalibrate_collection"
 TRAIN_FIELD = "catalogue.tasks.train_field"
 REPREDICT_FIELD = "catalogue.tasks.repredict_field"
 RETRAIN_DUE_FIELDS = "catalogue.tasks.retrain_due_fields"

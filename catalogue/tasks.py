@@ -22,6 +22,7 @@ from catalogue.services.predictions import (
     predictions_enqueue_field,
     predictions_enqueue_pending,
 )
+from catalogue.services.recalibration import predictions_recalibrate
 from catalogue.services.rerouting import predictions_reroute, reroute_progress_note
 from catalogue.services.training.base import base_model_ensure
 from catalogue.services.training.runs import training_run_create, training_run_execute
@@ -65,6 +66,16 @@ def reroute_field(field_id: int) -> dict[str, int]:
     if field is None:
         return {}
     return vars(predictions_reroute(field=field, progress=reroute_progress_note(field=field)))
+
+
+@shared_task(name=dispatch.RECALIBRATE_COLLECTION, **RETRIED)
+def recalibrate_collection(field_id: int, collection_id: int) -> dict[str, int]:
+    """Bring a collection's waiting predictions to its refitted calibration and re-route them.
+    Twice is the same as once."""
+    field = Field.objects.filter(pk=field_id).select_related("policy").first()
+    if field is None:
+        return {}
+    return vars(predictions_recalibrate(field=field, collection_id=collection_id))
 
 
 @shared_task(

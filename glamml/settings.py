@@ -286,6 +286,7 @@ if REDIS_KEY_PREFIX:
 CELERY_TASK_ROUTES = {
     "catalogue.tasks.predict_records": {"queue": "inference"},
     "catalogue.tasks.reroute_field": {"queue": "inference"},
+    "catalogue.tasks.recalibrate_collection": {"queue": "inference"},
     "catalogue.tasks.predict_pending": {"queue": "inference"},
     "catalogue.tasks.train_field": {"queue": "training"},
     "catalogue.tasks.retrain_due_fields": {"queue": "training"},

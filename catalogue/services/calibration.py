@@ -7,7 +7,9 @@ Evidence comes from two places and is refitted as it arrives:
   (records on the training side of the field's split are left out), and each answer is
   compared with the catalogue's value.
 - **Decisions.** Every accept (right), correct or reject (wrong) refits the decided evidence of
-  the record's collection, and of no other.
+  the record's collection, and of no other; once it commits, the collection's waiting
+  predictions are read again with the new calibration and re-routed
+  (:mod:`catalogue.services.recalibration`).
 
 A collection without evidence is read conservatively (see
 :mod:`glamml.ml.collection_calibration`).
@@ -20,6 +22,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import transaction
 
+from catalogue import dispatch
 from catalogue.machine import Model
 from catalogue.models import (
     CollectionCalibration,
@@ -134,4 +137,6 @@ def calibration_refit_decisions(*, field: Field, collection_id: int) -> Collecti
         row.decided = count_evidence(evidence)
         row.n_accepted, row.n_corrected = accepted, len(evidence) - accepted
         row.save(update_fields=["decided", "n_accepted", "n_corrected", "updated_at"])
+        # The collection's waiting confidences now mean something else: read them again.
+        dispatch.enqueue(dispatch.RECALIBRATE_COLLECTION, field.id, collection_id)
     return row

@@ -68,11 +68,13 @@ class RerouteResult:
     unchanged: int = 0
 
 
-def live_predictions(*, field: Field) -> QuerySet[Prediction]:
-    """What a re-route may move: waiting or model-applied, not flagged, not a spot check."""
-    return Prediction.objects.filter(
+def live_predictions(*, field: Field, collection_id: int | None = None) -> QuerySet[Prediction]:
+    """What a re-route may move: waiting or model-applied, not flagged, not a spot check
+    (in one collection, when ``collection_id`` is given)."""
+    live = Prediction.objects.filter(
         field=field, status__in=[QUEUED, APPLIED], flagged=False
     ).exclude(routed_by=SPOT_CHECK)
+    return live if collection_id is None else live.filter(record__collection_id=collection_id)
 
 
 def _rules(*, field: Field, live: QuerySet[Prediction]) -> list[tuple[Q, Route]]:
@@ -100,13 +102,16 @@ def _rules(*, field: Field, live: QuerySet[Prediction]) -> list[tuple[Q, Route]]
     return exclusive
 
 
-def predictions_reroute(*, field: Field, progress: Progress | None = None) -> RerouteResult:
-    """Send waiting and model-applied predictions where the current policy says.
+def predictions_reroute(
+    *, field: Field, progress: Progress | None = None, collection_id: int | None = None
+) -> RerouteResult:
+    """Send waiting and model-applied predictions where the current policy says (those of one
+    collection when ``collection_id`` is given, after its calibration moved their confidence).
 
     Decided predictions (accepted, corrected, rejected), flagged items and spot checks are never
     touched. Running it twice changes nothing the second time.
     """
-    live = live_predictions(field=field)
+    live = live_predictions(field=field, collection_id=collection_id)
     rules = _rules(field=field, live=live)
     moving = [
         (live.filter(condition).exclude(status=where.status), where) for condition, where in rules

@@ -101,6 +101,21 @@ class CollectionCalibrator:
         """Each alternative's confidence calibrated; the order of the best is kept."""
         return [(label, self.calibrate(p)) for label, p in alternatives]
 
+    def recalibrate(
+        self, raw_confidence: float, alternatives: Sequence[Sequence[object]]
+    ) -> list[tuple[str, float]]:
+        """Stored alternatives, calibrated by earlier evidence, read with this evidence.
+
+        Only the best answer's raw confidence is stored, so the best is calibrated anew and
+        the others keep their proportion to it (the order is kept).
+        """
+        if not alternatives:
+            return []
+        best = self.calibrate(raw_confidence)
+        before = float(str(alternatives[0][1]))
+        scale = best / before if before > 0 else 0.0
+        return [(str(label), float(str(p)) * scale) for label, p, *_ in alternatives]
+
     def summary(self) -> list[dict[str, float]]:
         """Per band: its lower edge, the evidence in it, the share right and the ratio used."""
         rows = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue.models import CollectionCalibration, Prediction
+from catalogue.models import CollectionCalibration, FieldValue, Prediction
 from catalogue.services.decisions import decision_make
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
@@ -96,3 +96,70 @@ def test_imported_values_the_model_was_not_trained_on_are_evidence(field, active
     row = CollectionCalibration.objects.get(field=field, collection=collection)
     assert (row.n_imported, row.imported_version_id) == (len(FRENCH), active_model.pk)
     assert prediction.confidence > 0.9 * prediction.raw_confidence
+
+
+@pytest.mark.django_db
+def test_a_waiting_prediction_recalibration_lifts_over_the_threshold_is_applied(
+    field, active_model, admin_user, cataloguer, django_capture_on_commit_callbacks
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    collection, other = CollectionFactory(), CollectionFactory()
+    # One title, so every raw confidence falls in the same band of the calibration.
+    _, ids = _records(collection, [FRENCH[0]] * 14)
+    _, other_ids = _records(other, [FRENCH[0]] * 2)
+    predictions_create(field=field, record_ids=ids + other_ids)
+    waiting = list(Prediction.objects.filter(record_id__in=ids).order_by("id"))
+    assert {p.status for p in waiting} == {"queued"}
+    start = waiting[0].confidence
+    assert start < 0.9 < waiting[0].raw_confidence
+
+    decided, left = waiting[:10], waiting[10:]
+    with django_capture_on_commit_callbacks(execute=True):
+        decision_make(prediction=decided[0], reviewer=cataloguer, action="correct", label="ita")
+        for prediction in decided[1:]:
+            decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+    # Nine right of ten is not yet enough evidence to pass 0.9.
+    for prediction in left:
+        prediction.refresh_from_db()
+        assert (prediction.status, prediction.confidence < 0.9) == ("queued", True)
+    with django_capture_on_commit_callbacks(execute=True):
+        for prediction in left[:3]:
+            decision_make(prediction=prediction, reviewer=cataloguer, action="accept")
+
+    last = Prediction.objects.get(pk=left[3].pk)
+    assert last.status == "applied" and last.confidence >= 0.9
+    assert last.alternatives[0] == [last.label, pytest.approx(last.confidence, abs=1e-6)]
+    assert FieldValue.objects.get(record_id=last.record_id, is_current=True).source == "model"
+    # Decided predictions keep the status and confidence they were decided at.
+    for prediction, status in zip(decided, ["corrected"] + ["accepted"] * 9, strict=True):
+        prediction.refresh_from_db()
+        assert (prediction.status, prediction.confidence) == (status, start)
+    # Another collection's waiting predictions are read with its own (unchanged) evidence.
+    assert set(
+        Prediction.objects.filter(record_id__in=other_ids).values_list("status", "confidence")
+    ) == {("queued", start)}
+
+
+@pytest.mark.django_db
+def test_corrections_send_an_applied_prediction_back_to_the_queue(
+    field, active_model, admin_user, cataloguer, django_capture_on_commit_callbacks, settings
+):
+    settings.GLAMML_NEW_COLLECTION_RATIO = 1.0
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    collection = CollectionFactory()
+    _, ids = _records(collection, [FRENCH[0]] * 6)
+    predictions_create(field=field, record_ids=ids)
+    applied = list(Prediction.objects.filter(record_id__in=ids).order_by("id"))
+    assert {p.status for p in applied} == {"applied"}
+    # A flagged one goes back to review first; corrections of it pull the band down.
+    for prediction in applied[:3]:
+        Prediction.objects.filter(pk=prediction.pk).update(status="queued")
+        prediction.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        for prediction in applied[:3]:
+            decision_make(prediction=prediction, reviewer=cataloguer, action="correct", label="ita")
+    for prediction in applied[3:]:
+        prediction.refresh_from_db()
+        assert prediction.status == "queued" and prediction.confidence < 0.9
+        value = FieldValue.objects.get(record_id=prediction.record_id, is_current=True)
+        assert value.action == "withdrawn"

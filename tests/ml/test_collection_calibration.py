@@ -38,3 +38,15 @@ def test_bands_add_up_and_a_confidence_of_one_has_a_band():
     assert band_of(0.0) == 0
     both = add_bands(count_evidence([(0.9, True)]), count_evidence([(0.91, False)]))
     assert both[band_of(0.9)] == [2, 1, pytest.approx(1.81)]
+
+
+def test_stored_alternatives_are_read_again_with_new_evidence_keeping_their_order():
+    before = CollectionCalibrator.conservative()
+    stored = [("fra", before.calibrate(0.99)), ("ita", before.calibrate(0.2) * 0.5)]
+    after = CollectionCalibrator(count_evidence([(0.99, True)] * 40))
+    again = after.recalibrate(0.99, stored)
+    assert again[0] == ("fra", pytest.approx(after.calibrate(0.99)))
+    assert again[1][0] == "ita" and again[1][1] / again[0][1] == pytest.approx(
+        stored[1][1] / stored[0][1]
+    )
+    assert after.recalibrate(0.99, []) == []
