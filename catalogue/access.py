@@ -51,6 +51,15 @@ def get_field(key: str) -> Field:
         raise Http404("No such field.") from None
 
 
+def get_field_for_record(record: Record, key: str) -> Field:
+    """A predicted field that applies to ``record``'s collection; any other key is a 404."""
+    field = get_field(key)
+    applies = field.collections.all()
+    if applies.exists() and not applies.filter(id=record.collection_id).exists():
+        raise Http404("This field does not apply to this record.")
+    return field
+
+
 def client_hash(request: HttpRequest) -> str:
     """A salted hash of the client address: enough to rate-limit flags, not to identify anyone."""
     return hashlib.sha256((settings.SECRET_KEY + client_address(request)).encode()).hexdigest()

@@ -60,3 +60,8 @@ class FlagForm(forms.Form):
                 choices=[("", "I don't know")]
                 + [(label.code, label.name) for label in field.labels.order_by("name")],
             )
+
+
+class ConfirmForm(forms.Form):
+    # The value the visitor saw, so a value that changed meanwhile is not confirmed instead.
+    label = forms.CharField(max_length=50, widget=forms.HiddenInput)

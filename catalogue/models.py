@@ -455,5 +455,6 @@ from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # 
 from catalogue.models_monitoring import Snapshot as Snapshot  # noqa: E402
 from catalogue.models_monitoring import SpotCheck as SpotCheck  # noqa: E402
 from catalogue.models_outbox import OutboxTask as OutboxTask  # noqa: E402
+from catalogue.models_public import Confirmation as Confirmation  # noqa: E402
 from catalogue.models_ratelimit import RateLimitClient as RateLimitClient  # noqa: E402
 from catalogue.models_ratelimit import RateLimitHit as RateLimitHit  # noqa: E402

@@ -16,13 +16,14 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from catalogue.counts import CollectionCounts, ResultCount, collection_counts, result_count
 from catalogue.models import (
     Collection,
+    Confirmation,
     DecisionPolicy,
     Field,
     FieldValue,
@@ -324,6 +325,10 @@ class FieldDisplay:
     provenance: str = ""
     waiting: str = ""
     history: list[HistoryRow] = dataclass_field(default_factory=list)
+    # The label "this is right" confirms: the value shown, else the suggestion shown.
+    shown_label: str = ""
+    # How many visitors said the shown label is right (counted for cataloguers only).
+    confirmations: int = 0
 
 
 def record_values_for_display(
@@ -377,15 +382,44 @@ def record_values_for_display(
             if value.is_current and value.label:
                 display.value, display.name = value, name
                 display.provenance = provenance(value, field=f, show_users=staff)
-        prediction = waiting.get(f.id)
-        if prediction is not None:
-            display.waiting = waiting_text(
-                prediction,
-                show_model=show_model,
-                name=names.get((f.id, prediction.label), prediction.label),
-            )
+        _add_waiting(display, waiting.get(f.id), names=names)
         displays.append(display)
+    if staff:
+        _count_confirmations(displays, record=record)
     return displays
+
+
+def _count_confirmations(displays: list[FieldDisplay], *, record: Record) -> None:
+    counts = confirmation_counts(record=record, fields=[d.field for d in displays])
+    for display in displays:
+        display.confirmations = counts.get((display.field.id, display.shown_label), 0)
+
+
+def _add_waiting(
+    display: FieldDisplay, waiting: Prediction | None, *, names: dict[tuple[int, str], str]
+) -> None:
+    """What waits for a cataloguer, and the label "this is right" would confirm."""
+    if waiting is not None:
+        display.waiting = waiting_text(
+            waiting,
+            show_model=display.show_model,
+            name=names.get((display.field.id, waiting.label), waiting.label),
+        )
+    if display.value is not None:
+        display.shown_label = display.value.label
+    elif waiting is not None and display.show_model:
+        display.shown_label = waiting.label
+
+
+def confirmation_counts(*, record: Record, fields: Sequence[Field]) -> dict[tuple[int, str], int]:
+    """How many visitors said each (field id, label) on ``record`` is right: one query."""
+    rows = (
+        Confirmation.objects.filter(record=record, field__in=fields)
+        .values_list("field_id", "label")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {(field_id, label): n for field_id, label, n in rows}
 
 
 def _names_by_field(*, fields: list[Field], codes: set[str]) -> dict[tuple[int, str], str]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("collections/<slug:slug>/", views.collection, name="collection"),
     path("records/<uuid:code>/", views.record, name="record"),
     path("records/<uuid:code>/fields/<slug:key>/flag/", views.flag, name="flag"),
+    path("records/<uuid:code>/fields/<slug:key>/confirm/", views.confirm, name="confirm"),
     path(
         "collections/<slug:slug>/export/<slug:fmt>/",
         interop_views.collection_download,

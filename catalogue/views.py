@@ -1,4 +1,4 @@
-"""The public catalogue: collections, records, and the "this is wrong" button."""
+"""The public catalogue: collections, records, and the "this is wrong" / "this is right" buttons."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from catalogue import selectors
 from catalogue.access import (
     client_hash,
     get_collection_for_visitor,
-    get_field,
+    get_field_for_record,
     get_record_for_visitor,
     visible_collections,
 )
@@ -22,12 +22,19 @@ from catalogue.counts import (
     CountedPaginator,
     collection_records_count,
 )
-from catalogue.forms import FlagForm, RecordFilterForm, SearchForm
+from catalogue.forms import ConfirmForm, FlagForm, RecordFilterForm, SearchForm
 from catalogue.http import HtmxHttpRequest
+from catalogue.models import Field, Record
+from catalogue.services.confirmations import (
+    NOTHING_TO_CONFIRM,
+    ConfirmationError,
+    confirmation_create,
+)
 from catalogue.services.flags import FlagError, FlagRateLimited, flag_create
 
 PER_PAGE = 50
 FLAG_THANKS = "Thank you: a cataloguer will check this value."
+CONFIRM_THANKS = "Thank you: cataloguers will see that you found this value right."
 
 
 @require_safe
@@ -118,7 +125,7 @@ def flag(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
     helper script replaces the whole page with any 400 response, as if it were an error page.)
     """
     record = get_record_for_visitor(request, code)
-    field = get_field(key)
+    field = get_field_for_record(record, key)
     form = FlagForm(request.POST, field=field)
     error, status = "", 200
     if form.is_valid():
@@ -136,7 +143,65 @@ def flag(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
             error, status = str(exc), 422
     else:
         error, status = " ".join(str(e) for errors in form.errors.values() for e in errors), 422
+    return _field_answer(
+        request,
+        record=record,
+        field=field,
+        form=form,
+        error=error,
+        thanks=FLAG_THANKS,
+        status=status,
+    )
 
+
+@require_POST
+def confirm(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
+    """Anyone may say the value shown is right: weak evidence a cataloguer sees, nothing more.
+
+    Answered like a flag (the field's section swapped in place with htmx; 422 when there is
+    nothing to confirm or the value changed, 429 past the address's hourly limit).
+    """
+    record = get_record_for_visitor(request, code)
+    field = get_field_for_record(record, key)
+    form = ConfirmForm(request.POST)
+    error, status = "", 200
+    if form.is_valid():
+        try:
+            confirmation_create(
+                record=record,
+                field=field,
+                label=form.cleaned_data["label"],
+                client_hash=client_hash(request),
+                show_model=selectors.model_visible(field=field, user=request.user),
+            )
+        except FlagRateLimited as exc:
+            error, status = str(exc), 429
+        except ConfirmationError as exc:
+            error, status = str(exc), 422
+    else:
+        error, status = NOTHING_TO_CONFIRM, 422
+    return _field_answer(
+        request,
+        record=record,
+        field=field,
+        form=FlagForm(field=field),
+        error=error,
+        thanks=CONFIRM_THANKS,
+        status=status,
+    )
+
+
+def _field_answer(
+    request: HtmxHttpRequest,
+    *,
+    record: Record,
+    field: Field,
+    form: FlagForm,
+    error: str,
+    thanks: str,
+    status: int,
+) -> HttpResponse:
+    """The field's section again (htmx), or the record page with the answer as a message."""
     if request.htmx:
         (item,) = selectors.record_values_for_display(
             record=record, user=request.user, fields=[field]
@@ -149,7 +214,7 @@ def flag(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
                 "item": item,
                 "form": form if error else FlagForm(field=field),
                 "flag_error": error,
-                "flag_thanks": "" if error else FLAG_THANKS,
+                "flag_thanks": "" if error else thanks,
             },
             status=status,
         )
@@ -157,5 +222,5 @@ def flag(request: HtmxHttpRequest, code: UUID, key: str) -> HttpResponse:
     if error:
         messages.error(request, error, extra_tags=tag)
     else:
-        messages.success(request, FLAG_THANKS, extra_tags=tag)
+        messages.success(request, thanks, extra_tags=tag)
     return redirect(reverse("catalogue:record", args=[record.code]) + f"#field-{field.key}")

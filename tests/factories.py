@@ -139,3 +139,19 @@ class TrainingRunFactory(factory.django.DjangoModelFactory):
 
     field = factory.LazyFunction(language_field)
     status = models.TrainingRun.Status.QUEUED
+
+
+def applied_prediction(**kwargs: object) -> models.Prediction:
+    """A prediction the policy applied, and the model value it wrote on its record."""
+    kwargs.setdefault("status", models.Prediction.Status.APPLIED)
+    prediction: models.Prediction = PredictionFactory(**kwargs)
+    FieldValueFactory(
+        record=prediction.record,
+        field=prediction.field,
+        label=prediction.label,
+        source=models.FieldValue.Source.MODEL,
+        prediction=prediction,
+        model_version=prediction.model_version,
+        confidence=prediction.confidence,
+    )
+    return prediction
