@@ -207,6 +207,11 @@ if GLAMML_ENV == "test":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if GLAMML_ENV == "test":
+    # Tests create a user or two each (hundreds in all); the default hasher spends a quarter of a
+    # second of CPU on every one. Logging in and checking passwords work the same with this one.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
