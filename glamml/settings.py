@@ -170,12 +170,18 @@ TEMPLATES = [
 ]
 
 _database_url = os.environ.get("DATABASE_URL", "")
+# A kept connection saves a connect per request in a long-lived process (gunicorn's workers,
+# Celery's). Elsewhere it only piles up: the development server runs each request in a thread of
+# its own, whose kept connection outlived it (a burst of 100 requests used all of PostgreSQL's
+# connections), and tests drop their database afterwards. The health check finds a connection
+# the server ended (a restart, pg_terminate_backend) before a request uses it, and reconnects.
+CONN_MAX_AGE = _env_int("CONN_MAX_AGE", 60 if PRODUCTION else 0, low=0, high=24 * 3600)
+CONN_HEALTH_CHECKS = _env_bool("CONN_HEALTH_CHECKS", default=True)
 if _database_url:
     try:
-        # Tests close every connection at once so the test database can be dropped afterwards.
         DATABASES = {
             "default": dj_database_url.parse(
-                _database_url, conn_max_age=0 if GLAMML_ENV == "test" else 60
+                _database_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_HEALTH_CHECKS
             )
         }
     except (ValueError, dj_database_url.UnknownSchemeError) as exc:

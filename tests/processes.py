@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,7 +35,7 @@ def database_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -47,7 +47,7 @@ class RedisServer:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -150,3 +150,42 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def wait_for(
+    condition: Callable[[], bool],
+    *,
+    seconds: float,
+    process: subprocess.Popen[bytes],
+    log: Path,
+) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass; fail at once, with the process's
+    log, if the process exits meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if process.poll() is not None:
+            pytest.fail(f"the process exited ({process.returncode}):\n{log.read_text()}")
+        time.sleep(0.2)
+    return False
+
+
+TITLES = [
+    "Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart",
+    "Histoire de la Révolution française depuis 1789 jusqu'en 1814",
+    "A history of the English-speaking peoples from the earliest times",
+]
+
+
+def records_to_predict(count: int) -> list[int]:
+    """``count`` records in a new collection, with titles in three languages; their ids."""
+    from catalogue.models import Record
+    from tests.factories import CollectionFactory
+
+    collection = CollectionFactory()
+    Record.objects.bulk_create(
+        Record(collection=collection, identifier=f"r{i:05d}", title=TITLES[i % 3])
+        for i in range(count)
+    )
+    return list(Record.objects.filter(collection=collection).values_list("id", flat=True))

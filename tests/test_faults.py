@@ -9,37 +9,25 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from catalogue import dispatch
-from catalogue.models import Prediction, Record, TrainingRun
+from catalogue.models import Prediction, TrainingRun
 from catalogue.services.training.runs import training_run_create
-from tests.factories import CollectionFactory
-from tests.processes import broker_at, redis_server, start_worker, stop_process
+from tests.processes import (
+    broker_at,
+    records_to_predict,
+    redis_server,
+    start_worker,
+    stop_process,
+    wait_for,
+)
 
 __all__ = ["redis_server"]  # a fixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-TITLES = [
-    "Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart",
-    "Histoire de la Révolution française depuis 1789 jusqu'en 1814",
-    "A history of the English-speaking peoples from the earliest times",
-]
-
-
-def wait_for(condition, *, seconds, worker, log: Path) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        if worker.poll() is not None:
-            pytest.fail(f"the worker exited ({worker.returncode}):\n{log.read_text()}")
-        time.sleep(0.2)
-    return False
 
 
 def run_status(run: TrainingRun) -> str:
@@ -56,19 +44,19 @@ def test_a_worker_running_a_task_survives_redis_going_away(
     try:
         with broker_at(redis_server.url):
             run = training_run_create(field=genre)
-        assert wait_for(lambda: run_status(run) != "queued", seconds=90, worker=worker, log=log)
+        assert wait_for(lambda: run_status(run) != "queued", seconds=90, process=worker, log=log)
         redis_server.stop()  # while the run trains
         time.sleep(3)
         redis_server.start()
         finished = wait_for(
-            lambda: run_status(run) in ("succeeded", "failed"), seconds=120, worker=worker, log=log
+            lambda: run_status(run) in ("succeeded", "failed"), seconds=120, process=worker, log=log
         )
         assert finished, log.read_text()
         # Reconnected and still consuming: the re-prediction the promotion asked for arrives.
         assert wait_for(
             lambda: "repredict_field" in log.read_text() and "Connected" in log.read_text(),
             seconds=60,
-            worker=worker,
+            process=worker,
             log=log,
         )
         assert worker.poll() is None, log.read_text()
@@ -86,19 +74,14 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     active_model, redis_server, data_dir, tmp_path
 ):
     field = active_model.field
-    collection = CollectionFactory()
-    Record.objects.bulk_create(
-        Record(collection=collection, identifier=f"k{i:05d}", title=TITLES[i % 3])
-        for i in range(120)
-    )
-    ids = list(Record.objects.filter(collection=collection).values_list("id", flat=True))
+    ids = records_to_predict(120)
     log = tmp_path / "worker.log"
     worker = start_worker(redis_server.url, data_dir, log=log, pool="prefork")
     try:
-        assert wait_for(lambda: "ready" in log.read_text(), seconds=90, worker=worker, log=log)
+        assert wait_for(lambda: "ready" in log.read_text(), seconds=90, process=worker, log=log)
         with broker_at(redis_server.url):
             dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)  # one big batch
-        assert wait_for(lambda: "received" in log.read_text(), seconds=30, worker=worker, log=log)
+        assert wait_for(lambda: "received" in log.read_text(), seconds=30, process=worker, log=log)
         time.sleep(0.5)
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool child, mid-batch
         worker.wait()
@@ -115,14 +98,14 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
         redelivered = wait_for(
             lambda: log.read_text().count("received") == 2,
             seconds=settings.GLAMML_VISIBILITY_TIMEOUT + 60,
-            worker=worker,
+            process=worker,
             log=log,
         )
         resumed_after = time.monotonic() - killed
         done = wait_for(
             lambda: Prediction.objects.filter(field=field).count() == len(ids),
             seconds=300,
-            worker=worker,
+            process=worker,
             log=log,
         )
     finally:

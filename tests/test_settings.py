@@ -43,6 +43,8 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ({"GLAMML_FLAG_RATE_LIMIT": "lots"}, "GLAMML_FLAG_RATE_LIMIT='lots' is not a whole number"),
         ({"GLAMML_DEFAULT_THRESHOLD": "1.5"}, "GLAMML_DEFAULT_THRESHOLD='1.5' must be between"),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not a boolean"),
+        ({"CONN_MAX_AGE": "-1"}, "CONN_MAX_AGE='-1' must be between 0 and 86400"),
+        ({"CONN_HEALTH_CHECKS": "sometimes"}, "CONN_HEALTH_CHECKS='sometimes' is not a boolean"),
         ({"DATABASE_URL": "nonsense://x"}, "DATABASE_URL is not a valid database URL"),
         (
             {"REDIS_URL": "http://localhost"},
@@ -87,3 +89,42 @@ def test_with_nothing_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
+
+
+DATABASE_OPTIONS = (
+    "from django.conf import settings as s; d = s.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        # The development server's threads and the tests keep no connection; production keeps
+        # one a minute per process, checked before use.
+        ({}, ["0", "True"]),
+        (
+            {
+                "GLAMML_ENV": "production",
+                "SECRET_KEY": "x7$" + "k" * 30,
+                "ALLOWED_HOSTS": "glamml.example.org",
+                "REDIS_URL": "redis://redis.invalid:6379/0",
+            },
+            ["60", "True"],
+        ),
+        ({"CONN_MAX_AGE": "300", "CONN_HEALTH_CHECKS": "false"}, ["300", "False"]),
+    ],
+)
+def test_database_connections_are_kept_only_where_a_process_lives_long(tmp_path, env, expected):
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        DATABASE_OPTIONS,
+        DATABASE_URL="postgres://glamml@db.invalid:5432/glamml",
+        GLAMML_DATA_DIR=str(tmp_path),
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected

@@ -1,0 +1,156 @@
+"""Processes that outlive their database connections: PostgreSQL ends them (a restart, a
+failover, ``pg_terminate_backend``) and the web server and the workers carry on.
+
+Real processes against this test's PostgreSQL database: gunicorn as deployed, Celery workers
+with the options of docker-compose.yml, a redis-server of the test's own.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from catalogue import dispatch
+from catalogue.models import Prediction
+from tests.factories import CollectionFactory
+from tests.processes import (
+    ROOT,
+    broker_at,
+    database_url,
+    free_port,
+    records_to_predict,
+    redis_server,
+    start_worker,
+    stop_process,
+    wait_for,
+)
+
+__all__ = ["redis_server"]  # a fixture
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def controller() -> Iterator[psycopg.Connection]:
+    """A connection of the test's own, outside Django, to lock tables and end backends."""
+    with psycopg.connect(database_url()) as conn:
+        yield conn
+
+
+def end_other_backends(conn: psycopg.Connection) -> int:
+    """End every connection to this database but the controller's and the test's own, as a
+    server restart would; returns how many were ended."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    row = conn.execute(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+        [own],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    """gunicorn with one sync worker that keeps its connection (as in production)."""
+    port = free_port()
+    log = tmp_path / "gunicorn.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+    env.update(
+        GLAMML_ENV="development",
+        DEBUG="false",
+        DATABASE_URL=database_url(),
+        CONN_MAX_AGE="600",
+        GLAMML_DATA_DIR=str(tmp_path / "data"),
+    )
+    command = [sys.executable, "-m", "gunicorn", "glamml.wsgi", "--workers", "1"]
+    command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
+    with log.open("ab") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield f"http://127.0.0.1:{port}", server, log
+    finally:
+        stop_process(server)
+
+
+def test_the_web_server_answers_after_postgresql_ended_its_connection(web):
+    base, server, log = web
+    CollectionFactory(name="Letters")
+    assert wait_for(lambda: status_of(base + "/") == 200, seconds=60, process=server, log=log)
+
+    with controller() as conn:
+        ended = end_other_backends(conn)
+
+    assert ended >= 1  # the server's kept connection was there, and is gone
+    # The health check finds the dead connection before the page uses it, and reconnects:
+    # no 500 for the first visitor after a database restart.
+    assert status_of(base + "/") == 200, log.read_text()
+    assert "Letters" in urllib.request.urlopen(base + "/", timeout=30).read().decode()
+
+
+def test_a_worker_finishes_its_batch_once_after_postgresql_ended_it_mid_batch(
+    active_model, redis_server, data_dir, tmp_path, monkeypatch
+):
+    field = active_model.field
+    ids = records_to_predict(60)
+    monkeypatch.setenv("CONN_MAX_AGE", "600")  # the worker keeps its connection, as deployed
+    log = tmp_path / "worker.log"
+    worker = start_worker(redis_server.url, data_dir, log=log, pool="prefork")
+    try:
+        with controller() as conn:
+            # Hold the predictions table so that the batch stops at its first write, then end
+            # its connection there: mid-batch, whatever the machine's speed.
+            conn.execute("LOCK TABLE catalogue_prediction IN SHARE ROW EXCLUSIVE MODE")
+            with broker_at(redis_server.url):
+                dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
+            waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            waiting += " AND wait_event_type = 'Lock'"
+
+            def batch_waits() -> bool:
+                # Activity is read once per transaction unless the snapshot is cleared.
+                conn.execute("SELECT pg_stat_clear_snapshot()")
+                return conn.execute(waiting).fetchone() == (1,)
+
+            assert wait_for(
+                batch_waits,
+                seconds=120,
+                process=worker,
+                log=log,
+            ), log.read_text()
+            assert end_other_backends(conn) >= 1
+            conn.rollback()  # the lock goes; the database is back
+        done = wait_for(
+            lambda: Prediction.objects.filter(field=field).count() >= len(ids),
+            seconds=120,
+            process=worker,
+            log=log,
+        )
+        assert done, log.read_text()
+        assert worker.poll() is None
+    finally:
+        stop_process(worker)
+    text = log.read_text()
+    assert "terminating connection" in text  # the batch met the outage, and was retried
+    assert Prediction.objects.filter(field=field).count() == len(ids)
+    assert Prediction.objects.filter(field=field).values("record").distinct().count() == len(ids)
