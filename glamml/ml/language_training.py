@@ -1,9 +1,9 @@
 """Re-training the language identifier on a catalogue's own labelled records.
 
-The model is the shipped base model plus the in-domain examples (:meth:`fit_incremental`), its
-temperature fitted on out-of-fold scores of those examples: each fold is scored by the base
-model plus the other folds. :func:`glamml.ml.training.train_and_evaluate` calls this for
-language fields.
+The model is the shipped base model plus the in-domain examples (:meth:`fit_incremental`), with
+its own whole-record temperature fitted on out-of-fold scores of those examples: each fold is a
+validation part, scored by the base model plus the other folds as the app reads a record.
+:func:`glamml.ml.training.train_and_evaluate` calls this for language fields.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from glamml.ml.calibration import Scores, fit_temperature
 from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.langid_build.fit import ScoredPart, fit_record_temperature, score_items
+from glamml.ml.langid_build.texts import CalibrationItem
 from glamml.ml.languages import SPECIAL_CODES, UnknownLanguageError, normalise_language
+from glamml.ml.records import RecordLanguageModel, RecordSettings
 from glamml.ml.splits import stratified_folds
 from glamml.ml.text import clean_text
 
@@ -86,36 +88,34 @@ def cross_fitted_temperature(
     *,
     seed: int,
 ) -> tuple[float | None, int]:
-    """Temperature fitted on out-of-fold predictions of the in-domain training examples.
+    """The whole-record temperature fitted on the validation folds of the training examples.
 
     The examples are dealt into :data:`CALIBRATION_FOLDS` stratified folds
-    (:func:`~glamml.ml.splits.stratified_folds`); each fold is scored by ``base`` plus the
-    other folds (with the default in-domain weight). Returns
+    (:func:`~glamml.ml.splits.stratified_folds`); each fold is a validation part, scored by
+    ``base`` plus the other folds as the app reads a record (the whole-record reader with the
+    base model's settings, the example's text as its title), so every example is scored once
+    by a model that did not count it. Only the temperature is refitted; the length exponent,
+    prior weight, lapse, evidence scale and field weights stay the base model's. Returns
     ``(None, n)`` when fewer than :data:`MIN_CALIBRATION_EXAMPLES` could be scored.
     """
     if len(texts) < MIN_CALIBRATION_EXAMPLES:
         return None, 0
+    settings = RecordSettings.from_identifier(base)
     fold = stratified_folds(labels, n_folds=CALIBRATION_FOLDS, seed=seed)
-    parts: list[tuple[Scores, np.ndarray]] = []
+    parts: list[ScoredPart] = []
     for k in range(int(fold.max()) + 1):
         inside = np.flatnonzero(fold == k)
         outside = np.flatnonzero(fold != k)
         model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
-        known = [i for i in inside if labels[i] in model.labels_]
-        if known:
-            parts.append(
-                model.calibration_scores([texts[i] for i in known], [labels[i] for i in known])
-            )
-    n_scored = sum(len(targets) for _, targets in parts)
+        items = [
+            CalibrationItem(fields={"title": texts[i]}, label=labels[i], corpus="catalogue", fold=k)
+            for i in inside
+        ]
+        parts += score_items(RecordLanguageModel(model, settings), items)
+    n_scored = sum(len(part.targets) for part in parts)
     if n_scored < MIN_CALIBRATION_EXAMPLES:
         return None, n_scored
-    temperature = fit_temperature(
-        parts,
-        prior_weight=base.hyper.prior_weight,
-        length_exponent=base.hyper.length_exponent,
-        lapse=base.hyper.lapse,
-    )
-    return temperature, n_scored
+    return fit_record_temperature(parts, settings).temperature, n_scored
 
 
 def train_language(
@@ -147,7 +147,7 @@ def train_language(
         )
         return model, _kept_temperature(model, n_scored)
     return model.with_temperature(temperature), {
-        "method": f"temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
+        "method": f"whole-record temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
         "n": n_scored,
         "temperature": temperature,
     }
@@ -157,5 +157,5 @@ def _kept_temperature(model: LanguageIdentifier, n_scored: int) -> dict[str, Any
     return {
         "method": "base model temperature",
         "n": n_scored,
-        "temperature": model.hyper.temperature,
+        "temperature": RecordSettings.from_identifier(model).temperature,
     }

@@ -152,7 +152,7 @@ def test_a_language_field_trains_the_language_identifier(catalogue_titles):
     assert isinstance(report.model, LanguageIdentifier)
     assert report.model.params()["n_in_domain_examples"] == report.metrics["n_train"]
     assert report.metrics["accuracy"] >= 0.8
-    assert report.metrics["calibration"]["method"].startswith("temperature scaling")
+    assert report.metrics["calibration"]["method"].startswith("whole-record temperature scaling")
     assert report.metrics["accuracy"] > report.baselines["majority"]["accuracy"]
     assert report.baselines["rules"]["n_rules"] == 1
     # The confusion matrix names the languages of this data, not every language the base knows.

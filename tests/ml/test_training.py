@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
-from glamml.ml.language_training import MIN_CALIBRATION_EXAMPLES, cross_fitted_temperature
+from glamml.ml.langid import LanguageIdentifier
+from glamml.ml.language_training import (
+    MIN_CALIBRATION_EXAMPLES,
+    cross_fitted_temperature,
+    train_language,
+)
+from glamml.ml.records import RecordLanguageModel, RecordSettings
 from glamml.ml.training import (
     ON_PART_OF_TRAINING,
     TrainingDataError,
@@ -40,7 +48,7 @@ def test_without_held_out_records_a_stratified_part_of_the_examples_is_held_back
     assert {"eng", "fin", "swe", "sme", "nld"} <= set(metrics["label_counts_test"])
     assert metrics["accuracy"] >= 0.85
     assert 0.0 <= metrics["ece"] <= 1.0
-    assert metrics["calibration"]["method"].startswith("temperature scaling")
+    assert metrics["calibration"]["method"].startswith("whole-record temperature scaling")
     assert report.model.params()["n_in_domain_examples"] == metrics["n_train"]
     # The baselines are measured only on held-out records the caller gave.
     assert report.baselines == {}
@@ -127,3 +135,42 @@ def test_the_temperature_is_fitted_on_out_of_fold_scores_only_with_enough_exampl
     assert temperature is not None and temperature > 0
     # Every example is scored once, by a model that did not count it.
     assert n_scored == len(texts)
+
+
+def test_a_retrained_model_reads_records_with_its_own_fitted_temperature(
+    base_model, catalogue_titles, tmp_path
+):
+    texts, labels = catalogue_titles
+    base_temperature = RecordSettings.from_identifier(base_model).temperature
+    model, calibration = train_language(texts, labels, {}, 0, [], base_model)
+    fitted = calibration["temperature"]
+    assert calibration["method"].startswith("whole-record") and fitted != base_temperature
+    # The reader the app predicts with uses it, also after the file is saved and loaded again.
+    assert RecordLanguageModel.from_identifier(model).settings.temperature == fitted
+    model.save(tmp_path / "model.npz")
+    loaded = LanguageIdentifier.load(tmp_path / "model.npz")
+    assert RecordLanguageModel.from_identifier(loaded).settings.temperature == fitted
+    # Every other whole-record setting stays the base model's.
+    kept = RecordSettings.from_identifier(base_model)
+    assert RecordSettings.from_identifier(model) == replace(kept, temperature=fitted)
+
+
+def test_the_fitted_temperature_minimises_the_out_of_fold_record_loss(base_model, catalogue_titles):
+    texts, labels = catalogue_titles
+    fitted, _ = cross_fitted_temperature(base_model, texts, labels, seed=0)
+    assert fitted is not None
+    outside = [i for i in range(len(texts)) if i % 2]
+    inside = [i for i in range(len(texts)) if not i % 2]
+    model = base_model.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
+    reader = RecordLanguageModel.from_identifier(model)
+
+    def loss(temperature: float) -> float:
+        trial = reader.with_settings(replace(reader.settings, temperature=temperature))
+        proba, _ = trial.predict_record_proba([{"title": texts[i]} for i in inside])
+        index = [trial.labels_.index(labels[i]) for i in inside]
+        return float(-np.log(proba[np.arange(len(inside)), index]).sum())
+
+    # Scored on records its own folds did not see, the fitted temperature is no worse than
+    # the base model's (fitted on other catalogues) or ones far from it.
+    base_temperature = RecordSettings.from_identifier(base_model).temperature
+    assert loss(fitted) <= min(loss(base_temperature), loss(fitted * 3), loss(fitted / 3))

@@ -377,10 +377,15 @@ class LanguageIdentifier:
         return copy
 
     def with_temperature(self, temperature: float) -> LanguageIdentifier:
+        """A copy with another temperature, for its own scores and for the whole-record reader
+        (whose settings the file keeps in ``info["records"]``)."""
         if not temperature > 0:
             raise ValueError("temperature must be positive")
         copy = self._copy()
         copy.hyper = replace(self.hyper, temperature=float(temperature))
+        records = copy.info.get("records")
+        if isinstance(records, dict):
+            copy.info["records"] = {**records, "temperature": float(temperature)}
         return copy
 
     def _copy(self) -> LanguageIdentifier:
