@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from catalogue.models import Collection, MonitoringPolicy, Prediction, Record
+from catalogue.models import Collection, Prediction, Record
 from catalogue.services.imports import records_import
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from glamml.celery import app as celery_app
+from tests.factories import spot_checks_off
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -120,9 +121,7 @@ def test_a_policy_change_reaches_the_worker_by_task_name(active_model, worker):
             ]
         )
     ]
-    # No spot checks: a drawn applied value would wait in the queue, and which record is drawn
-    # depends on its id, so the first assertion would hold in some runs only.
-    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.0})
+    spot_checks_off(field)
     policy_update(policy=field.policy, changed_by=None, mode="auto")
     predictions_create(field=field, record_ids=[r.id for r in records])
     assert set(Prediction.objects.values_list("status", flat=True)) == {"applied"}

@@ -20,7 +20,7 @@ from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from catalogue.services.training.schedule import NEVER_STARTED, training_runs_reap
 from review.views.dashboard import RUN_DEFERRED
-from tests.factories import CollectionFactory, RecordFactory
+from tests.factories import CollectionFactory, RecordFactory, spot_checks_off
 from tests.processes import broker_at, redis_server, start_worker, stop_process
 
 __all__ = ["redis_server"]  # a fixture
@@ -162,6 +162,7 @@ def test_after_an_outage_a_worker_does_the_waiting_work_exactly_once(
     field = active_model.field
     collection = CollectionFactory()
     records = [RecordFactory(collection=collection, title=t) for t in TITLES]
+    spot_checks_off(field)
     policy_update(policy=field.policy, changed_by=None, mode="auto")
     predictions_create(field=field, record_ids=[r.id for r in records])
     redis_server.stop()

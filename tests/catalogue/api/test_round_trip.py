@@ -11,6 +11,7 @@ from catalogue.models import DecisionPolicy, Prediction, Record
 from catalogue.services.predictions import predictions_create
 from tests.catalogue.api.conftest import bearer
 from tests.catalogue.interop.marc_files import book, write_marcxml
+from tests.factories import spot_checks_off
 
 
 @pytest.mark.django_db
@@ -28,6 +29,7 @@ def test_marcxml_in_reviewed_over_the_api_and_out_with_008_041_and_883(
     DecisionPolicy.objects.filter(field=active_model.field).update(
         mode=DecisionPolicy.Mode.THRESHOLD, threshold=0.0
     )
+    spot_checks_off(active_model.field)
     call_command("import_records", str(source), "--collection", "kat", "--format", "marcxml")
     # What the task enqueued after the import's commit does (a test's transaction never commits).
     predictions_create(

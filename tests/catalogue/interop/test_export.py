@@ -15,6 +15,7 @@ from catalogue.services.decisions import decision_make
 from catalogue.services.imports import records_import
 from catalogue.services.predictions import predictions_create
 from tests.catalogue.interop.marc_files import book, write_marcxml
+from tests.factories import spot_checks_off
 
 
 def exported(collection, fmt, **kwargs) -> bytes:
@@ -37,6 +38,7 @@ def reviewed_collection(tmp_path, active_model, cataloguer, settings):
     records_import(path=path, collection=collection, fmt="marcxml")
     field = active_model.field
     DecisionPolicy.objects.filter(field=field).update(mode=DecisionPolicy.Mode.AUTO)
+    spot_checks_off(field)
     ids = dict(Record.objects.values_list("identifier", "id"))
     predictions_create(field=field, record_ids=[ids["k2"]])
     predictions_create(field=field, record_ids=[ids["k3"]], force_review=True)
