@@ -296,6 +296,12 @@ class Prediction(models.Model):
                 )
                 for lead, suffix in (([], ""), (["field"], "_f"))
             ),
+            # The queue narrowed to one predicted label of a field, least confident first.
+            models.Index(
+                fields=["field", "label", "-flagged", "confidence", "id"],
+                condition=Q(status="queued"),
+                name="prediction_waiting_fl_conf",
+            ),
         ]
 
     def __str__(self) -> str:

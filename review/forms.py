@@ -8,6 +8,10 @@ from django import forms
 
 from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label, MonitoringPolicy
 from catalogue.services.policy import MAX_RETRAIN
+from review.selectors.queue import QueueSearch, queue_label_codes
+
+RANGE_BACKWARDS = "The range runs from {low}% up: make “to” {low} or more (it says {high})."
+NO_SUCH_LABEL = "No label “{text}” in {where}: type a code or a name from its list."
 
 
 class QueueFilterForm(forms.Form):
@@ -32,6 +36,46 @@ class QueueFilterForm(forms.Form):
         required=False,
         label="Order",
     )
+    label = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Predicted label",
+        widget=forms.TextInput(attrs={"placeholder": "code or name", "spellcheck": "false"}),
+    )
+    confidence_min = forms.IntegerField(
+        required=False, min_value=0, max_value=100, label="Confidence from (%)"
+    )
+    confidence_max = forms.IntegerField(required=False, min_value=0, max_value=100, label="to (%)")
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Words in the title or identifier",
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        low, high = data.get("confidence_min"), data.get("confidence_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("confidence_max", RANGE_BACKWARDS.format(low=low, high=high))
+        text = (data.get("label") or "").strip()
+        data["labels"] = queue_label_codes(field=data.get("field"), text=text) if text else ()
+        if text and not data["labels"]:
+            where = data["field"].name if data.get("field") else "any field"
+            self.add_error("label", NO_SUCH_LABEL.format(text=text, where=where))
+        return data
+
+    def search(self) -> QueueSearch:
+        """The narrowing asked for beyond field and collection (call after ``is_valid``)."""
+        data = self.cleaned_data
+        low, high = data.get("confidence_min"), data.get("confidence_max")
+        return QueueSearch(
+            labels=tuple(data.get("labels", ())),
+            confidence_min=low / 100 if low is not None else None,
+            confidence_max=high / 100 if high is not None else None,
+            text=(data.get("q") or "").strip(),
+        )
 
 
 class DecisionForm(forms.Form):
@@ -283,3 +327,48 @@ class MonitoringPolicyForm(forms.Form):
         data["audit_rate"] = data["audit_rate"] / 100
         data["email_to"] = (data.get("email_to") or "").strip()
         return data
+
+
+class BulkForm(QueueFilterForm):
+    """A bulk decision on the filtered queue: accept every suggestion, or correct all to one
+    label (of the chosen field)."""
+
+    action = forms.ChoiceField(
+        choices=[("accept", "Accept every suggestion"), ("correct", "Correct all to")],
+        label="Decision",
+    )
+    to = forms.CharField(required=False, max_length=200, label="Label to correct to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("action") == "correct":
+            if not data.get("field"):
+                self.add_error("field", BULK_FIELD_FIRST)
+            elif not (data.get("to") or "").strip():
+                self.add_error("to", BULK_LABEL_MISSING)
+        return data
+
+
+BULK_FIELD_FIRST = "Choose a field: a correction is to one of its labels."
+BULK_LABEL_MISSING = "Say which label to correct them all to (a code or a name)."
+
+
+class BulkDecisionForm(forms.Form):
+    """The confirmed bulk decision: the items the person saw, each with its round."""
+
+    action = forms.ChoiceField(choices=[("accept", "accept"), ("correct", "correct")])
+    label = forms.CharField(required=False, max_length=200)
+    item = forms.Field(required=False, widget=forms.MultipleHiddenInput)  # "code:round"
+    next = forms.CharField(required=False, max_length=2000)
+
+    def clean_item(self) -> list[tuple[str, int]]:
+        pairs = []
+        for text in self.cleaned_data.get("item") or []:
+            code, _, round_ = str(text).partition(":")
+            if not round_.isdigit():
+                raise forms.ValidationError(BULK_BAD_ITEM.format(item=text))
+            pairs.append((code, int(round_)))
+        return pairs
+
+
+BULK_BAD_ITEM = "{item!r} is not an item as the confirmation page lists them (code:round)."

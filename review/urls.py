@@ -8,6 +8,7 @@ app_name = "review"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk/", views.bulk, name="bulk"),
     path("items/<uuid:code>/", views.item, name="item"),
     path("items/<uuid:code>/decide/", views.decide, name="decide"),
     path("items/<uuid:code>/undo/", views.undo, name="undo"),

@@ -70,6 +70,7 @@ def decision_make(
     action: str,
     label: str = "",
     review_round: int | None = None,
+    refit: bool = True,
 ) -> Decision:
     """Record a decision and make it the record's value (source: human).
 
@@ -78,6 +79,9 @@ def decision_make(
 
     ``review_round`` is the round the reviewer saw; if the item was decided (or re-queued by a
     flag) since, the decision is refused with ``AlreadyDecided`` and nothing changes.
+
+    ``refit`` false leaves the collection's calibration to the caller (a bulk decision refits
+    once at the end rather than once per item).
     """
     try:
         kind = Decision.Action(action)
@@ -108,9 +112,10 @@ def decision_make(
                 status=Flag.Status.OPEN,
             ).update(status=Flag.Status.RESOLVED)
             # The decision is evidence on what the confidence means in this collection.
-            calibration_refit_decisions(
-                field=prediction.field, collection_id=prediction.record.collection_id
-            )
+            if refit:
+                calibration_refit_decisions(
+                    field=prediction.field, collection_id=prediction.record.collection_id
+                )
     except IntegrityError:
         raise AlreadyDecided(ALREADY_DECIDED) from None
     _waiting_moved(prediction, by=-1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from catalogue.counts import waiting_count
 from catalogue.models import (
@@ -17,6 +18,7 @@ from catalogue.models import (
     Label,
     Prediction,
 )
+from catalogue.services.labels import UnknownLabelError, label_normalise
 from review.selectors.common import LabelChoice, QueueItem
 
 # --- the review queue -------------------------------------------------------------------------
@@ -29,11 +31,50 @@ QUEUE_ORDERS = {
 }
 
 
+@dataclass(frozen=True)
+class QueueSearch:
+    """Narrowing beyond field and collection: predicted labels (codes), a confidence range
+    (0–1, inclusive) and words in the record's title or identifier."""
+
+    labels: tuple[str, ...] = ()
+    confidence_min: float | None = None
+    confidence_max: float | None = None
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.labels
+            or self.confidence_min is not None
+            or self.confidence_max is not None
+            or self.text
+        )
+
+    @property
+    def has_range(self) -> bool:
+        return self.confidence_min is not None or self.confidence_max is not None
+
+    def q(self) -> Q:
+        where = Q()
+        if self.labels:
+            where &= Q(label__in=self.labels)
+        if self.confidence_min is not None:
+            where &= Q(confidence__gte=self.confidence_min)
+        if self.confidence_max is not None:
+            where &= Q(confidence__lte=self.confidence_max)
+        if self.text:
+            # UPPER(title) LIKE: what the records' trigram indexes serve (migration 0009).
+            where &= Q(record__title__icontains=self.text) | Q(
+                record__identifier__icontains=self.text
+            )
+        return where
+
+
 def queue_predictions(
     *,
     field: Field | None = None,
     collection: Collection | None = None,
     order: str = "uncertainty",
+    search: QueueSearch | None = None,
 ) -> QuerySet[Prediction]:
     """Waiting predictions, flagged first, then the least confident first, with the joins the
     queue template needs (slice it, then wrap the slice with ``queue_items``)."""
@@ -42,8 +83,24 @@ def queue_predictions(
         qs = qs.filter(field=field)
     if collection is not None:
         qs = qs.filter(record__collection=collection)
+    if search:
+        qs = qs.filter(search.q())
     # Flags from the public come first whatever the order: someone is waiting for an answer.
     return qs.order_by("-flagged", *QUEUE_ORDERS.get(order, QUEUE_ORDERS["uncertainty"]))
+
+
+def queue_label_codes(*, field: Field | None, text: str) -> tuple[str, ...]:
+    """The label codes ``text`` names (a code, or a name in any case), in ``field`` or any.
+
+    A language field also reads other ISO 639 forms ("fi", "Finnish" for fin)."""
+    codes = {text}
+    if field is not None:
+        with suppress(UnknownLabelError):
+            codes.add(label_normalise(field=field, value=text))
+    labels = Label.objects.filter(Q(code__in=codes) | Q(name__iexact=text) | Q(code__iexact=text))
+    if field is not None:
+        labels = labels.filter(field=field)
+    return tuple(sorted(set(labels.values_list("code", flat=True))))
 
 
 def _with_queue_joins(qs: QuerySet[Prediction]) -> QuerySet[Prediction]:

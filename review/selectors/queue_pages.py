@@ -7,7 +7,12 @@ a partial index on the waiting items, whatever the depth. A page asked for by nu
 its 25 items the same way. Decisions taken meanwhile shift nothing: the next page starts after
 the last item seen, not at an offset that has moved.
 
-The number of waiting items, and so the number of pages, comes from the cached counts.
+The number of waiting items, and so the number of pages, comes from the cached counts; a page
+narrowed further (labels, a confidence range, words) is counted exactly up to a cap, and
+estimated past it.
+
+A confidence range is an index range only where ``flagged`` is fixed (it leads the index), so a
+page that may hold both flagged and unflagged items reads each part as its own range.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 
-from catalogue.counts import waiting_count
+from catalogue.counts import result_count, waiting_count
 from catalogue.models import Collection, Field, Prediction
 from review.selectors.common import QUEUE_PAGE_SIZE, QueueItem
-from review.selectors.queue import QUEUE_ORDERS, queue_items, queue_predictions
+from review.selectors.queue import QUEUE_ORDERS, QueueSearch, queue_items, queue_predictions
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class QueuePage:
     number: int
     count: int
     next_cursor: str
+    estimated: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -102,6 +108,7 @@ def queue_page(
     order: str = "uncertainty",
     number: str | int | None = None,
     after: str = "",
+    search: QueueSearch | None = None,
 ) -> QueuePage:
     """The page of waiting items after the cursor ``after``, else page ``number`` (from 1).
 
@@ -109,10 +116,16 @@ def queue_page(
     one more, reading only an index, for a page asked for by number beyond the first.
     """
     order = order if order in QUEUE_ORDERS else "uncertainty"
-    waiting = queue_predictions(field=field, collection=collection, order=order)
-    count = waiting_count(
-        field_id=field.id if field else None, collection_id=collection.id if collection else None
-    )
+    waiting = queue_predictions(field=field, collection=collection, order=order, search=search)
+    estimated = False
+    if search:
+        counted = result_count(waiting)
+        count, estimated = counted.n, counted.estimated
+    else:
+        count = waiting_count(
+            field_id=field.id if field else None,
+            collection_id=collection.id if collection else None,
+        )
     pages = max(1, math.ceil(count / QUEUE_PAGE_SIZE))
     page = _page_number(number, pages)
     cursor = Cursor.decode(after, order=order) if after else None
@@ -120,10 +133,10 @@ def queue_page(
         cursor = _cursor_at(waiting, order=order, offset=(page - 1) * QUEUE_PAGE_SIZE - 1)
     if cursor is not None:
         page = max(page, 2)
-        waiting = waiting.filter(_after(cursor, order=order))
     elif page > 1:
         page = 1  # Asked beyond the end of a queue that has shrunk since it was counted.
-    rows = list(waiting[: QUEUE_PAGE_SIZE + 1])
+    ranged = bool(search and search.has_range)
+    rows = _rows(waiting, cursor, order=order, limit=QUEUE_PAGE_SIZE + 1, by_flag=ranged)
     more = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
     start = (page - 1) * QUEUE_PAGE_SIZE
@@ -133,7 +146,27 @@ def queue_page(
         # Counts are cached: never say fewer than the page shows.
         count=max(count, start + len(rows) + (1 if more else 0)),
         next_cursor=_cursor_of(rows[-1], order=order).encode() if more else "",
+        estimated=estimated,
     )
+
+
+def _rows(
+    waiting: QuerySet[Prediction], cursor: Cursor | None, *, order: str, limit: int, by_flag: bool
+) -> list[Prediction]:
+    """Up to ``limit`` items after ``cursor``. With ``by_flag``, where the page may cross from
+    flagged to unflagged items, the two parts are read as two index ranges (a UNION of ids)
+    and the few ids found are put in order."""
+    if cursor is not None and not cursor.flagged:
+        return list(waiting.filter(_after(cursor, order=order))[:limit])
+    if not by_flag:
+        after = waiting if cursor is None else waiting.filter(_after(cursor, order=order))
+        return list(after[:limit])
+    ids = waiting.prefetch_related(None).values_list("id", flat=True)
+    flagged = ids.filter(flagged=True)
+    if cursor is not None:
+        flagged = flagged.filter(_greater(cursor, order=order))
+    both = flagged[:limit].union(ids.filter(flagged=False)[:limit], all=True)
+    return list(waiting.filter(id__in=both)[:limit])
 
 
 def _page_number(number: str | int | None, pages: int) -> int:
@@ -176,8 +209,13 @@ def _after(cursor: Cursor, *, order: str) -> Q:
     After a flagged one: the flagged items with a greater (key, id) and every unflagged item;
     the index is read from its start, skipping the few flagged items before the cursor.
     """
-    columns = [*_key_fields(order), "id"]
-    greater = TupleGreaterThan(tuple(columns), (*cursor.key, cursor.id))
+    greater = _greater(cursor, order=order)
     if cursor.flagged:
         return Q(flagged=False) | Q(greater)
     return Q(flagged=False) & Q(greater)
+
+
+def _greater(cursor: Cursor, *, order: str) -> Q:
+    """Items with a greater (key..., id) than ``cursor``, flagged or not."""
+    columns = [*_key_fields(order), "id"]
+    return Q(TupleGreaterThan(tuple(columns), (*cursor.key, cursor.id)))

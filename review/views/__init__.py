@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from review.views.bulk import bulk
 from review.views.dashboard import (
     dashboard,
     policy_update,
@@ -27,6 +28,7 @@ from review.views.sharing import model_download, training_download
 from review.views.undo import change, undo
 
 __all__ = [
+    "bulk",
     "model_download",
     "training_download",
     "change",

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Decision, Prediction
+from catalogue.services.bulk import BULK_LIMIT
 from catalogue.services.decisions import (
     AlreadyDecided,
     DecisionError,
@@ -28,6 +29,7 @@ from review.access import get_prediction_for_reviewer, require_cataloguer
 from review.forms import DecisionForm, QueueFilterForm
 from review.selectors import (
     QueueItem,
+    QueueSearch,
     Tally,
     label_name,
     queue_counts_by_field,
@@ -38,6 +40,7 @@ from review.selectors import (
     reviewer_tally,
 )
 from review.selectors.focus import queue_items_with_details
+from review.views.bulk import queue_filter_params
 from review.views.common import safe_next_url, sitting_since, sitting_start, wants_partial
 
 ITEM_PARTIAL = "review/queue.html#queue-item"
@@ -104,16 +107,19 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     focus = request.GET.get("view") == "focus"
     field = collection = None
     order = "uncertainty"
+    search = QueueSearch()
     if filters.is_valid():
         field = filters.cleaned_data["field"]
         collection = filters.cleaned_data["collection"]
         order = filters.cleaned_data["order"] or order
+        search = filters.search()
     page = queue_page(
         field=field,
         collection=collection,
         order=order,
         number=request.GET.get("page"),
         after=request.GET.get("after", ""),
+        search=search,
     )
     context = {
         "filters": filters,
@@ -122,6 +128,9 @@ def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         "items": _with_focus(page.items, focus=focus),
         "next_url": request.get_full_path(),
         "focus": focus,
+        "search": search,
+        "bulk_filters": sorted(queue_filter_params(request).items()),
+        "bulk_limit": BULK_LIMIT,
         **queue_status(request),
     }
     if wants_partial(request):
