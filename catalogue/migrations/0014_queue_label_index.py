@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0012_rate_limit_hits"),
+        ("catalogue", "0013_public_confirmation"),
     ]
 
     operations = [
