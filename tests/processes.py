@@ -156,8 +156,8 @@ def wait_for(
     condition: Callable[[], bool],
     *,
     seconds: float,
-    process: subprocess.Popen[bytes],
-    log: Path,
+    process: subprocess.Popen[bytes] | None = None,
+    log: Path | None = None,
 ) -> bool:
     """Poll ``condition`` until it holds or ``seconds`` pass; fail at once, with the process's
     log, if the process exits meanwhile."""
@@ -165,7 +165,7 @@ def wait_for(
     while time.monotonic() < deadline:
         if condition():
             return True
-        if process.poll() is not None:
+        if process is not None and log is not None and process.poll() is not None:
             pytest.fail(f"the process exited ({process.returncode}):\n{log.read_text()}")
         time.sleep(0.2)
     return False

@@ -13,16 +13,20 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
 from django.db import connection
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import reverse
 
 from catalogue import dispatch
-from catalogue.models import Prediction
-from tests.factories import CollectionFactory
+from catalogue.models import Decision, FieldValue, Prediction
+from tests.factories import CollectionFactory, LabelFactory, PredictionFactory
 from tests.processes import (
     ROOT,
     broker_at,
@@ -57,6 +61,17 @@ def end_other_backends(conn: psycopg.Connection) -> int:
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
         [own],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def waiting_on_a_lock(conn: psycopg.Connection) -> int:
+    """How many connections to this database wait for a lock (the controller's)."""
+    # Activity is read once per transaction unless the snapshot is cleared.
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -124,16 +139,9 @@ def test_a_worker_finishes_its_batch_once_after_postgresql_ended_it_mid_batch(
             conn.execute("LOCK TABLE catalogue_prediction IN SHARE ROW EXCLUSIVE MODE")
             with broker_at(redis_server.url):
                 dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
-            waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            waiting += " AND wait_event_type = 'Lock'"
-
-            def batch_waits() -> bool:
-                # Activity is read once per transaction unless the snapshot is cleared.
-                conn.execute("SELECT pg_stat_clear_snapshot()")
-                return conn.execute(waiting).fetchone() == (1,)
 
             assert wait_for(
-                batch_waits,
+                lambda: waiting_on_a_lock(conn) == 1,
                 seconds=120,
                 process=worker,
                 log=log,
@@ -154,3 +162,50 @@ def test_a_worker_finishes_its_batch_once_after_postgresql_ended_it_mid_batch(
     assert "terminating connection" in text  # the batch met the outage, and was retried
     assert Prediction.objects.filter(field=field).count() == len(ids)
     assert Prediction.objects.filter(field=field).values("record").distinct().count() == len(ids)
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_a_decision_cut_off_by_a_database_outage_says_so_and_saves_nothing(field, cataloguer, htmx):
+    LabelFactory(field=field, code="fra", name="French")
+    prediction = PredictionFactory(label="fra")
+    client = Client()
+    client.force_login(cataloguer)
+    url = reverse("review:decide", args=[prediction.code])
+    data = {"action": "accept", "review_round": prediction.review_round}
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    def decide() -> HttpResponse:
+        try:
+            return client.post(url, data, **headers)
+        finally:
+            connection.close()  # the request's own connection, in its own thread
+
+    with controller() as conn, ThreadPoolExecutor(max_workers=1) as pool:
+        # The decision stops at its first write of a Decision row, with the prediction already
+        # claimed in its transaction; then the database goes away under it.
+        conn.execute("LOCK TABLE catalogue_decision IN SHARE ROW EXCLUSIVE MODE")
+        sent = pool.submit(decide)
+        assert wait_for(lambda: waiting_on_a_lock(conn) == 1, seconds=60)
+        assert end_other_backends(conn) == 1
+        conn.rollback()
+        response = sent.result(timeout=60)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    html = response.content.decode()
+    assert "The database is not answering" in html
+    assert "what you just sent was <strong>not saved</strong>" in html
+    assert "Traceback" not in html
+    if htmx:  # in place of the page's content, not the item's
+        assert (response["HX-Retarget"], response["HX-Reswap"]) == ("#main", "innerHTML")
+        assert 'class="site"' not in html
+    else:
+        assert 'class="site"' in html  # the site's header and footer
+    # Nothing half-written: the claim on the prediction went with the rest of the transaction.
+    prediction.refresh_from_db()
+    assert prediction.status == Prediction.Status.QUEUED
+    assert not Decision.objects.exists()
+    assert not FieldValue.objects.filter(record=prediction.record, source="human").exists()
+    # The database back, the same decision goes through.
+    assert client.post(url, data).status_code == 302
+    assert Decision.objects.get().action == "accept"
