@@ -113,14 +113,20 @@ def _reset_pools() -> None:
 
 
 def start_worker(
-    broker_url: str, data_dir: Path, *, log: Path, pool: str = "solo"
+    broker_url: str,
+    data_dir: Path,
+    *,
+    log: Path,
+    pool: str = "solo",
+    environment: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     """A Celery worker on every queue, against this test's database and ``broker_url``, with
     the options of docker-compose.yml.
 
     ``pool="prefork"`` runs tasks in a child process, as deployed: the parent keeps talking to
     the broker while a task runs. The worker leads its own process group, so that a test can
-    kill it with its children, as a container or systemd unit dies.
+    kill it with its children, as a container or systemd unit dies. ``environment`` adds
+    settings of the worker's own (as a deployment's environment would).
     """
     env = {
         **os.environ,
@@ -128,6 +134,7 @@ def start_worker(
         "REDIS_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "GLAMML_DATA_DIR": str(data_dir),
+        **(environment or {}),
     }
     command = [sys.executable, "-m", "celery", "-A", "glamml", "worker"]
     command += ["--queues", "inference,training,default", "--pool", pool, "--concurrency", "1"]

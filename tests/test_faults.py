@@ -29,6 +29,11 @@ __all__ = ["redis_server"]  # a fixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
+# The killed-worker test's workers use the shortest visibility timeout the settings allow rather
+# than the deployed 45 s, which the test used to wait out: redelivery works the same way.
+VISIBILITY_TIMEOUT = 10
+SHORT_VISIBILITY = {"GLAMML_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
+
 
 def run_status(run: TrainingRun) -> str:
     run.refresh_from_db()
@@ -76,7 +81,9 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     field = active_model.field
     ids = records_to_predict(120)
     log = tmp_path / "worker.log"
-    worker = start_worker(redis_server.url, data_dir, log=log, pool="prefork")
+    worker = start_worker(
+        redis_server.url, data_dir, log=log, pool="prefork", environment=SHORT_VISIBILITY
+    )
     try:
         assert wait_for(lambda: "ready" in log.read_text(), seconds=90, process=worker, log=log)
         with broker_at(redis_server.url):
@@ -92,12 +99,14 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     assert unacked == 1, "the batch was not in flight when the worker was killed"
     assert not Prediction.objects.filter(field=field).exists()
 
-    worker = start_worker(redis_server.url, data_dir, log=log, pool="prefork")  # its restart
+    worker = start_worker(  # its restart
+        redis_server.url, data_dir, log=log, pool="prefork", environment=SHORT_VISIBILITY
+    )
     try:
         # Back in the queue once older than the visibility timeout, then taken again.
         redelivered = wait_for(
-            lambda: log.read_text().count("received") == 2,
-            seconds=settings.GLAMML_VISIBILITY_TIMEOUT + 60,
+            lambda: log.read_text().count("received") >= 2,
+            seconds=VISIBILITY_TIMEOUT + 60,
             process=worker,
             log=log,
         )
