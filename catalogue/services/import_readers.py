@@ -39,6 +39,15 @@ def _lines(path: Path) -> Iterator[str]:
                 ) from None
 
 
+def csv_header(path: Path, header: list[str]) -> list[str]:
+    """A CSV file's column names as the import uses them (a byte-order mark and spaces trimmed)."""
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    duplicates = {h for h in header if header.count(h) > 1}
+    if duplicates:
+        raise ImportFileError(f"{path}, line 1: column {sorted(duplicates)[0]!r} appears twice.")
+    return header
+
+
 def rows_csv(path: Path) -> Rows:
     reader = csv.reader(_lines(path), strict=True)
     try:
@@ -47,10 +56,7 @@ def rows_csv(path: Path) -> Rows:
         raise ImportFileError(f"{path}: the file is empty.") from None
     except csv.Error as exc:
         raise ImportFileError(f"{path}, line 1: {exc}") from None
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    duplicates = {h for h in header if header.count(h) > 1}
-    if duplicates:
-        raise ImportFileError(f"{path}, line 1: column {sorted(duplicates)[0]!r} appears twice.")
+    header = csv_header(path, header)
     yield "line 1", {h: h for h in header}
     try:
         for row in reader:

@@ -92,6 +92,12 @@ class Staging:
                 sql = f"INSERT INTO {TABLE} ({self._columns}) VALUES ({marks})"
                 cursor.executemany(sql, tuples)
 
+    def fill(self, select: str, params: dict[str, Any]) -> None:
+        """Stage the rows a ``SELECT`` of the staging table's columns makes, in one statement."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {TABLE} ({self._columns}) {select}", params)
+            self.rows = cursor.rowcount
+
     def first_duplicate(self) -> tuple[str, str, str] | None:
         """The first row (in file order) whose identifier an earlier row has: (id, line, first)."""
         with connection.cursor() as cursor:

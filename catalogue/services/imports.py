@@ -21,6 +21,7 @@ from catalogue import dispatch
 from catalogue.interop.marc import MARC_SOURCES
 from catalogue.models import Collection, Field, ModelVersion, Record
 from catalogue.services.fields import LANGUAGE, field_ensure_language
+from catalogue.services.import_csv_copy import csv_copy_stage
 from catalogue.services.import_readers import (
     ImportFileError,
     Rows,
@@ -182,20 +183,15 @@ def _rows(path: Path | str, fmt: str, mapping: dict[str, str], stream: Rows | No
 
 
 def _staged_rows(
-    *,
-    path: Path | str,
-    fmt: str,
-    mapping: dict[str, str],
-    fields: dict[str, Field],
-    stream: Rows | None,
+    *, checker: _Checker, mapping: dict[str, str], stream: Rows | None
 ) -> Iterator[list[StagedRow]]:
     """The file's checked rows in batches; raises ``ImportFileError`` at the first problem."""
+    path, fmt, fields = checker.path, checker.fmt, checker.fields
     for target in mapping:
         if target not in RECORD_ATTRIBUTES and target not in fields:
             known = ", ".join([*RECORD_ATTRIBUTES, *sorted(fields)])
             raise ImportFileError(f"--map {target}=...: {target!r} is not one of {known}.")
     rows = _rows(path, fmt, mapping, stream)
-    checker = _Checker(path=path, fmt=fmt, mapping=mapping, fields=fields)
     _, header = next(rows)
     _check_header(path=path, fmt=fmt, mapping=mapping, columns=checker.columns, header=header)
     batch: list[StagedRow] = []
@@ -238,13 +234,8 @@ def records_import(
     }
     result = ImportResult()
     with transaction.atomic():
-        staging = Staging(len(fields))
-        for batch in _staged_rows(
-            path=path, fmt=fmt, mapping=mapping, fields=fields, stream=stream
-        ):
-            staging.add(batch)
-            if progress:
-                progress(len(batch))
+        checker = _Checker(path=path, fmt=fmt, mapping=mapping, fields=fields)
+        staging = _stage(checker=checker, mapping=mapping, stream=stream, progress=progress)
         _refuse_duplicates(staging, path=path, fmt=fmt, mapping=mapping)
         _write(staging, collection=collection, fields=list(fields.values()), result=result)
         result.enqueued = _enqueue_predictions(staging, collection=collection)
@@ -252,6 +243,35 @@ def records_import(
         if result.created + result.updated >= ANALYZE_AFTER:
             transaction.on_commit(tables_analyze)
     return result
+
+
+def _stage(
+    *,
+    checker: _Checker,
+    mapping: dict[str, str],
+    stream: Rows | None,
+    progress: Callable[[int], None] | None,
+) -> Staging:
+    """The file's rows in the staging table: set-wise if the file is clean, else row by row."""
+    known = {*RECORD_ATTRIBUTES, *checker.fields}
+    if checker.fmt == "csv" and stream is None and set(mapping) <= known:
+        staged = csv_copy_stage(
+            path=Path(checker.path),
+            mapping=mapping,
+            columns=checker.columns,
+            field_keys=list(checker.fields),
+            identifier_max=IDENTIFIER_MAX_LENGTH,
+            label=lambda key, spelling: checker.label(key, spelling, ""),
+            progress=progress,
+        )
+        if staged is not None:
+            return staged
+    staging = Staging(len(checker.fields))
+    for batch in _staged_rows(checker=checker, mapping=mapping, stream=stream):
+        staging.add(batch)
+        if progress:
+            progress(len(batch))
+    return staging
 
 
 def _refuse_duplicates(
