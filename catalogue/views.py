@@ -20,6 +20,7 @@ from catalogue.access import (
 )
 from catalogue.counts import (
     CountedPaginator,
+    KeysetPaginator,
     collection_records_count,
 )
 from catalogue.forms import ConfirmForm, FlagForm, RecordFilterForm, SearchForm
@@ -83,7 +84,9 @@ def collection(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         records, total = selectors.records_counted(records)
     else:
         total = collection_records_count(collection)
-    page = CountedPaginator(records, PER_PAGE, total=total).get_page(request.GET.get("page"))
+    page = KeysetPaginator(
+        records, PER_PAGE, total=total, key="identifier", after=request.GET.get("after", "")
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "catalogue/collection.html",

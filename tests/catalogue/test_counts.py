@@ -133,3 +133,66 @@ def test_a_common_word_is_read_in_index_order_without_sorting_every_match(search
 
     assert "Index Scan on record_identifier_unique_in_collection" in plan, plan
     assert "Sort" not in plan, plan
+
+
+# -- deep collection pages ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def shelf():
+    collection = CollectionFactory(slug="shelf")
+    for i in range(130):
+        RecordFactory(collection=collection, identifier=f"r{i:04d}")
+    return collection
+
+
+def rows_of(response) -> list[str]:
+    return [row.record.identifier for row in response.context["rows"]]
+
+
+def test_the_next_link_and_the_page_number_show_the_same_records(client, shelf):
+    url = reverse("catalogue:collection", args=["shelf"])
+
+    first = client.get(url)
+    by_link = client.get(url, {"page": 2, "after": "r0049"})
+    by_number = client.get(url, {"page": 2})
+    last = client.get(url, {"page": 3})
+
+    assert "?page=2&amp;after=r0049" in first.text
+    assert rows_of(by_link) == rows_of(by_number) == [f"r{i:04d}" for i in range(50, 100)]
+    assert rows_of(last) == [f"r{i:04d}" for i in range(100, 130)]
+    assert 'href="?page=2" rel="prev"' in last.text  # by number: no cursor going back
+
+
+def test_the_next_page_starts_after_the_last_record_seen_when_records_are_added(client, shelf):
+    url = reverse("catalogue:collection", args=["shelf"])
+    RecordFactory(collection=shelf, identifier="r0000a")  # sorts among the first page's
+
+    by_link = client.get(url, {"page": 2, "after": "r0049"})
+
+    assert rows_of(by_link)[0] == "r0050"
+
+
+def page_queries(client, params) -> list[str]:
+    url = reverse("catalogue:collection", args=["shelf"])
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, params)
+    return [q["sql"] for q in queries.captured_queries if "catalogue_record" in q["sql"]]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deep_collection_page_reads_no_row_before_it(client, shelf):
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE catalogue_record")  # as after a bulk load
+
+    followed = page_queries(client, {"page": 3, "after": "r0099"})
+    by_number = page_queries(client, {"page": 3})
+
+    assert not any("OFFSET" in sql for sql in followed), followed
+    offsets = [sql for sql in by_number if "OFFSET" in sql]
+    assert len(offsets) == 1, by_number
+    # The one OFFSET reads the (collection, identifier) index alone, never the records' rows.
+    assert "Index Only Scan on record_identifier_unique_in_collection" in plan_of(offsets[0])
+    rows = [sql for sql in by_number if '"catalogue_record"."title"' in sql]
+    assert rows and all("OFFSET" not in sql for sql in rows), by_number
