@@ -74,6 +74,8 @@ class Field(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.LABEL)
     # Which record attributes make the text the model reads, in order.
     text_source = models.JSONField(default=list)
+    # A label field's classifier settings (glamml.ml.textclf DEFAULT_PARAMS keys); empty: defaults.
+    model_params = models.JSONField(default=dict, blank=True)
     metric = models.CharField(max_length=20, choices=Metric.choices, default=Metric.MACRO_F1)
     # Where the field applies; none chosen means every collection (as for language).
     collections = models.ManyToManyField(Collection, blank=True, related_name="fields")

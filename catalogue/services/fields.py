@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 
 from catalogue.models import Collection, DecisionPolicy, Field, Label
 from glamml.ml.langid import UNDETERMINED
 from glamml.ml.languages import language_name
+from glamml.ml.textclf import check_params
 
 LANGUAGE = "language"
 
@@ -41,6 +44,7 @@ def field_get(*, key: str) -> Field:
 
 FIELD_EXISTS = "A field with the key {key!r} exists already."
 TOO_FEW_LABELS = "A label field needs at least two labels; {key!r} has {n}."
+BAD_MODEL_PARAMS = "Field {key!r}: {error}"
 BAD_TEXT_SOURCE = "Field {key!r} reads {name!r}, which is not title, description or a column name."
 
 
@@ -55,9 +59,12 @@ def field_create(
     description: str = "",
     mode: str = DecisionPolicy.Mode.REVIEW,
     collections: list[Collection] | None = None,
+    model_params: dict[str, Any] | None = None,
 ) -> Field:
     """Define a single-label text field: its vocabulary, what it reads, what it optimises.
 
+    ``model_params`` are its classifier's settings (keys of ``glamml.ml.textclf``'s
+    ``DEFAULT_PARAMS``; the others keep their defaults), used by every training run.
     A new field starts in ``review`` mode: nothing is applied before an admin decides so.
     """
     if Field.objects.filter(key=key).exists():
@@ -70,6 +77,10 @@ def field_create(
             raise ValueError(BAD_TEXT_SOURCE.format(key=key, name=source))
     if metric not in Field.Metric.values:
         raise ValueError(f"Unknown metric {metric!r}: use accuracy or macro_f1.")
+    try:
+        check_params(model_params)
+    except ValueError as exc:
+        raise ValueError(BAD_MODEL_PARAMS.format(key=key, error=exc)) from None
     field = Field.objects.create(
         key=key,
         name=name,
@@ -77,6 +88,7 @@ def field_create(
         text_source=[s.strip() for s in text_source],
         metric=metric,
         description=description,
+        model_params=dict(model_params or {}),
     )
     if collections:
         field.collections.set(collections)

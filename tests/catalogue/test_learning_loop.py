@@ -351,3 +351,70 @@ def test_simulated_review_scores_the_model_on_a_test_file_nobody_reviews(
     out = capsys.readouterr().out
     assert "TEST: 11 rows of test.csv, never reviewed" in out
     assert "TEST: accuracy  macro-F1  POOL: catalogue accuracy" in out
+
+
+@pytest.mark.django_db
+def test_a_label_field_trains_with_the_classifier_settings_it_was_defined_with(tmp_path):
+    call_command(
+        "define_field",
+        "--key",
+        "genre",
+        "--name",
+        "Genre",
+        "--labels",
+        "Fiction,Non-fiction",
+        "--text",
+        "title,description,shelfmark",
+        "--param",
+        "C=3",
+        "--param",
+        "calibration=temperature",
+    )
+    from catalogue.models import Field, Record
+    from catalogue.services.inference import text_for_model
+    from tests.conftest import GENRE_SAMPLE
+
+    field = Field.objects.get(key="genre")
+    assert field.model_params == {"C": 3, "calibration": "temperature"}
+    path = tmp_path / "genre.csv"
+    path.write_text(GENRE_SAMPLE.read_text(encoding="utf-8")[:40_000], encoding="utf-8")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # no half row
+    records_import(path=path, collection=CollectionFactory(), mapping={"genre": "genre"})
+    record = Record.objects.exclude(extra={}).first()
+    assert record is not None and record.extra["shelfmark"] in text_for_model(
+        record=record, field=field
+    )
+    run = train(field)
+    assert run.status == "succeeded", run.message
+    params = run.model_version.params
+    assert (params["C"], params["calibration"]["method"]) == (3, "temperature")
+    assert "calibrated by temperature scaling" in params["model"]
+
+
+@pytest.mark.django_db
+def test_define_field_names_a_classifier_setting_it_does_not_know():
+    with pytest.raises(CommandError, match="Field 'genre': unknown parameter\\(s\\) depth"):
+        call_command(
+            "define_field", "--key", "genre", "--name", "G", "--labels", "a,b", "--param", "depth=3"
+        )
+    with pytest.raises(CommandError, match="write KEY=VALUE"):
+        call_command(
+            "define_field", "--key", "genre", "--name", "G", "--labels", "a,b", "--param", "C"
+        )
+
+
+@pytest.mark.django_db
+def test_the_demo_genre_field_uses_the_settings_its_benchmark_chose(
+    django_capture_on_commit_callbacks,
+):
+    from catalogue.demo import demo_label_fields
+    from catalogue.models import Field
+    from glamml.ml.presets import BL_GENRE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_label_fields(rows=80)
+    field = Field.objects.get(key="genre")
+    assert (field.text_source, field.model_params) == (list(BL_GENRE.text), BL_GENRE.params)
+    params = field.model_versions.get().params
+    assert (params["C"], params["calibration"]["method"]) == (3, "temperature")

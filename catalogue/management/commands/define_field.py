@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -34,6 +35,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--metric", choices=Field.Metric.values, default="macro_f1")
         parser.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="A classifier setting (repeatable), e.g. C=3 or calibration=temperature; "
+            "the value is read as JSON where it can be",
+        )
+        parser.add_argument(
             "--collection",
             action="append",
             default=[],
@@ -54,6 +63,7 @@ class Command(BaseCommand):
             raise CommandError(f"No collection {sorted(missing)[0]!r}.")
         try:
             field = field_create(
+                model_params=_params(options["param"]),
                 collections=collections,
                 key=options["key"],
                 name=options["name"],
@@ -68,3 +78,16 @@ class Command(BaseCommand):
             f"Defined {field.key} with {field.labels.count()} labels, reading "
             f"{', '.join(field.text_source)}; policy: review every prediction."
         )
+
+
+def _params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CommandError(f"--param {item!r}: write KEY=VALUE, e.g. C=3.")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params

@@ -139,6 +139,7 @@ def _train(field: Field, sides: Sides) -> TrainingReport:
         test_texts=[e.text for e in test],
         test_labels=[e.label for e in test],
         rules=field_rules(field=field),
+        params=field.model_params if field.kind == Field.Kind.LABEL else None,
     )
 
 

@@ -7,6 +7,17 @@
 from __future__ import annotations
 
 from glamml.ml.artefacts import ArtefactError
-from glamml.ml.textclf.model import DEFAULT_PARAMS, TextClassifier, TrainingDataError
+from glamml.ml.textclf.model import (
+    DEFAULT_PARAMS,
+    TextClassifier,
+    TrainingDataError,
+    check_params,
+)
 
-__all__ = ["DEFAULT_PARAMS", "ArtefactError", "TextClassifier", "TrainingDataError"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "ArtefactError",
+    "TextClassifier",
+    "TrainingDataError",
+    "check_params",
+]

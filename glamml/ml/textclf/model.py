@@ -50,6 +50,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "seed": 0,
 }
 CALIBRATION_METHODS = ("temperature+bias", "temperature", "none")
+CALIBRATED_BY = {
+    "temperature+bias": "bias-corrected temperature scaling",
+    "temperature": "temperature scaling",
+    "none": "nothing (raw probabilities)",
+}
 # Below this many out-of-fold scores the calibration is not fitted (raw probabilities are kept).
 MIN_CALIBRATION_EXAMPLES = 20
 # Labels with fewer training examples than this are reported as a warning.
@@ -72,7 +77,8 @@ def _ngram_range(value: Any, name: str) -> tuple[int, int] | None:
     return low, high
 
 
-def _check_params(params: dict[str, Any] | None) -> dict[str, Any]:
+def check_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """``params`` over the defaults, checked; raises ``ValueError`` naming what is wrong."""
     given = dict(params or {})
     unknown = sorted(set(given) - set(DEFAULT_PARAMS))
     if unknown:
@@ -160,7 +166,7 @@ class TextClassifier:
     FILE_SUFFIX: ClassVar[str] = artefact.FILE_SUFFIX  # skops: plain arrays and values
 
     def __init__(self, *, params: dict[str, Any] | None = None) -> None:
-        self._params = _check_params(params)
+        self._params = check_params(params)
         self.classes_: list[str] = []
         self.warnings_: list[str] = []
         # (name, fitted vectoriser) per kind of feature, in column order.
@@ -378,7 +384,7 @@ class TextClassifier:
             {
                 "model": (
                     "logistic regression over word and character TF-IDF n-grams, "
-                    "calibrated by bias-corrected temperature scaling"
+                    f"calibrated by {CALIBRATED_BY[self._params['calibration']]}"
                 ),
                 "format_version": self.FORMAT_VERSION,
                 **self._params,
