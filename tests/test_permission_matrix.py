@@ -1,0 +1,259 @@
+"""Every URL of the URL configuration against every role: who may see it is declared here.
+
+The URLs are read from the resolver, so a new view is in this test at once: without a line in
+``MATRIX`` it fails, and its author says who may open it. Objects in a private collection are
+checked too: invisible (404) to the public wherever they appear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from catalogue.models import Alert, Field, TrainingRun
+from tests.factories import (
+    AdminFactory,
+    CataloguerFactory,
+    CollectionFactory,
+    FieldValueFactory,
+    ModelVersionFactory,
+    PredictionFactory,
+    RecordFactory,
+    TrainingRunFactory,
+    UserFactory,
+    language_field,
+)
+
+ROLES = ("anonymous", "visitor", "cataloguer", "admin")
+
+
+@dataclass(frozen=True)
+class Objects:
+    """One of each object a URL names, public and private."""
+
+    field: Field
+    slug: str
+    private_slug: str
+    record: str
+    private_record: str
+    prediction: str
+    model_version: str
+    training_run: str
+    alert: str
+
+
+def url_names() -> Iterator[tuple[str, URLPattern]]:
+    """Every named URL outside the admin site, as ``namespace:name``."""
+
+    def walk(resolver: URLResolver, namespace: str) -> Iterator[tuple[str, URLPattern]]:
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = ":".join(n for n in (namespace, entry.namespace or "") if n)
+                if inner != "admin":
+                    yield from walk(entry, inner)
+            else:
+                name = entry.name or str(entry.pattern)
+                yield (f"{namespace}:{name}" if namespace else name), entry
+
+    yield from walk(get_resolver(), "")
+
+
+@pytest.fixture
+def objects(db) -> Objects:
+    field = language_field()
+    public = CollectionFactory(is_public=True)
+    private = CollectionFactory(is_public=False)
+    record = RecordFactory(collection=public)
+    private_record = RecordFactory(collection=private)
+    for each in (record, private_record):
+        FieldValueFactory(record=each, field=field, label="fra")
+    version = ModelVersionFactory(field=field)
+    prediction = PredictionFactory(record=record, field=field, model_version=version)
+    run = TrainingRunFactory(field=field, status=TrainingRun.Status.SUCCEEDED)
+    alert = Alert.objects.create(
+        field=field, kind=Alert.Kind.DRIFT, day=date.today(), window_start=date.today(), message="x"
+    )
+    return Objects(
+        field=field,
+        slug=public.slug,
+        private_slug=private.slug,
+        record=str(record.code),
+        private_record=str(private_record.code),
+        prediction=str(prediction.code),
+        model_version=str(version.code),
+        training_run=str(run.code),
+        alert=str(alert.code),
+    )
+
+
+# Which object a URL's ``code`` names; the record where not listed.
+CODE_OF = {
+    "review:item": "prediction",
+    "review:decide": "prediction",
+    "review:undo": "prediction",
+    "review:change": "prediction",
+    "review:training_run": "training_run",
+    "review:model_version": "model_version",
+    "review:model_card": "model_version",
+    "review:model_download": "model_version",
+    "review:model_version_promote": "model_version",
+    "review:monitoring_alert": "alert",
+    "review:monitoring_alert_acknowledge": "alert",
+    "review:monitoring_alert_retrain": "alert",
+    "api:prediction_detail": "prediction",
+    "api:decision_submit": "prediction",
+}
+
+# name: (method, statuses for anonymous, visitor, cataloguer, admin). Requests carry no form
+# data: a role that may use a form gets its refusal of empty input (400, 422) or its redirect,
+# never the page of a role that may not (302 to the login page, 403, 401 from the API).
+PUBLIC = (200, 200, 200, 200)
+CATALOGUERS_PAGE = (302, 403, 200, 200)
+CATALOGUERS_POST = (302, 403, 302, 302)
+ADMINS_PAGE = (302, 403, 403, 200)
+ADMINS_POST = (302, 403, 403, 302)
+MATRIX: dict[str, tuple[str, tuple[int, int, int, int]]] = {
+    "catalogue:home": ("GET", PUBLIC),
+    "catalogue:collections": ("GET", (302, 302, 302, 302)),  # the old address of the home page
+    "catalogue:collection": ("GET", PUBLIC),
+    "catalogue:record": ("GET", PUBLIC),
+    "catalogue:flag": ("POST", (302, 302, 302, 302)),  # anyone may flag; back to the record
+    "catalogue:confirm": ("POST", (302, 302, 302, 302)),
+    "catalogue:collection-export": ("GET", (403, 403, 403, 200)),
+    "catalogue:record-dc": ("GET", PUBLIC),
+    "catalogue:record-marcxml": ("GET", PUBLIC),
+    "review:queue": ("GET", CATALOGUERS_PAGE),
+    "review:bulk": ("POST", CATALOGUERS_POST),
+    "review:item": ("GET", CATALOGUERS_PAGE),
+    "review:decide": ("POST", CATALOGUERS_POST),
+    "review:undo": ("POST", CATALOGUERS_POST),
+    "review:change": ("POST", CATALOGUERS_POST),
+    "review:flags": ("GET", CATALOGUERS_PAGE),
+    "review:dashboard": ("GET", ADMINS_PAGE),
+    "review:policy_update": ("POST", (302, 403, 403, 422)),
+    "review:threshold_preview": ("GET", (302, 403, 403, 422)),
+    "review:training_run_create": ("POST", ADMINS_POST),
+    "review:training_run": ("GET", ADMINS_PAGE),
+    "review:model_version": ("GET", ADMINS_PAGE),
+    "review:model_card": ("GET", ADMINS_PAGE),
+    # The version here has no artefact file: an admin is told so (400), others never get that far.
+    "review:model_download": ("GET", (302, 403, 403, 400)),
+    "review:training_download": ("GET", (302, 403, 403, 400)),
+    "review:model_version_promote": ("POST", ADMINS_POST),
+    "review:experiments": ("GET", ADMINS_PAGE),
+    "review:experiments_json": ("GET", ADMINS_PAGE),
+    "review:field_create": ("GET", ADMINS_PAGE),
+    "review:field_rules": ("GET", ADMINS_PAGE),
+    "review:monitoring": ("GET", ADMINS_PAGE),
+    "review:monitoring_alert": ("GET", ADMINS_PAGE),
+    "review:monitoring_alert_acknowledge": ("POST", ADMINS_POST),
+    "review:monitoring_alert_retrain": ("POST", ADMINS_POST),
+    "review:monitoring_field": ("GET", ADMINS_PAGE),
+    "review:monitoring_settings": ("POST", (302, 403, 403, 422)),
+    "oai": ("GET", PUBLIC),
+    "api:openapi-json": ("GET", PUBLIC),
+    "api:openapi-view": ("GET", PUBLIC),
+    # The API wants a login (a session or a token); reading public records is then open.
+    "api:collections_list": ("GET", (401, 200, 200, 200)),
+    "api:records_list": ("GET", (401, 200, 200, 200)),
+    "api:record_detail": ("GET", (401, 200, 200, 200)),
+    "api:records_submit_view": ("POST", (401, 400, 400, 400)),
+    "api:record_predictions": ("GET", (401, 200, 200, 200)),
+    "api:predictions_list": ("GET", (401, 403, 200, 200)),
+    "api:prediction_detail": ("GET", (401, 200, 200, 200)),
+    "api:decision_submit": ("POST", (401, 400, 400, 400)),
+    "api:predict": ("POST", (401, 400, 400, 400)),
+    "api:api-root": ("GET", (404, 404, 404, 404)),
+    "login": ("GET", PUBLIC),
+    "logout": ("POST", (302, 302, 302, 302)),
+    "favicon.ico": ("GET", (301, 301, 301, 301)),
+}
+
+# URLs that show a record or a collection: for one in a private collection, the public (and
+# visitors) get 404, as if it did not exist; cataloguers and admins get what they get for a
+# public one.
+PRIVATE_TOO = {
+    "catalogue:collection",
+    "catalogue:record",
+    "catalogue:flag",
+    "catalogue:confirm",
+    "catalogue:record-dc",
+    "catalogue:record-marcxml",
+    "api:record_detail",
+    "api:record_predictions",
+}
+
+
+def url_for(name: str, pattern: URLPattern, objects: Objects, *, private: bool = False) -> str:
+    if not pattern.name:
+        return "/" + str(pattern.pattern)
+    kwargs: dict[str, Any] = {}
+    route = str(pattern.pattern)
+    if "code>" in route:
+        attribute = CODE_OF.get(name, "private_record" if private else "record")
+        kwargs["code"] = getattr(objects, attribute)
+    if "slug:key>" in route:
+        kwargs["key"] = objects.field.key
+    if "slug>" in route:
+        kwargs["slug"] = objects.private_slug if private else objects.slug
+    if "fmt>" in route:
+        kwargs["fmt"] = "csv"
+    return reverse(name, kwargs=kwargs)
+
+
+def client_as(role: str) -> Client:
+    makers: dict[str, Callable[[], User]] = {
+        "visitor": UserFactory,
+        "cataloguer": CataloguerFactory,
+        "admin": AdminFactory,
+    }
+    client = Client()
+    if role != "anonymous":
+        client.force_login(makers[role]())
+    return client
+
+
+def statuses(url: str, method: str) -> tuple[int, ...]:
+    return tuple(
+        (client_as(role).post(url) if method == "POST" else client_as(role).get(url)).status_code
+        for role in ROLES
+    )
+
+
+def test_every_url_declares_who_may_open_it():
+    names = {name for name, _ in url_names()}
+
+    assert sorted(names - MATRIX.keys()) == [], "add these URLs to MATRIX: who may open them?"
+    assert sorted(MATRIX.keys() - names) == [], "these URLs are gone: take them out of MATRIX"
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_role_gets_what_the_matrix_says(name, objects):
+    patterns = dict(url_names())
+    if name not in patterns:
+        pytest.fail(f"{name} is in MATRIX but not in the URL configuration")
+    method, expected = MATRIX[name]
+
+    got = statuses(url_for(name, patterns[name], objects), method)
+
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True))
+
+
+@pytest.mark.parametrize("name", sorted(PRIVATE_TOO))
+def test_a_private_collection_is_invisible_to_the_public_everywhere(name, objects):
+    method, expected = MATRIX[name]
+    pattern = dict(url_names())[name]
+
+    got = statuses(url_for(name, pattern, objects, private=True), method)
+
+    anonymous = 401 if name.startswith("api:") else 404  # the API asks for a login first
+    assert dict(zip(ROLES, got, strict=True)) == dict(
+        zip(ROLES, (anonymous, 404, *expected[2:]), strict=True)
+    )
