@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from catalogue.machine import ModelUnavailable, active_model_version, model_load
 from catalogue.models import Collection, DecisionPolicy, Field, ModelVersion, Prediction
 from catalogue.roles import cataloguer_group
+from catalogue.services.applicability import field_set_collections
 from catalogue.services.fields import field_create, field_ensure_language
 from catalogue.services.imports import records_import
 from catalogue.services.monitoring.alerts import monitoring_run
@@ -132,6 +133,7 @@ def demo_load(*, sample: Path = SAMPLE, rows: int | None = None) -> dict[str, in
         for row in reader:
             by_source.setdefault(row["source"], []).append(row)
     counts = {}
+    loaded = []
     with tempfile.TemporaryDirectory() as tmp:
         for source, all_rows in sorted(by_source.items()):
             part_rows = _sampled(all_rows, rows)
@@ -146,6 +148,10 @@ def demo_load(*, sample: Path = SAMPLE, rows: int | None = None) -> dict[str, in
                 writer.writerows(part_rows)
             records_import(path=part, collection=collection, mapping={"language": "language"})
             counts[slug] = len(part_rows)
+            loaded.append(collection)
+    # The language of a book's title is catalogued; the language of an artwork's title (Tate,
+    # loaded later) is not: the field applies to these collections only.
+    field_set_collections(field=field, collections=loaded, changed_by=None)
     policy = DecisionPolicy.objects.get(field=field)
     if policy.mode != DecisionPolicy.Mode.THRESHOLD:
         policy_update(policy=policy, changed_by=None, mode=DecisionPolicy.Mode.THRESHOLD)

@@ -245,6 +245,10 @@ class Prediction(models.Model):
         CORRECTED = "corrected", "Corrected"
         REJECTED = "rejected", "Rejected"
         SUPERSEDED = "superseded", "Superseded"
+        # Not a question for anyone: the record's catalogue or person's value says the same.
+        AGREED = "agreed", "Agrees with the record's value"
+        # A cataloguer said the field does not apply to this record: never asked again.
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
 
     WAITING = (Status.QUEUED,)
     DECIDED = (Status.ACCEPTED, Status.CORRECTED, Status.REJECTED)
@@ -350,6 +354,8 @@ class FieldValue(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
         # A person took a decision back and nothing was there before it.
         UNDONE = "undone", "Undone"
+        # A person said the field does not apply to this record (an empty value, never a label).
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="values")
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="values")

@@ -48,8 +48,13 @@ def settled_values(*, field: Field) -> QuerySet[FieldValue]:
 
 
 def records_for_field(*, field: Field) -> QuerySet[Record]:
-    """The records a field applies to: its collections, or every record if it names none."""
-    records = Record.objects.all()
+    """The records a field applies to: its collections, or every record if it names none,
+    less the records a cataloguer marked "not applicable" for it."""
+    records = Record.objects.exclude(
+        id__in=FieldValue.objects.filter(
+            field=field, is_current=True, action=FieldValue.Action.NOT_APPLICABLE
+        ).values("record_id")
+    )
     if field.collections.exists():
         records = records.filter(collection__in=field.collections.all())
     return records
@@ -71,8 +76,12 @@ PUBLIC_SOURCES = (FieldValue.Source.IMPORT, FieldValue.Source.HUMAN)
 HUMAN_VERBS: dict[str, str] = {
     FieldValue.Action.CORRECTED: "corrected",
     FieldValue.Action.REJECTED: "removed",
+    FieldValue.Action.NOT_APPLICABLE: "marked not applicable",
 }
-WITHDRAWN_REASONS = {"policy-change": "after a change of policy"}
+WITHDRAWN_REASONS = {
+    "policy-change": "after a change of policy",
+    "not-applicable": "when the field stopped applying to this collection",
+}
 
 
 def percent(confidence: float | None) -> str:

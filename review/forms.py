@@ -207,6 +207,17 @@ NO_TEXT_SOURCE = "Choose at least one part of the record for the model to read."
 BAD_LABEL_LINE = "Line {line}: {text!r} has no code before the “=”."
 
 
+def collections_field() -> forms.ModelMultipleChoiceField[Collection]:
+    """Where a field applies: ticked collections only, or every collection when none is."""
+    return forms.ModelMultipleChoiceField(
+        queryset=Collection.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Collections it applies to",
+        help_text="Records elsewhere get no prediction and no card. None ticked: every collection.",
+    )
+
+
 class FieldDefinitionForm(forms.Form):
     key = forms.SlugField(
         max_length=50,
@@ -246,6 +257,7 @@ class FieldDefinitionForm(forms.Form):
         widget=forms.RadioSelect,
         label="Metric to optimise",
     )
+    collections = collections_field()
 
     def clean_labels(self) -> list[tuple[str, str]]:
         labels = []

@@ -13,6 +13,12 @@ urlpatterns = [
     path("items/<uuid:code>/decide/", views.decide, name="decide"),
     path("items/<uuid:code>/undo/", views.undo, name="undo"),
     path("items/<uuid:code>/change/", views.change, name="change"),
+    path("items/<uuid:code>/not-applicable/", views.not_applicable, name="not_applicable"),
+    path(
+        "items/<uuid:code>/not-applicable/undo/",
+        views.not_applicable_undo,
+        name="not_applicable_undo",
+    ),
     path("flags/", views.flags, name="flags"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/fields/<slug:key>/policy/", views.policy_update, name="policy_update"),
@@ -32,6 +38,7 @@ urlpatterns = [
     path("experiments.json", views.experiments_json, name="experiments_json"),
     path("fields/new/", views.field_create, name="field_create"),
     path("fields/<slug:key>/rules/", views.field_rules, name="field_rules"),
+    path("fields/<slug:key>/collections/", views.field_collections, name="field_collections"),
     path("monitoring/", views.monitoring, name="monitoring"),
     path("monitoring/alerts/<uuid:code>/", views.monitoring_alert, name="monitoring_alert"),
     path(

@@ -11,7 +11,7 @@ from catalogue.counts import waiting_adjust
 from catalogue.models import Decision, FieldValue, Flag, Prediction
 from catalogue.services.calibration import calibration_refit_decisions
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
-from catalogue.services.values import value_reject_prediction, value_restore, value_set
+from catalogue.services.values import value_put_back, value_reject_prediction, value_set
 
 ALREADY_DECIDED = (
     "This suggestion was decided or changed after you opened it; your decision was not saved."
@@ -191,31 +191,13 @@ def decision_undo(*, prediction: Prediction, reviewer: User, review_round: int) 
         decision.withdrawn_at = timezone.now()
         decision.withdrawn_by = reviewer
         decision.save(update_fields=["withdrawn_at", "withdrawn_by"])
-        _restore_value(prediction=prediction, before=decision.value_before, reviewer=reviewer)
+        value_put_back(prediction=prediction, before=decision.value_before, reviewer=reviewer)
         calibration_refit_decisions(
             field=prediction.field, collection_id=prediction.record.collection_id
         )
     _waiting_moved(prediction, by=1)
     prediction.refresh_from_db()
     return decision
-
-
-def _restore_value(*, prediction: Prediction, before: FieldValue | None, reviewer: User) -> None:
-    current = _current_value(prediction)
-    if current is None or (before is not None and current.pk == before.pk):
-        return
-    if before is None:
-        value_set(
-            record=prediction.record,
-            field=prediction.field,
-            label="",
-            source=FieldValue.Source.HUMAN,
-            action=FieldValue.Action.UNDONE,
-            prediction=prediction,
-            user=reviewer,
-        )
-        return
-    value_restore(record=prediction.record, field=prediction.field, earlier=before)
 
 
 def decision_change(

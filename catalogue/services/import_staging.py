@@ -23,6 +23,7 @@ from catalogue.models import FieldValue
 TABLE = "glamml_import_staging"
 BATCH = 5000
 HUMAN, IMPORT = FieldValue.Source.HUMAN.value, FieldValue.Source.IMPORT.value
+NOT_APPLICABLE = FieldValue.Action.NOT_APPLICABLE.value
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,9 @@ class Staging:
     ) -> Iterator[list[int]]:
         """Ids of the staged records a field must predict, in batches.
 
-        Not those whose value the file or a person settled, nor those the active version
-        already predicted (a re-import of unchanged records enqueues nothing).
+        Not those whose value the file or a person settled (or marked not applicable), nor
+        those the active version already predicted (a re-import of unchanged records enqueues
+        nothing).
         """
         predicted = (
             " AND NOT EXISTS (SELECT 1 FROM catalogue_prediction AS p "
@@ -198,15 +200,15 @@ class Staging:
             if version_id is not None
             else ""
         )
-        params: list[Any] = [field_id, HUMAN, IMPORT]
+        params: list[Any] = [field_id, HUMAN, IMPORT, NOT_APPLICABLE]
         if version_id is not None:
             params.append(version_id)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT s.record_id FROM {TABLE} AS s WHERE NOT EXISTS "
                 "(SELECT 1 FROM catalogue_fieldvalue AS fv WHERE fv.record_id = s.record_id "
-                "AND fv.field_id = %s AND fv.is_current AND fv.source IN (%s, %s) "
-                f"AND fv.label <> ''){predicted} ORDER BY s.record_id",
+                "AND fv.field_id = %s AND fv.is_current AND ((fv.source IN (%s, %s) "
+                f"AND fv.label <> '') OR fv.action = %s)){predicted} ORDER BY s.record_id",
                 params,
             )
             while chunk := cursor.fetchmany(batch):

@@ -20,6 +20,7 @@ from django.utils import timezone
 from catalogue import dispatch
 from catalogue.interop.marc import MARC_SOURCES
 from catalogue.models import Collection, Field, ModelVersion, Record
+from catalogue.services.applicability import predictions_settle_agreeing
 from catalogue.services.fields import LANGUAGE, field_ensure_language
 from catalogue.services.import_csv_copy import csv_copy_stage
 from catalogue.services.import_readers import (
@@ -51,6 +52,7 @@ class ImportResult:
     unchanged: int = 0
     rows: int = 0
     enqueued: int = 0  # records handed to the inference queue (for every predicting field)
+    agreeing: int = 0  # waiting suggestions taken off the queue: the file's value agrees
 
 
 def parse_mapping(items: list[str]) -> dict[str, str]:
@@ -296,6 +298,9 @@ def _write(
     for index, field in enumerate(fields):
         labels_ensure(field=field, codes=staging.labels(index))
         values_set, kept = staging.values_write(index=index, field_id=field.id, now=now)
+        if values_set:
+            # A waiting suggestion the file now agrees with is no question for anyone.
+            result.agreeing += predictions_settle_agreeing(field=field)
         result.values_set += values_set
         result.values_kept_human += kept
 

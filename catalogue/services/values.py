@@ -137,6 +137,28 @@ def value_restore(*, record: Record, field: Field, earlier: FieldValue) -> Field
     )
 
 
+def value_put_back(*, prediction: Prediction, before: FieldValue | None, reviewer: User) -> None:
+    """Make ``before`` the record's value again after a person took back what followed it
+    (with none before, an empty value in the person's name)."""
+    current = FieldValue.objects.filter(
+        record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
+    ).first()
+    if current is None or (before is not None and current.pk == before.pk):
+        return
+    if before is None:
+        value_set(
+            record=prediction.record,
+            field=prediction.field,
+            label="",
+            source=FieldValue.Source.HUMAN,
+            action=FieldValue.Action.UNDONE,
+            prediction=prediction,
+            user=reviewer,
+        )
+        return
+    value_restore(record=prediction.record, field=prediction.field, earlier=before)
+
+
 def values_apply_predictions(*, predictions: list[Prediction]) -> int:
     """:func:`value_apply_prediction` for a batch of one field's predictions, in 3 statements.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from review.views.applicability import field_collections, not_applicable, not_applicable_undo
 from review.views.bulk import bulk
 from review.views.dashboard import (
     dashboard,
@@ -28,6 +29,9 @@ from review.views.sharing import model_download, training_download
 from review.views.undo import change, undo
 
 __all__ = [
+    "field_collections",
+    "not_applicable",
+    "not_applicable_undo",
     "bulk",
     "model_download",
     "training_download",

@@ -36,6 +36,7 @@ def field_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 text_source=data["sources"],
                 metric=data["metric"],
                 description=data["description"],
+                collections=list(data["collections"]),
             )
         except ValueError as exc:
             form.add_error(None, str(exc))
