@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import redis.exceptions
 from celery import current_app
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -81,20 +82,27 @@ class FollowUps:
 
 
 _watching: ContextVar[FollowUps | None] = ContextVar("glamml_follow_ups", default=None)
+# Inside a web request: in-process (eager) tasks run after the response, in a thread. A new
+# thread starts with the default, so the tasks such a thread sends run inline in it.
+_background: ContextVar[bool] = ContextVar("glamml_background", default=False)
 
 
 @contextmanager
-def watch() -> Iterator[FollowUps]:
+def watch(*, background: bool = False) -> Iterator[FollowUps]:
     """Count the tasks sent and deferred (left in the outbox) by the code inside the block.
 
     A view wraps its service call in it to tell the person when their change is saved but its
-    follow-up waits for the broker.
+    follow-up waits for the broker. With ``background``, a task that would run in-process (the
+    embedded demo, ``CELERY_TASK_ALWAYS_EAGER``) runs in a thread instead, so the request
+    returns at once and the page shows the work's progress, as it does with real workers.
     """
     follow_ups = FollowUps()
     token = _watching.set(follow_ups)
+    background_token = _background.set(background)
     try:
         yield follow_ups
     finally:
+        _background.reset(background_token)
         _watching.reset(token)
 
 
@@ -117,6 +125,16 @@ def enqueue(name: str, *args: TaskArgument) -> None:
 def _deliver(pk: int, name: str, args: list[Any]) -> bool:
     """Send one outbox row's task; mark it sent, or leave it for the sweep if the broker fails."""
     task = task_named(name)
+    if (
+        task.app.conf.task_always_eager
+        and _background.get()
+        and settings.GLAMML_EAGER_IN_BACKGROUND
+    ):
+        threading.Thread(
+            target=_run_in_thread, args=(pk, task, args), name=f"glamml {name}", daemon=True
+        ).start()
+        _count(sent=1)
+        return True
     try:
         task.apply_async(args=tuple(args))
     except BROKER_ERRORS as exc:
@@ -131,6 +149,22 @@ def _deliver(pk: int, name: str, args: list[Any]) -> bool:
     OutboxTask.objects.filter(pk=pk).update(attempts=F("attempts") + 1, sent_at=timezone.now())
     _count(sent=1)
     return True
+
+
+def _run_in_thread(pk: int, task: Task, args: list[Any]) -> None:  # type: ignore[type-arg]
+    """Run an in-process task after the request that sent it; its row is marked sent after.
+
+    Its failures are logged, not raised (nobody waits on this thread): the task's own state
+    row (a job, a training run) is what tells the person.
+    """
+    try:
+        task.apply_async(args=tuple(args))
+        OutboxTask.objects.filter(pk=pk).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+    except Exception:
+        logger.exception("In-process task %s(%s) failed", task.name, args)
+    finally:
+        # This thread's own database connections: nobody else would close them.
+        connections.close_all()
 
 
 def _count(*, sent: int = 0, deferred: int = 0) -> None:

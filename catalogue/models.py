@@ -463,6 +463,7 @@ class Flag(models.Model):
 from catalogue.models_api import ApiToken as ApiToken  # noqa: E402
 from catalogue.models_calibration import CollectionCalibration as CollectionCalibration  # noqa: E402
 from catalogue.models_harvest import HarvestSource as HarvestSource  # noqa: E402
+from catalogue.models_jobs import FieldJob as FieldJob  # noqa: E402
 from catalogue.models_monitoring import Alert as Alert  # noqa: E402
 from catalogue.models_monitoring import DriftReference as DriftReference  # noqa: E402
 from catalogue.models_monitoring import MonitoringPolicy as MonitoringPolicy  # noqa: E402

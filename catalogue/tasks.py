@@ -16,14 +16,17 @@ from django.db import OperationalError
 from catalogue import dispatch
 from catalogue.machine import ModelUnavailable
 from catalogue.models import Alert, Field, TrainingRun
+from catalogue.services.jobs import job_advance, job_fail
 from catalogue.services.monitoring.alerts import alert_email_send, monitoring_run
 from catalogue.services.predictions import (
+    REPREDICTED,
     predictions_create,
     predictions_enqueue_field,
     predictions_enqueue_pending,
+    repredict_job_run,
 )
 from catalogue.services.recalibration import predictions_recalibrate
-from catalogue.services.rerouting import predictions_reroute, reroute_progress_note
+from catalogue.services.rerouting import predictions_reroute, reroute_job_run, reroute_summary
 from catalogue.services.training.base import base_model_ensure
 from catalogue.services.training.runs import training_run_create, training_run_execute
 from catalogue.services.training.schedule import fields_due_for_retraining, training_runs_reap
@@ -43,8 +46,11 @@ RETRIED: dict[str, Any] = {
 
 
 @shared_task(name=dispatch.PREDICT_RECORDS, **RETRIED)
-def predict_records(field_id: int, record_ids: list[int]) -> dict[str, int]:
-    """Predict and route one batch. Run twice, it creates nothing the second time."""
+def predict_records(
+    field_id: int, record_ids: list[int], job_id: int | None = None
+) -> dict[str, int]:
+    """Predict and route one batch, counting it on its job. Run twice, it creates nothing the
+    second time (and counts no job past its total)."""
     field = Field.objects.filter(pk=field_id).select_related("policy").first()
     if field is None:
         return {}
@@ -54,18 +60,26 @@ def predict_records(field_id: int, record_ids: list[int]) -> dict[str, int]:
         # A fresh deployment: the language field's first version is the shipped model.
         if not base_model_ensure(field=field):
             logger.warning("%s", exc)
+            if job_id is not None:
+                job_fail(job_id=job_id, message=str(exc))
             return {}
         result = predictions_create(field=field, record_ids=record_ids)
+    if job_id is not None:
+        job_advance(job_id=job_id, n=len(record_ids), message=REPREDICTED)
     return vars(result)
 
 
 @shared_task(name=dispatch.REROUTE_FIELD, **RETRIED)
-def reroute_field(field_id: int) -> dict[str, int]:
-    """Re-route waiting predictions after a policy change. Twice is the same as once."""
+def reroute_field(field_id: int, job_id: int | None = None) -> str:
+    """Re-route waiting predictions after a policy change, counting on its job. Twice is the
+    same as once (a job already done is not run again)."""
     field = Field.objects.filter(pk=field_id).select_related("policy").first()
     if field is None:
-        return {}
-    return vars(predictions_reroute(field=field, progress=reroute_progress_note(field=field)))
+        return "gone"
+    if job_id is None:  # sent before re-routes had jobs
+        return reroute_summary(predictions_reroute(field=field))
+    job = reroute_job_run(field=field, job_id=job_id)
+    return job.status if job else "done already"
 
 
 @shared_task(name=dispatch.RECALIBRATE_COLLECTION, **RETRIED)
@@ -94,16 +108,20 @@ def train_field(run_id: int) -> str:
 
 
 @shared_task(name=dispatch.REPREDICT_FIELD, **RETRIED)
-def repredict_field(field_id: int) -> int:
+def repredict_field(field_id: int, job_id: int | None = None) -> str:
     """After a promotion or rollback: predict every record again with the active version.
 
     Records a person or the source catalogue settled are skipped; records the version has
     already predicted are skipped, so running it twice enqueues work that then does nothing.
+    The job is counted by the batches it enqueues.
     """
     field = Field.objects.filter(pk=field_id).first()
     if field is None:
-        return 0
-    return predictions_enqueue_field(field=field)
+        return "gone"
+    if job_id is None:  # sent before re-predictions had jobs
+        return f"enqueued {predictions_enqueue_field(field=field)}"
+    job = repredict_job_run(field=field, job_id=job_id)
+    return job.status if job else "done already"
 
 
 @shared_task(name=dispatch.RETRAIN_DUE_FIELDS, acks_late=True)

@@ -265,6 +265,10 @@ CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# With in-process tasks, the long ones an admin starts (re-route, re-predict, train) run in a
+# thread after the response, so the demo shows their progress as production does. Tests run
+# them inline unless a test turns this on.
+GLAMML_EAGER_IN_BACKGROUND = _env_bool("GLAMML_EAGER_IN_BACKGROUND", default=GLAMML_ENV != "test")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True

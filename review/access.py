@@ -12,7 +12,7 @@ from uuid import UUID
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from catalogue.models import Alert, Field, ModelVersion, Prediction, TrainingRun
+from catalogue.models import Alert, Field, FieldJob, ModelVersion, Prediction, TrainingRun
 from catalogue.roles import is_admin, is_cataloguer
 
 NOT_A_CATALOGUER = "Only cataloguers may work the review queue."
@@ -55,6 +55,14 @@ def get_training_run_for_admin(request: HttpRequest, code: UUID | str) -> Traini
         return runs.get(code=code)
     except (TrainingRun.DoesNotExist, ValueError):
         raise Http404("No such training run.") from None
+
+
+def get_field_job_for_admin(request: HttpRequest, code: UUID | str) -> FieldJob:
+    require_admin(request)
+    try:
+        return FieldJob.objects.select_related("field__policy", "started_by").get(code=code)
+    except (FieldJob.DoesNotExist, ValueError):
+        raise Http404("No such job.") from None
 
 
 def get_model_version_for_admin(request: HttpRequest, code: UUID | str) -> ModelVersion:

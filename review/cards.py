@@ -8,9 +8,24 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
+from catalogue.models import ModelVersion
 from glamml.ml.cards import ModelCard, model_card
 
 BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def version_card_facts(version: ModelVersion) -> dict[str, Any]:
+    """The facts stored with the version, with the field's routing as it is now.
+
+    The card is frozen when the version is made, but how its predictions are routed is the
+    field's policy today: the card says what the version page and the dashboard say.
+    """
+    if not version.card:
+        return {}
+    policy = version.field.policy
+    routing = {**(version.card.get("routing") or {}), "mode": policy.mode}
+    routing["threshold"] = policy.threshold
+    return {**version.card, "routing": routing}
 
 
 def card_document(

@@ -10,7 +10,7 @@ from catalogue.machine import model_dir
 from catalogue.models import Field, ModelVersion
 from catalogue.services.monitoring.report import monitoring_card_facts
 from catalogue.services.sharing import SharingError, licence_check, licence_text
-from review.cards import model_card_markdown
+from review.cards import model_card_markdown, version_card_facts
 
 # The language profiles every language model starts from hold n-gram counts of CC BY-SA texts.
 SHARE_ALIKE = "CC-BY-SA-4.0"
@@ -52,7 +52,9 @@ def model_bundle(*, version: ModelVersion, licence: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.write(path, f"{name}/{path.name}")
-        card = model_card_markdown(version.card, monitoring_card_facts(version=version))
+        card = model_card_markdown(
+            version_card_facts(version), monitoring_card_facts(version=version)
+        )
         bundle.writestr(f"{name}/MODEL_CARD.md", card if version.card else "No model card.\n")
         bundle.writestr(f"{name}/metrics.json", json.dumps(metrics, indent=2, default=str))
         what = f"The {field.name} model v{version.version}"

@@ -29,6 +29,7 @@ urlpatterns = [
         name="training_run_create",
     ),
     path("dashboard/runs/<uuid:code>/", views.training_run_detail, name="training_run"),
+    path("dashboard/jobs/<uuid:code>/", views.field_job_detail, name="field_job"),
     path("models/<uuid:code>/", views.model_version_detail, name="model_version"),
     path("models/<uuid:code>/card.md", views.model_card, name="model_card"),
     path("models/<uuid:code>/download.zip", views.model_download, name="model_download"),

@@ -6,7 +6,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from catalogue import dispatch
-from catalogue.models import DecisionPolicy, Field, PolicyChange
+from catalogue.models import DecisionPolicy, Field, FieldJob, PolicyChange
+from catalogue.services.jobs import job_create
 from glamml.ml.baselines import validate_rules
 
 BAD_MODE = "Unknown mode {mode!r}: use auto, review or threshold."
@@ -68,8 +69,16 @@ def policy_update(
             return []
         locked.save()
         PolicyChange.objects.bulk_create(changes)
-        if {c.attribute for c in changes} & {"mode", "threshold"}:
-            dispatch.enqueue(dispatch.REROUTE_FIELD, locked.field_id)
+        routing = [c for c in changes if c.attribute in ("mode", "threshold")]
+        if routing:
+            job = job_create(
+                field=locked.field,
+                kind=FieldJob.Kind.REROUTE,
+                started_by=changed_by,
+                reason="after "
+                + "; ".join(f"{c.attribute} {c.old_value} → {c.new_value}" for c in routing),
+            )
+            dispatch.enqueue(dispatch.REROUTE_FIELD, locked.field_id, job.id)
     policy.refresh_from_db()
     return changes
 

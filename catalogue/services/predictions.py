@@ -11,10 +11,11 @@ from django.db.models import Q
 
 from catalogue import dispatch
 from catalogue.machine import Model, active_model_version, model_load
-from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction, Record
+from catalogue.models import DecisionPolicy, Field, FieldJob, ModelVersion, Prediction, Record
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.calibration import calibrators_for_version
 from catalogue.services.inference import predict_records_top_k
+from catalogue.services.jobs import job_expect, job_run
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
 from catalogue.services.routing import (
@@ -283,19 +284,26 @@ def _revive(prediction: Prediction, *, policy: DecisionPolicy, sensitive: set[st
     return True
 
 
-def predictions_enqueue(*, field_id: int, record_ids: list[int]) -> int:
-    """Hand the records to the inference queue in batches; returns how many were enqueued."""
+def predictions_enqueue(*, field_id: int, record_ids: list[int], job_id: int | None = None) -> int:
+    """Hand the records to the inference queue in batches; returns how many were enqueued.
+
+    With ``job_id`` each batch counts itself on that job when it has run.
+    """
     size = settings.GLAMML_INFERENCE_BATCH_SIZE
     for start in range(0, len(record_ids), size):
-        dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, record_ids[start : start + size])
+        batch = record_ids[start : start + size]
+        if job_id is None:
+            dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch)
+        else:
+            dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch, job_id)
     return len(record_ids)
 
 
-def predictions_enqueue_field(*, field: Field, collection_id: int | None = None) -> int:
-    """Enqueue the field's records that need a prediction (optionally one collection's).
+def records_to_predict(*, field: Field, collection_id: int | None = None) -> list[int]:
+    """The field's records that need a prediction (optionally one collection's).
 
     Not those a person or the source catalogue settled, nor those the active version has
-    predicted already; its superseded predictions are enqueued, for a rollback to revive them.
+    predicted already; its superseded predictions count, for a rollback to revive them.
     """
     records = (
         records_for_field(field=field)
@@ -310,8 +318,32 @@ def predictions_enqueue_field(*, field: Field, collection_id: int | None = None)
         records = records.exclude(id__in=done.values("record_id"))
     if collection_id is not None:
         records = records.filter(collection_id=collection_id)
-    record_ids = list(records.values_list("id", flat=True))
-    return predictions_enqueue(field_id=field.id, record_ids=record_ids)
+    return list(records.values_list("id", flat=True))
+
+
+def predictions_enqueue_field(*, field: Field, collection_id: int | None = None) -> int:
+    """Enqueue the field's records that need a prediction (see :func:`records_to_predict`)."""
+    return predictions_enqueue(
+        field_id=field.id, record_ids=records_to_predict(field=field, collection_id=collection_id)
+    )
+
+
+REPREDICTED = "Every record that needed it was predicted again with the active model."
+NOTHING_TO_REPREDICT = (
+    "Nothing to predict again: every record is settled by a person or the source catalogue, "
+    "or already predicted by the active model."
+)
+
+
+def repredict_job_run(*, field: Field, job_id: int) -> FieldJob | None:
+    """Enqueue the records to predict again as the job ``job_id``, whose batches count it."""
+
+    def work(job: FieldJob) -> None:
+        record_ids = records_to_predict(field=field)
+        job_expect(job=job, total=len(record_ids), message=NOTHING_TO_REPREDICT)
+        predictions_enqueue(field_id=field.id, record_ids=record_ids, job_id=job.id)
+
+    return job_run(job_id=job_id, work=work)
 
 
 def predicting_field_ids() -> list[int]:

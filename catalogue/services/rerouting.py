@@ -10,15 +10,14 @@ locked, moved, and their values applied or withdrawn together.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from catalogue.models import DecisionPolicy, Field, Prediction
+from catalogue.models import DecisionPolicy, Field, FieldJob, Prediction
+from catalogue.services.jobs import job_progress, job_run
 from catalogue.services.routing import (
     NOT_A_LANGUAGE,
     SENSITIVE_COLLECTION,
@@ -30,35 +29,12 @@ from catalogue.services.routing import (
 )
 from catalogue.services.values import values_apply_predictions, values_withdraw_predictions
 
-logger = logging.getLogger(__name__)
-
 BATCH = 5000
 POLICY_CHANGE = "policy-change"
 QUEUED, APPLIED = Prediction.Status.QUEUED, Prediction.Status.APPLIED
 
 # Called after each batch with (moved so far, to move in all).
 Progress = Callable[[int, int], None]
-
-
-def reroute_progress_key(field_id: int) -> str:
-    return f"glamml:reroute:{field_id}"
-
-
-def reroute_progress_note(*, field: Field) -> Progress:
-    """A progress callback that logs each batch and keeps the latest count in the cache, where
-    a page or ``reroute_progress`` reads it (for an hour after the last batch)."""
-
-    def note(moved: int, total: int) -> None:
-        logger.info("Re-routing %s: %d of %d predictions moved", field.key, moved, total)
-        cache.set(reroute_progress_key(field.id), (moved, total), timeout=3600)
-
-    return note
-
-
-def reroute_progress(*, field: Field) -> tuple[int, int] | None:
-    """(moved, to move) of the field's latest re-route, while it is remembered."""
-    found = cache.get(reroute_progress_key(field.id))
-    return None if found is None else (int(found[0]), int(found[1]))
 
 
 @dataclass
@@ -123,6 +99,8 @@ def predictions_reroute(
         live.filter(condition, status=where.status).exclude(routed_by=where.routed_by).update(
             routed_by=where.routed_by
         )
+    if progress:
+        progress(0, total)
     moved = 0
     for group, where in moving:
         while batch := _move_batch(field=field, group=group, where=where):
@@ -134,6 +112,30 @@ def predictions_reroute(
             if progress:
                 progress(moved, total)
     return result
+
+
+def reroute_summary(result: RerouteResult) -> str:
+    """How a re-route ended, in a sentence for the page."""
+    moved = result.applied + result.queued
+    if not moved:
+        return (
+            f"Nothing needed to move: the {result.unchanged} waiting or model-applied "
+            "predictions were already where the policy says."
+        )
+    return (
+        f"Moved {moved} prediction{'s' if moved != 1 else ''}: {result.applied} applied, "
+        f"{result.queued} sent to review; {result.unchanged} were already in place."
+    )
+
+
+def reroute_job_run(*, field: Field, job_id: int) -> FieldJob | None:
+    """Re-route as the job ``job_id``, counting on its row; None if the job is gone or done."""
+    return job_run(
+        job_id=job_id,
+        work=lambda job: reroute_summary(
+            predictions_reroute(field=field, progress=job_progress(job=job))
+        ),
+    )
 
 
 @transaction.atomic

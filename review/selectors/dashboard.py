@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from catalogue.models import (
     DecisionPolicy,
     Field,
+    FieldJob,
     Label,
     ModelVersion,
     PolicyChange,
@@ -21,6 +25,9 @@ from catalogue.services.monitoring.spotchecks import live_precision_by_field
 from glamml.ml.drift import Proportion
 from review.selectors.calibration import CalibrationRow, calibrations_by_field, conservative_reads
 from review.selectors.common import DASHBOARD_CHANGES, DASHBOARD_RUNS, DASHBOARD_VERSIONS, percent
+
+# Under this many held-out records a precision is a rough guide (±10 points or worse).
+FEW_HELD_OUT = 100
 
 # --- the admin dashboard ------------------------------------------------------------------------
 
@@ -33,10 +40,23 @@ class HeldOutEstimate:
     coverage: float
     # (target precision, threshold reaching it, share of items covered) per target.
     suggestions: list[tuple[float, float, float]]
+    # How many held-out records the curve was measured on (None for versions that did not say),
+    # and whether they were the report half (the other half chose the suggestions).
+    records: int | None = None
+    report_half: bool = False
 
     @property
     def precision_percent(self) -> int | None:
         return percent(self.precision)
+
+    @property
+    def covered_records(self) -> int | None:
+        return None if self.records is None else round(self.coverage * self.records)
+
+    @property
+    def few_records(self) -> bool:
+        """Too few to read a percentage closer than about ten points either way."""
+        return self.records is not None and self.records < FEW_HELD_OUT
 
     @property
     def coverage_percent(self) -> int | None:
@@ -100,7 +120,16 @@ def held_out_estimate(*, metrics: dict[str, Any], threshold: float) -> HeldOutEs
                 default=0.0,
             )
             suggestions.append((float(target), float(at), float(covered)))
-    return HeldOutEstimate(precision=precision, coverage=coverage, suggestions=suggestions)
+    parts = metrics.get("threshold_parts") or {}
+    report_half = bool(parts.get("validation")) and bool(parts.get("report"))
+    records = parts.get("report") if report_half else metrics.get("n_test", metrics.get("n"))
+    return HeldOutEstimate(
+        precision=precision,
+        coverage=coverage,
+        suggestions=suggestions,
+        records=int(records) if isinstance(records, int | float) else None,
+        report_half=report_half,
+    )
 
 
 def threshold_preview(
@@ -142,10 +171,27 @@ class FieldDashboard:
     live_precision: Proportion | None = None
     # Each collection's live calibration of the field's confidence, and its evidence.
     calibrations: list[CalibrationRow] | None = None
+    # Re-routes and re-predictions running now or lately finished, newest first.
+    jobs: list[FieldJob] = dc_field(default_factory=list)
 
     @property
     def conservative_reads(self) -> list[tuple[float, float]]:
         return conservative_reads()
+
+    def _active(self, kind: str) -> bool:
+        return any(job.kind == kind and job.is_active for job in self.jobs)
+
+    @property
+    def rerouting(self) -> bool:
+        return self._active(FieldJob.Kind.REROUTE)
+
+    @property
+    def repredicting(self) -> bool:
+        return self._active(FieldJob.Kind.REPREDICT)
+
+    @property
+    def training(self) -> bool:
+        return any(run.status in ACTIVE_RUN for run in self.runs)
 
 
 def dashboard_fields(
@@ -193,9 +239,28 @@ def dashboard_fields(
                 runs=list(training_runs(field=f)[:DASHBOARD_RUNS]),
                 live_precision=live.get(f.id),
                 calibrations=calibrations.get(f.id, []),
+                jobs=field_jobs_recent(field=f),
             )
         )
     return sections
+
+
+ACTIVE_RUN = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
+# How long a finished job stays on the dashboard, to say how it ended.
+JOB_SHOWN_FOR = timedelta(minutes=30)
+DASHBOARD_JOBS = 3
+
+
+def field_jobs_recent(*, field: Field) -> list[FieldJob]:
+    """The field's jobs still running, and those finished in the last half hour (a few)."""
+    since = timezone.now() - JOB_SHOWN_FOR
+    return list(
+        FieldJob.objects.filter(
+            Q(status__in=FieldJob.ACTIVE) | Q(finished_at__gte=since), field=field
+        )
+        .select_related("started_by", "field")
+        .order_by("-created_at", "-id")[:DASHBOARD_JOBS]
+    )
 
 
 def policy_changes(*, policy: DecisionPolicy) -> list[PolicyChange]:

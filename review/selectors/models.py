@@ -17,6 +17,7 @@ from catalogue.models import (
     TrainingRun,
 )
 from catalogue.services.sharing import LICENCES
+from glamml.ml.cards.sections import MADE_BY_TRIGGER
 from review.selectors.common import DASHBOARD_CHANGES
 from review.selectors.queue import label_names
 
@@ -112,6 +113,15 @@ class VersionPage:
     @property
     def field(self) -> Field:
         return self.version.field
+
+    @property
+    def made_by(self) -> str:
+        """Who or what made it, to follow "Created <date>": "by alice", "from the command line"."""
+        if self.version.created_by is not None:
+            return f"by {self.version.created_by.get_username()}"
+        if self.run is not None:
+            return MADE_BY_TRIGGER.get(self.run.trigger, "by the system")
+        return "by the system"
 
     @property
     def metric(self) -> str:

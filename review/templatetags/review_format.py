@@ -65,6 +65,21 @@ def seconds(value: float | None) -> str:
     return f"{minutes} min {rest} s"
 
 
+@register.filter
+def plain_value(value: Any) -> str:
+    """A stored parameter in words: ``[1, 3]`` -> ``1, 3``; ``{"method": "sigmoid"}`` ->
+    ``method: sigmoid``; ``True`` -> ``yes``; nested values the same way."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "—"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {plain_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple | set):
+        return ", ".join(plain_value(v) for v in value) or "—"
+    return str(value)
+
+
 @register.simple_tag
 def label_options(choices: Sequence[LabelChoice]) -> SafeString:
     """``<option>`` elements for a vocabulary: the same markup as a template loop, built in

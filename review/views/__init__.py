@@ -6,6 +6,7 @@ from review.views.applicability import field_collections, not_applicable, not_ap
 from review.views.bulk import bulk
 from review.views.dashboard import (
     dashboard,
+    field_job_detail,
     policy_update,
     threshold_preview,
     training_run_create,
@@ -42,6 +43,7 @@ __all__ = [
     "experiments",
     "experiments_json",
     "field_create",
+    "field_job_detail",
     "field_rules",
     "flags",
     "item",

@@ -18,20 +18,29 @@ from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Field, PolicyChange, TrainingRun
 from catalogue.services import policy as policy_service
 from catalogue.services.training import runs
-from review.access import get_field_for_admin, get_training_run_for_admin, require_admin
+from review.access import (
+    get_field_for_admin,
+    get_field_job_for_admin,
+    get_training_run_for_admin,
+    require_admin,
+)
 from review.forms import PolicyForm, ThresholdPreviewForm
 from review.selectors import FieldDashboard, dashboard_fields, training_run_get
 from review.selectors.monitoring import open_alerts
 from review.views.common import wants_partial
 
 PANEL = "review/dashboard.html#field-panel"
-MODELS = "review/dashboard.html#field-models"
 PREVIEW = "review/dashboard.html#threshold-preview"
 RUN_ROW = "review/dashboard.html#training-run-row"
+JOB = "review/dashboard.html#field-job"
 
 NOTHING_CHANGED = "Nothing changed: the policy already said that."
-REROUTING = "Waiting predictions are being re-routed; decisions people made are not touched."
-RUN_STARTED = "Training a new {field} model: the run below updates itself until it finishes."
+REROUTING = (
+    "Waiting predictions are being re-routed (progress above); decisions people made are not "
+    "touched."
+)
+RUN_STARTED = "Training a new {field} model: the run below shows its progress until it ends."
+RUN_SKIPPED = "Not trained: {message}"
 RUN_FAILED = "Training failed: {message}"
 RUN_DEFERRED = (
     "Saved: the {field} training run is queued and will start when the task queue is back."
@@ -47,8 +56,6 @@ class FieldPanel:
     preview_form: ThresholdPreviewForm
     message: str = ""
     message_level: str = "success"
-    # Said inside the models section, which htmx replaces on its own after a promotion.
-    models_message: str = ""
 
 
 def _preview_form(field: Field, data: QueryDict | None = None) -> ThresholdPreviewForm:
@@ -67,7 +74,6 @@ def _panels(
     previews: dict[int, float] | None = None,
     message: str = "",
     message_level: str = "success",
-    models_message: str = "",
 ) -> list[FieldPanel]:
     policy_forms = policy_forms or {}
     preview_forms = preview_forms or {}
@@ -79,7 +85,6 @@ def _panels(
             preview_form=preview_forms.get(section.field.id) or _preview_form(section.field),
             message=message,
             message_level=message_level,
-            models_message=models_message,
         )
         for section in dashboard_fields(field=field, preview_thresholds=previews)
     ]
@@ -115,7 +120,7 @@ def policy_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     form = PolicyForm(request.POST, prefix=field.key)
     if form.is_valid():
         try:
-            with dispatch.watch() as follow_ups:
+            with dispatch.watch(background=True) as follow_ups:
                 changes = policy_service.policy_update(
                     policy=field.policy,
                     changed_by=request.user,
@@ -132,9 +137,7 @@ def policy_update(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
             # A saved change whose follow-up waits for the broker is a warning, not an error.
             level = messages.WARNING if follow_ups.deferred else messages.SUCCESS
             if request.htmx:
-                tag = messages.DEFAULT_TAGS[level]
-                panel = _panels(field=field, message=message, message_level=tag)[0]
-                return render(request, PANEL, {"panel": panel})
+                return render_field_panel(request, field=field, message=message, level=level)
             messages.add_message(request, level, f"{field.name}: {message}")
             return redirect(_anchor(field))
     if request.htmx:
@@ -165,21 +168,21 @@ def threshold_preview(request: AuthenticatedHttpRequest, key: str) -> HttpRespon
 @require_POST
 def training_run_create(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     field = get_field_for_admin(request, key)
-    with dispatch.watch() as follow_ups:
+    with dispatch.watch(background=True) as follow_ups:
         run = runs.training_run_create(field=field, started_by=request.user)
-    # Without a broker the run has already finished in-process; say what actually happened.
+    # Where tasks run inline (tests, a command) the run has ended already; say how.
     run = training_run_get(pk=run.pk)
     level, message = messages.SUCCESS, RUN_STARTED.format(field=field.name.lower())
     if follow_ups.deferred:
         level, message = messages.WARNING, RUN_DEFERRED.format(field=field.name.lower())
     elif run.status == TrainingRun.Status.FAILED:
         level, message = messages.ERROR, RUN_FAILED.format(message=run.message)
+    elif run.status == TrainingRun.Status.SKIPPED:
+        level, message = messages.INFO, RUN_SKIPPED.format(message=run.message)
     elif run.status == TrainingRun.Status.SUCCEEDED:
         message = run.message
     if request.htmx:
-        tag = messages.DEFAULT_TAGS[level]
-        panel = _panels(field=field, message=message, message_level=tag)[0]
-        return render(request, PANEL, {"panel": panel})
+        return render_field_panel(request, field=field, message=message, level=level)
     messages.add_message(request, level, message)
     return redirect(_anchor(field))
 
@@ -192,13 +195,32 @@ def training_run_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpRe
         return render(request, "review/training_run.html", {"run": run})
     if run.status in (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING):
         return render(request, RUN_ROW, {"run": run})
-    # Finished: refresh the field's models section, so the new version shows beside the run.
-    response = render(request, MODELS, {"panel": _panels(field=run.field)[0]})
-    return reswap(retarget(response, f"#models-{run.field.key}"), "outerHTML")
+    # Finished: refresh the field's panel, so the new version (and a re-prediction, if it was
+    # promoted) shows beside the run and the train button works again.
+    return _panel_in_place(request, field=run.field)
 
 
-def render_models_section(
-    request: AuthenticatedHttpRequest, *, field: Field, message: str
+@login_required
+def field_job_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
+    """A re-route or re-prediction's progress, polled by the dashboard while it runs."""
+    job = get_field_job_for_admin(request, code)
+    if not wants_partial(request):
+        return redirect(_anchor(job.field))
+    if job.is_active:
+        return render(request, JOB, {"job": job})
+    return _panel_in_place(request, field=job.field)
+
+
+def _panel_in_place(request: AuthenticatedHttpRequest, *, field: Field) -> HttpResponse:
+    """The field's whole panel, swapped in for the polling element that asked."""
+    response = render(request, PANEL, {"panel": _panels(field=field)[0]})
+    return reswap(retarget(response, f"#field-{field.key}"), "outerHTML")
+
+
+def render_field_panel(
+    request: AuthenticatedHttpRequest, *, field: Field, message: str, level: int
 ) -> HttpResponse:
-    """The field's model versions and runs, for htmx to swap in after a promotion."""
-    return render(request, MODELS, {"panel": _panels(field=field, models_message=message)[0]})
+    """The field's panel with a message at its top, for htmx to swap in after an action."""
+    tag = messages.DEFAULT_TAGS[level]
+    panel = _panels(field=field, message=message, message_level=tag)[0]
+    return render(request, PANEL, {"panel": panel})

@@ -17,8 +17,10 @@ from catalogue.models import (
     SplitAssignment,
     TrainingRun,
 )
+from catalogue.services import policy as policy_service
 from catalogue.services.imports import records_import
 from catalogue.services.training.promotion import model_version_promote, promotion_gate
+from catalogue.services.training.runs import EVEN_IF_UNCHANGED, UNCHANGED
 from catalogue.services.training.schedule import (
     WORKER_LOST,
     fields_due_for_retraining,
@@ -111,7 +113,7 @@ def test_an_admin_promotes_and_rolls_back_in_one_action(
     genre, genre_records, admin_user, django_capture_on_commit_callbacks
 ):
     v1 = train(genre).model_version
-    v2 = train(genre).model_version
+    v2 = train(genre, params={EVEN_IF_UNCHANGED: True}).model_version
     with django_capture_on_commit_callbacks(execute=True):
         model_version_promote(version=v2, promoted_by=admin_user)
     with django_capture_on_commit_callbacks(execute=True):
@@ -206,6 +208,24 @@ def test_scheduled_retraining_waits_for_enough_decisions_and_skips_unchanged_dat
     again = train(field, trigger="schedule")
     assert again.status == "skipped"
     assert "has not changed" in again.message
+
+
+@pytest.mark.django_db
+def test_a_person_retraining_unchanged_data_is_told_so_and_gets_no_identical_version(
+    genre, genre_records, admin_user
+):
+    first = train(genre, started_by=admin_user)
+    again = train(genre, started_by=admin_user)
+
+    assert again.status == "skipped"
+    assert again.message == UNCHANGED.format(version=first.model_version.version)
+    assert genre.model_versions.count() == 1
+    # A changed rule changes what the run measures: that is worth a run on the same data.
+    policy_service.label_rules_update(
+        field=genre, rules={"Fiction": r"\bnovel\b"}, changed_by=admin_user
+    )
+    assert train(genre, started_by=admin_user).status == "succeeded"
+    assert genre.model_versions.count() == 2
 
 
 @pytest.mark.django_db

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.models import FieldValue, Prediction
+from catalogue.models import FieldJob, FieldValue, Prediction
 from catalogue.services import rerouting
+from catalogue.services.jobs import job_create
 from catalogue.services.policy import policy_update
-from catalogue.services.rerouting import (
-    predictions_reroute,
-    reroute_progress,
-    reroute_progress_key,
-)
+from catalogue.services.rerouting import predictions_reroute
 from tests.factories import PredictionFactory
 
 
@@ -59,7 +55,7 @@ def test_it_moves_in_batches_and_reports_progress(field, admin_user, monkeypatch
     result = predictions_reroute(
         field=field, progress=lambda done, total: seen.append((done, total))
     )
-    assert seen == [(4, 10), (8, 10), (10, 10)]
+    assert seen == [(0, 10), (4, 10), (8, 10), (10, 10)]
     assert (result.applied, result.queued, result.unchanged) == (10, 0, 2)
     assert {p.status for p in Prediction.objects.filter(id__in=[p.id for p in moving])} == {
         "applied"
@@ -79,13 +75,42 @@ def test_it_moves_in_batches_and_reports_progress(field, admin_user, monkeypatch
 
 
 @pytest.mark.django_db
-def test_the_task_keeps_its_progress_where_a_page_can_read_it(
+def test_a_policy_change_reroutes_as_a_job_that_counts_its_progress_and_says_how_it_ended(
     field, admin_user, django_capture_on_commit_callbacks
 ):
     policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.99)
     band(field, 3, 0.8)
-    cache.delete(reroute_progress_key(field.id))  # the cache outlives a test's database
-    assert reroute_progress(field=field) is None
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         policy_update(policy=field.policy, changed_by=admin_user, threshold=0.7)
-    assert reroute_progress(field=field) == (3, 3)
+    job = FieldJob.objects.filter(field=field).first()
+    assert (job.kind, job.status, job.started_by, job.total) == (
+        "reroute",
+        "queued",
+        admin_user,
+        None,
+    )
+    assert job.reason == "after threshold 0.99 → 0.7"
+    for callback in callbacks:
+        callback()
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == ("succeeded", 3, 3)
+    assert (
+        job.message == "Moved 3 predictions: 3 applied, 0 sent to review; 0 were already in place."
+    )
+
+
+@pytest.mark.django_db
+def test_a_reroute_job_that_fails_says_why_and_one_done_is_not_run_again(field, monkeypatch):
+    job = job_create(field=field, kind=FieldJob.Kind.REROUTE)
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(rerouting, "predictions_reroute", broken)
+    with pytest.raises(RuntimeError):
+        rerouting.reroute_job_run(field=field, job_id=job.id)
+    job.refresh_from_db()
+    assert (job.status, job.message) == ("failed", "RuntimeError: the database went away")
+    monkeypatch.undo()
+    assert rerouting.reroute_job_run(field=field, job_id=job.id).status == "succeeded"
+    assert rerouting.reroute_job_run(field=field, job_id=job.id) is None

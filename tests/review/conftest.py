@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.services.training.runs import EVEN_IF_UNCHANGED
 from tests.conftest import train
 from tests.factories import LabelFactory
 
@@ -39,6 +40,6 @@ def trained_genre(genre, genre_records):
     genre.labels.filter(code="Fiction").update(rules=r"\bnovel\b\n\btale\b")
     first = train(genre)
     assert first.status == "succeeded", first.message
-    second = train(genre)
+    second = train(genre, params={EVEN_IF_UNCHANGED: True})
     assert second.status == "succeeded", second.message
     return genre

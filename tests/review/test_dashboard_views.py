@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from catalogue.models import (
     DecisionPolicy,
+    FieldJob,
     FieldValue,
     ModelVersion,
     PolicyChange,
@@ -26,8 +28,8 @@ from tests.review.conftest import HTMX
 DASHBOARD = reverse("review:dashboard")
 # Session, user, fields, status counts, spot checks and their decisions (live precision), open
 # monitoring alerts, collection calibrations, and per field: change log, versions, threshold
-# preview, runs. (Roles cost nothing for staff.)
-DASHBOARD_QUERIES = 12
+# preview, runs, background jobs. (Roles cost nothing for staff.)
+DASHBOARD_QUERIES = 13
 
 
 def policy_url(key: str = "language") -> str:
@@ -113,9 +115,9 @@ def test_each_version_shows_the_rules_baseline_and_a_promote_or_rollback_button(
     assert "0.679" in html
     assert "(the model beats the rules)" in html
     assert reverse("review:model_version", args=[active.code]) in html
-    for version, text in ((candidate, "Promote"), (retired, "Roll back to this version")):
+    for version, text in ((candidate, "Promote"), (retired, "Make active")):
         url = reverse("review:model_version_promote", args=[version.code])
-        assert f'hx-post="{url}" hx-target="#models-language"' in html
+        assert f'hx-post="{url}" hx-target="#field-language"' in html
         assert f'{text}<span class="visually-hidden"> v{version.version}</span>' in html
     assert reverse("review:model_version_promote", args=[active.code]) not in html
     assert reverse("review:experiments") in html
@@ -310,7 +312,7 @@ def test_the_preview_shows_the_held_out_precision_of_the_active_model(staff_clie
 
     html = response.content.decode()
     assert "right <strong>97%</strong> of the time" in html
-    assert "covered 70% of the held-out records" in html
+    assert "covered 70% of them" in html
     assert "0.95</a>\n          for 99% precision (covers 40%)" in html
 
 
@@ -376,7 +378,7 @@ def test_an_admin_trains_a_new_version_and_sees_how_the_run_ended(
             record = RecordFactory(collection=collection, title=title)
             value_set(record=record, field=field, label=label, source="import")
 
-    # The task runs in-process once the view's transaction commits, as in the demo set-up.
+    # The task runs once the view's transaction commits: after the response, as with a worker.
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
             reverse("review:training_run_create", args=["language"]), **HTMX
@@ -387,7 +389,11 @@ def test_an_admin_trains_a_new_version_and_sees_how_the_run_ended(
     assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
     run = TrainingRun.objects.get()
     run_url = reverse("review:training_run", args=[run.code])
-    assert f'hx-get="{run_url}" hx-trigger="every 2s"' in html
+    # The response came first: the run was waiting, its row polls, the button waits for it.
+    assert "Training a new language model: the run below shows its progress" in html
+    assert f'<tr id="run-{run.code}" hx-get="{run_url}" hx-trigger="every 1s"' in html
+    assert "Waiting for a training worker." in html
+    assert 'id="train-language" disabled' in html
     assert run.started_by == admin_user
     assert run.status == TrainingRun.Status.SUCCEEDED, run.message
     assert run.model_version.status == ModelVersion.Status.ACTIVE
@@ -417,20 +423,29 @@ def test_a_cataloguer_may_not_train(cataloguer_client, field):
 
 @pytest.mark.django_db
 def test_a_running_run_polls_itself_until_it_finishes(staff_client, field):
-    run = TrainingRunFactory(field=field, status=TrainingRun.Status.RUNNING)
+    run = TrainingRunFactory(
+        field=field, status=TrainingRun.Status.RUNNING, progress=40, message="Training a model."
+    )
     url = reverse("review:training_run", args=[run.code])
 
     dashboard = staff_client.get(DASHBOARD).content.decode()
     polled = staff_client.get(url, **HTMX)
 
-    assert f'href="{url}" hx-get="{url}" hx-trigger="every 2s"' in dashboard
+    assert f'<tr id="run-{run.code}" hx-get="{url}" hx-trigger="every 1s"' in dashboard
+    assert '<progress class="job-bar" max="100" value="40"' in dashboard
+    assert "Training a model." in dashboard
+    # Another run cannot start meanwhile: the button says why it is off.
+    assert 'id="train-language" disabled aria-describedby="train-language-busy"' in dashboard
     assert polled.status_code == 200
-    assert polled.content.decode().lstrip().startswith(f'<tr id="run-{run.code}"')
-    assert 'hx-trigger="every 2s"' in polled.content.decode()
+    assert (
+        polled.content.decode()
+        .lstrip()
+        .startswith(f'<tr id="run-{run.code}" hx-get="{url}" hx-trigger="every 1s"')
+    )
 
 
 @pytest.mark.django_db
-def test_a_finished_run_stops_polling_and_refreshes_the_models_section(staff_client, field):
+def test_a_finished_run_stops_polling_and_refreshes_the_fields_panel(staff_client, field):
     version = ModelVersionFactory(field=field, version=7)
     run = TrainingRunFactory(
         field=field, status=TrainingRun.Status.SUCCEEDED, model_version=version, message="Done"
@@ -438,12 +453,13 @@ def test_a_finished_run_stops_polling_and_refreshes_the_models_section(staff_cli
 
     response = staff_client.get(reverse("review:training_run", args=[run.code]), **HTMX)
 
-    assert response.headers["HX-Retarget"] == "#models-language"
+    assert response.headers["HX-Retarget"] == "#field-language"
     assert response.headers["HX-Reswap"] == "outerHTML"
     html = response.content.decode()
-    assert html.lstrip().startswith('<div class="models" id="models-language"')
+    assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
     assert "v7" in html
-    assert "every 2s" not in html
+    assert "every 1s" not in html
+    assert 'id="train-language">' in html
 
 
 @pytest.mark.django_db
@@ -516,3 +532,89 @@ def test_it_shows_each_collections_calibration_and_its_evidence(
     ]  # fmt: skip
     assert "2 / 3" in checked_row
     assert "0.99 → <strong>0.89</strong>" in fresh_row
+
+
+# --- background jobs: re-routing and re-predicting ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_saved_threshold_returns_at_once_with_the_reroute_waiting_and_the_save_button_off(
+    staff_client, admin_user, field
+):
+    # No on-commit callbacks run here: the task waits, as it does for a worker.
+    response = staff_client.post(policy_url(), policy_data(threshold="0.7"), **HTMX)
+
+    html = response.content.decode()
+    job = FieldJob.objects.get(field=field)
+    assert (job.kind, job.status, job.started_by) == ("reroute", "queued", admin_user)
+    job_url = reverse("review:field_job", args=[job.code])
+    assert f'<div class="job job-queued" id="job-{job.code}" hx-get="{job_url}"' in html
+    assert "Re-routing waiting predictions" in html
+    assert "waiting to start" in html
+    assert 'id="save-language" disabled aria-describedby="save-language-busy"' in html
+
+
+@pytest.mark.django_db
+def test_a_running_job_polls_with_its_count(staff_client, field):
+    job = FieldJob.objects.create(
+        field=field, kind=FieldJob.Kind.REROUTE, status="running", done=1, total=3
+    )
+    url = reverse("review:field_job", args=[job.code])
+
+    polled = staff_client.get(url, **HTMX)
+
+    html = polled.content.decode()
+    assert html.lstrip().startswith(f'<div class="job job-running" id="job-{job.code}"')
+    assert f'hx-get="{url}" hx-trigger="every 1s"' in html
+    assert '<progress class="job-bar" max="3" value="1"' in html
+    assert "1 of 3 (33%)" in html
+
+
+@pytest.mark.django_db
+def test_a_finished_job_stops_polling_and_brings_back_the_whole_panel(staff_client, field):
+    job = FieldJob.objects.create(
+        field=field, kind=FieldJob.Kind.REROUTE, status="running", done=0, total=3
+    )
+    FieldJob.objects.filter(pk=job.pk).update(
+        status="succeeded", done=3, message="Moved 3 predictions.", finished_at=timezone.now()
+    )
+
+    response = staff_client.get(reverse("review:field_job", args=[job.code]), **HTMX)
+
+    assert response.headers["HX-Retarget"] == "#field-language"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
+    assert "Done</span>" in html and "Moved 3 predictions." in html
+    assert "every 1s" not in html
+    assert 'id="save-language">' in html
+
+
+@pytest.mark.django_db
+def test_a_failed_job_says_why(staff_client, field):
+    FieldJob.objects.create(
+        field=field,
+        kind=FieldJob.Kind.REPREDICT,
+        status="failed",
+        message="ModelUnavailable: the artefact is missing",
+        finished_at=timezone.now(),
+    )
+
+    html = staff_client.get(DASHBOARD).content.decode()
+
+    assert "Predicting again with the active model" in html
+    assert "Failed: ModelUnavailable: the artefact is missing" in html
+
+
+@pytest.mark.django_db
+def test_a_job_is_for_admins_only(client, cataloguer, admin_user, field):
+    job = FieldJob.objects.create(field=field, kind=FieldJob.Kind.REROUTE)
+    url = reverse("review:field_job", args=[job.code])
+
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(cataloguer)
+    assert client.get(url, **HTMX).status_code == 403
+    client.force_login(admin_user)
+    missing = reverse("review:field_job", args=["00000000-0000-0000-0000-000000000000"])
+    assert client.get(missing, **HTMX).status_code == 404
+    # Without htmx the job's place is the field's panel on the dashboard.
+    assert client.get(url).url == f"{DASHBOARD}#field-language"

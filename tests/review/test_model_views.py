@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from catalogue.models import ModelVersion
+from catalogue.models import FieldJob, ModelVersion
 from tests.factories import ModelVersionFactory
 from tests.ml.test_cards import SECTIONS as CARD_SECTIONS
 from tests.review.conftest import HTMX
@@ -163,8 +163,10 @@ def test_the_model_card_downloads_as_markdown(staff_client, trained_genre):
 # --- promotion and rollback ---------------------------------------------------------------------
 
 
-def promote(client, version: ModelVersion, **extra):
-    return client.post(version_url(version, "review:model_version_promote"), **extra)
+def promote(client, version: ModelVersion, data: dict | None = None, **extra):
+    """Make a version active, confirmed (as the browser's confirmation or the page's form)."""
+    data = {"confirm": "yes", **(data or {})}
+    return client.post(version_url(version, "review:model_version_promote"), data, **extra)
 
 
 def statuses(field) -> dict[int, str]:
@@ -187,10 +189,37 @@ def test_an_admin_promotes_a_candidate(staff_client, admin_user, field):
     assert field.model_versions.filter(status="active").count() == 1
     followed = staff_client.get(response.url).content.decode()
     assert "Language v2 is now the active model (v1 retired)" in followed
+    # The re-prediction that follows is a job the dashboard shows, started by the admin.
+    job = FieldJob.objects.get(field=field)
+    assert (job.kind, job.started_by, job.reason) == ("repredict", admin_user, "v2 was made active")
 
 
 @pytest.mark.django_db
-def test_rolling_back_with_htmx_redraws_the_versions_section(staff_client, admin_user, field):
+def test_promotion_asks_for_confirmation_first_and_changes_nothing_until_then(staff_client, field):
+    ModelVersionFactory(field=field, version=1, status=ModelVersion.Status.ACTIVE)
+    candidate = ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.CANDIDATE)
+    back = f"{reverse('review:dashboard')}#field-language"
+
+    response = staff_client.post(
+        version_url(candidate, "review:model_version_promote"), {"next": back}
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Make language v2 the active model?" in html
+    assert "v1 is active now and will be retired" in html
+    assert '<input type="hidden" name="confirm" value="yes">' in html
+    assert f'<input type="hidden" name="next" value="{back}">' in html
+    assert statuses(field) == {1: "active", 2: "candidate"}
+    assert not FieldJob.objects.exists()
+    dashboard = staff_client.get(back).content.decode()
+    assert 'hx-confirm="Make v2 the active language model?' in dashboard
+
+
+@pytest.mark.django_db
+def test_making_an_older_version_active_with_htmx_redraws_the_fields_panel(
+    staff_client, admin_user, field
+):
     old = ModelVersionFactory(field=field, version=1, status=ModelVersion.Status.RETIRED)
     ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.ACTIVE)
 
@@ -198,13 +227,18 @@ def test_rolling_back_with_htmx_redraws_the_versions_section(staff_client, admin
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div class="models" id="models-language"')
-    assert "Rolled back: Language v1 is the active model again (v2 retired)." in html
+    assert html.lstrip().startswith('<section class="field-panel" id="field-language"')
+    assert "Language v1 is now the active model (v2 retired)." in html
     assert statuses(field) == {1: "active", 2: "retired"}
     old.refresh_from_db()
     assert old.promoted_by == admin_user
-    # v2 is now the one offered for a rollback.
-    assert 'Roll back to this version<span class="visually-hidden"> v2</span>' in html
+    # v2 is now the one offered, as "make active" (it moves forward, not back).
+    assert 'Make active<span class="visually-hidden"> v2</span>' in html
+    assert "Roll back" not in html
+    # Its re-prediction waits for a worker: the panel polls it, and its button waits too.
+    job = FieldJob.objects.get(field=field)
+    assert f'hx-get="{reverse("review:field_job", args=[job.code])}" hx-trigger="every 1s"' in html
+    assert 'disabled title="Wait until the re-prediction above has finished"' in html
 
 
 @pytest.mark.django_db
@@ -244,9 +278,7 @@ def test_a_promotion_from_the_dashboard_returns_there(staff_client, field):
     candidate = ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.CANDIDATE)
     back = f"{reverse('review:dashboard')}#field-language"
 
-    response = staff_client.post(
-        version_url(candidate, "review:model_version_promote"), {"next": back}
-    )
+    response = promote(staff_client, candidate, {"next": back})
 
     assert response.url == back
     dashboard = staff_client.get(reverse("review:dashboard")).content.decode()

@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalogue import dispatch
-from catalogue.models import ModelVersion
+from catalogue.models import FieldJob, ModelVersion
+from catalogue.services.jobs import job_create
 from glamml.ml.training import beats_rules, is_better
 
 
@@ -52,5 +53,11 @@ def model_version_promote(*, version: ModelVersion, promoted_by: User | None) ->
         status=ModelVersion.Status.ACTIVE, promoted_at=timezone.now(), promoted_by=promoted_by
     )
     version.refresh_from_db()
-    dispatch.enqueue(dispatch.REPREDICT_FIELD, version.field_id)
+    job = job_create(
+        field=version.field,
+        kind=FieldJob.Kind.REPREDICT,
+        started_by=promoted_by,
+        reason=f"v{version.version} was made active",
+    )
+    dispatch.enqueue(dispatch.REPREDICT_FIELD, version.field_id, job.id)
     return version

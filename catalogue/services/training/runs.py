@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.machine import ModelUnavailable, artefact_path, model_dir, model_load
-from catalogue.models import Field, ModelVersion, TrainingRun
+from catalogue.models import Field, ModelVersion, PolicyChange, TrainingRun
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.references import drift_reference_store
 from catalogue.services.training.cards import card_facts
@@ -39,9 +39,18 @@ NO_EXAMPLES = (
     "Field {field!r} has no labelled records yet: import records with values or decide some "
     "in the review queue first."
 )
-UNCHANGED = "Skipped: the labelled data has not changed since version {version} was trained."
+UNCHANGED = (
+    "Skipped: the labelled data has not changed since v{version} was trained, so a new version "
+    "would be the same model. Decide or import more records first."
+)
+# What a running run is doing, shown beside its progress bar.
+PREPARING = "Preparing the labelled records."
+TRAINING = "Training a candidate on {n} labelled records."
+MEASURING = "Measuring it and the baselines on {n} held-out records."
 # A run's parameter: train on no catalogue record (the shipped base model alone).
 BASE_ONLY = "base_only"
+# A run's parameter: train even if the data has not changed (after the model's code changed).
+EVEN_IF_UNCHANGED = "even_if_unchanged"
 
 
 def training_run_create(
@@ -50,13 +59,14 @@ def training_run_create(
     started_by: User | None = None,
     trigger: str = TrainingRun.Trigger.MANUAL,
     reason: str = "",
+    params: dict[str, Any] | None = None,
 ) -> TrainingRun:
     """Create a queued run and hand it to a training worker once the transaction commits.
 
     ``reason`` says why it runs when the trigger alone does not (the alert that asked for it).
     """
     run = TrainingRun.objects.create(
-        field=field, started_by=started_by, trigger=trigger, reason=reason
+        field=field, started_by=started_by, trigger=trigger, reason=reason, params=params or {}
     )
     dispatch.enqueue(dispatch.TRAIN_FIELD, run.id)
     return run
@@ -69,7 +79,7 @@ def training_run_execute(*, run: TrainingRun) -> TrainingRun:
     nothing. Any failure ends in status ``failed`` with the reason; the active version stays.
     """
     claimed = TrainingRun.objects.filter(pk=run.pk, status=TrainingRun.Status.QUEUED).update(
-        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), progress=5
+        status=TrainingRun.Status.RUNNING, started_at=timezone.now(), progress=5, message=PREPARING
     )
     run.refresh_from_db()
     if not claimed:
@@ -95,14 +105,14 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
     )
     latest = field.model_versions.order_by("-version").first()
     if (
-        run.trigger in (TrainingRun.Trigger.SCHEDULE, TrainingRun.Trigger.MONITORING)
-        and latest is not None
-        and latest.training_fingerprint == fingerprint
+        latest is not None
+        and not run.params.get(EVEN_IF_UNCHANGED)
+        and _same_as(latest, field=field, fingerprint=fingerprint)
     ):
         return _finish(run, TrainingRun.Status.SKIPPED, UNCHANGED.format(version=latest.version))
-    _progress(run, 20)
+    _progress(run, 20, TRAINING.format(n=len(sides.train)))
     report = _train(field, sides)
-    _progress(run, 70)
+    _progress(run, 70, MEASURING.format(n=len(sides.test)))
     active = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
     active_metrics = _evaluate_version(active, sides.test) if active else None
     with transaction.atomic():
@@ -126,6 +136,20 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
             model_version=version,
             fingerprint=fingerprint,
         )
+
+
+def _same_as(latest: ModelVersion, *, field: Field, fingerprint: str) -> bool:
+    """Whether a run now would remake ``latest``: the same labelled data, no rule changed since,
+    and its artefact still loads (whoever asks, an identical version helps nobody)."""
+    if latest.training_fingerprint != fingerprint:
+        return False
+    try:
+        model_load(version=latest)
+    except ModelUnavailable:
+        return False  # its artefact is broken or gone: a new one is worth making
+    return not PolicyChange.objects.filter(
+        policy__field=field, attribute__startswith="rules:", changed_at__gte=latest.created_at
+    ).exists()
 
 
 def _train(field: Field, sides: Sides) -> TrainingReport:
@@ -193,8 +217,8 @@ def _labels_seen(report: TrainingReport, train: list[Example[int]]) -> set[str]:
     return {e.label for e in train} | set(report.metrics.get("per_label", {}))
 
 
-def _progress(run: TrainingRun, percent: int) -> None:
-    TrainingRun.objects.filter(pk=run.pk).update(progress=percent)
+def _progress(run: TrainingRun, percent: int, stage: str) -> None:
+    TrainingRun.objects.filter(pk=run.pk).update(progress=percent, message=stage)
 
 
 def _finish(

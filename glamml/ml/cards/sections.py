@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from glamml.ml.cards.document import (
@@ -35,6 +36,14 @@ ROUTING = {
     "review": "Every prediction is a suggestion until a cataloguer accepts or corrects it.",
     "threshold": "Predictions at or above the accept threshold are applied directly; the rest go "
     "to the review queue.",
+}
+# A card made with no person named stores the run's trigger; said as a sentence.
+MADE_BY_TRIGGER = {
+    "manual": "in a training run started from the dashboard",
+    "schedule": "by the retraining schedule, after new decisions arrived",
+    "command": "from the command line",
+    "monitoring": "when monitoring asked for it (drift or falling live precision)",
+    "base": "from the shipped base model, for a new deployment",
 }
 # How many of the weakest labels the per-label section names.
 WEAKEST = 3
@@ -275,6 +284,23 @@ def _routing(card: Mapping[str, Any]) -> Section:
     )
 
 
+def made_sentence(created_at: Any, created_by: Any) -> str:
+    """ "Created 30 Nov 2026 14:06 UTC by alice." from the stored ISO time and who or what."""
+    parts = []
+    if created_at:
+        try:
+            when = datetime.fromisoformat(str(created_at)).astimezone(UTC)
+            parts.append(f"Created {when:%-d %b %Y %H:%M} UTC")
+        except ValueError:
+            parts.append(f"Created {created_at}")
+    else:
+        parts.append("Created")
+    if created_by:
+        phrase = MADE_BY_TRIGGER.get(str(created_by))
+        parts.append(phrase or f"by {created_by}")
+    return " ".join(parts) + "." if len(parts) > 1 or created_at else ""
+
+
 def model_card(card: Mapping[str, Any], monitoring: Mapping[str, Any] | None = None) -> ModelCard:
     """The card for the facts stored with a version (see the package docstring).
 
@@ -287,12 +313,9 @@ def model_card(card: Mapping[str, Any], monitoring: Mapping[str, Any] | None = N
     if card.get("version") is not None:
         title += f", version {card['version']}"
     intro: list[Block] = []
-    made = [
-        f"Created {card['created_at']}" if card.get("created_at") else "",
-        f"by {card['created_by']}" if card.get("created_by") else "",
-    ]
-    if any(made):
-        intro.append(plain(" ".join(part for part in made if part) + "."))
+    made = made_sentence(card.get("created_at"), card.get("created_by"))
+    if made:
+        intro.append(plain(made))
     params = card.get("params") or {}
     if params.get("model"):
         intro.append(plain(f"Model: {params['model']}."))

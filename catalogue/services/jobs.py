@@ -1,0 +1,123 @@
+"""Background jobs on a field (re-routing, re-predicting): their state, for a page to poll.
+
+A job is created in the transaction of the change that asks for it, with its task named in the
+outbox beside it, so the person sees it at once: waiting for a worker, then running with a
+count, then done or failed with the reason. A job that runs twice (a task delivered again)
+claims itself again and does the same idempotent work.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.contrib.auth.models import User
+from django.db.models import F, Q
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from catalogue.models import Field, FieldJob
+
+logger = logging.getLogger(__name__)
+
+# Called with (done so far, to do in all).
+Progress = Callable[[int, int], None]
+
+
+def job_create(
+    *, field: Field, kind: str, started_by: User | None = None, reason: str = ""
+) -> FieldJob:
+    """A queued job; the caller names its task in the outbox in the same transaction."""
+    return FieldJob.objects.create(
+        field=field, kind=kind, started_by=started_by, reason=reason[:300]
+    )
+
+
+def job_claim(*, job_id: int) -> FieldJob | None:
+    """Mark the job running; None if it is gone or already done.
+
+    A running job may be claimed again (its worker died and the task came back), and so may a
+    failed one (the task is retried after a transient error).
+    """
+    claimed = (
+        FieldJob.objects.filter(pk=job_id)
+        .exclude(status=FieldJob.Status.SUCCEEDED)
+        .update(
+            status=FieldJob.Status.RUNNING,
+            started_at=timezone.now(),
+            message="",
+            finished_at=None,
+        )
+    )
+    return FieldJob.objects.filter(pk=job_id).first() if claimed else None
+
+
+def job_progress(*, job: FieldJob) -> Progress:
+    """A progress callback that stores the count on the job row, where the page reads it."""
+
+    def note(done: int, total: int) -> None:
+        FieldJob.objects.filter(pk=job.pk).update(done=done, total=total)
+
+    return note
+
+
+def job_finish(*, job: FieldJob, status: str, message: str) -> None:
+    changes: dict[str, object] = {
+        "status": status,
+        "message": message,
+        "finished_at": timezone.now(),
+    }
+    if status == FieldJob.Status.SUCCEEDED:
+        changes["done"] = F("total") if job.total is not None else F("done")
+    FieldJob.objects.filter(pk=job.pk).update(**changes)
+    job.refresh_from_db()
+
+
+def job_run(*, job_id: int, work: Callable[[FieldJob], str | None]) -> FieldJob | None:
+    """Claim the job, do ``work`` (which reports progress and returns how it ended), finish it.
+
+    ``work`` returns None when the job goes on in other tasks, which count it with
+    :func:`job_advance` until the last one marks it done.
+
+    Any failure ends the job ``failed`` with the reason, then is raised again so that the task's
+    retries still apply.
+    """
+    job = job_claim(job_id=job_id)
+    if job is None:
+        return None
+    try:
+        message = work(job)
+    except Exception as exc:
+        logger.exception("Job %s failed", job.code)
+        job_finish(job=job, status=FieldJob.Status.FAILED, message=f"{type(exc).__name__}: {exc}")
+        raise
+    job.refresh_from_db()
+    if message is not None and job.status == FieldJob.Status.RUNNING:
+        job_finish(job=job, status=FieldJob.Status.SUCCEEDED, message=message)
+    return job
+
+
+def job_expect(*, job: FieldJob, total: int, message: str) -> None:
+    """A job whose work continues in other tasks: it has ``total`` to do, counted by
+    :func:`job_advance`; with nothing to do it is done at once."""
+    FieldJob.objects.filter(pk=job.pk).update(total=total)
+    job.refresh_from_db()
+    if total == 0:
+        job_finish(job=job, status=FieldJob.Status.SUCCEEDED, message=message)
+
+
+def job_advance(*, job_id: int, n: int, message: str) -> None:
+    """Count ``n`` more done (never past the total); the last batch marks the job done."""
+    FieldJob.objects.filter(pk=job_id, status=FieldJob.Status.RUNNING).update(
+        done=Least(F("done") + n, F("total"))
+    )
+    FieldJob.objects.filter(
+        Q(done__gte=F("total")), pk=job_id, status=FieldJob.Status.RUNNING
+    ).update(status=FieldJob.Status.SUCCEEDED, message=message, finished_at=timezone.now())
+
+
+def job_fail(*, job_id: int, message: str) -> None:
+    """End a running job as failed, with the reason the page shows."""
+    FieldJob.objects.filter(pk=job_id, status__in=FieldJob.ACTIVE).update(
+        status=FieldJob.Status.FAILED, message=message, finished_at=timezone.now()
+    )

@@ -1,0 +1,124 @@
+"""Re-routes and re-predictions are jobs a page can follow: waiting, counted, done or failed."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from catalogue import dispatch
+from catalogue.models import FieldJob, OutboxTask, Prediction
+from catalogue.services import rerouting
+from catalogue.services.jobs import job_advance, job_claim, job_create, job_expect
+from catalogue.services.policy import policy_update
+from catalogue.services.predictions import NOTHING_TO_REPREDICT, REPREDICTED
+from catalogue.services.training.promotion import model_version_promote
+from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
+
+TITLES = [
+    "Geschichte der deutschen Literatur von den ältesten Zeiten bis zur Gegenwart",
+    "Histoire de la Révolution française depuis 1789 jusqu'en 1814",
+    "Storia della letteratura italiana dalle origini ai nostri giorni",
+]
+
+
+@pytest.mark.django_db
+def test_batches_count_a_job_never_past_its_total_and_the_last_one_ends_it(field):
+    job = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=job.id)
+    job_expect(job=job, total=5, message=NOTHING_TO_REPREDICT)
+
+    job_advance(job_id=job.id, n=2, message=REPREDICTED)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.percent) == ("running", 2, 40)
+
+    # A batch delivered twice counts twice, but never past the total.
+    job_advance(job_id=job.id, n=2, message=REPREDICTED)
+    job_advance(job_id=job.id, n=2, message=REPREDICTED)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.message) == ("succeeded", 5, REPREDICTED)
+    assert job.finished_at is not None
+    # A finished job is not claimed again.
+    assert job_claim(job_id=job.id) is None
+
+
+@pytest.mark.django_db
+def test_a_job_with_nothing_to_do_is_done_at_once(field):
+    job = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=job.id)
+
+    job_expect(job=job, total=0, message=NOTHING_TO_REPREDICT)
+
+    job.refresh_from_db()
+    assert (job.status, job.total, job.message) == ("succeeded", 0, NOTHING_TO_REPREDICT)
+
+
+@pytest.mark.django_db
+def test_a_promotion_repredicts_as_a_job_its_batches_count(
+    field, active_model, admin_user, settings, django_capture_on_commit_callbacks
+):
+    settings.GLAMML_INFERENCE_BATCH_SIZE = 2
+    collection = CollectionFactory()
+    for title in TITLES:
+        RecordFactory(collection=collection, title=title)
+    active_model.status = "candidate"
+    active_model.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        model_version_promote(version=active_model, promoted_by=admin_user)
+
+    job = FieldJob.objects.get(field=field)
+    assert (job.kind, job.started_by, job.reason) == ("repredict", admin_user, "v1 was made active")
+    assert (job.status, job.done, job.total, job.message) == ("succeeded", 3, 3, REPREDICTED)
+    assert Prediction.objects.filter(model_version=active_model).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_the_demo_a_policy_change_returns_before_its_reroute_runs_in_a_thread(
+    field, admin_user, settings, monkeypatch
+):
+    """Eager tasks started from a request run after it, in a thread: the person sees them run."""
+    settings.GLAMML_EAGER_IN_BACKGROUND = True
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.99)
+    for _ in range(3):
+        PredictionFactory(field=field, label="fra", confidence=0.8, status="queued")
+    release, started = threading.Event(), threading.Event()
+    reroute = rerouting.predictions_reroute
+
+    def held(**kwargs):
+        started.set()
+        assert release.wait(timeout=30)
+        return reroute(**kwargs)
+
+    monkeypatch.setattr(rerouting, "predictions_reroute", held)
+
+    with dispatch.watch(background=True) as follow_ups:
+        policy_update(policy=field.policy, changed_by=admin_user, threshold=0.7)
+
+    assert follow_ups.sent == 1
+    assert started.wait(timeout=30)
+    job = FieldJob.objects.latest("id")
+    assert job.status == "running"
+    assert Prediction.objects.filter(status="queued").count() == 3
+    [thread] = [t for t in threading.enumerate() if t.name == f"glamml {dispatch.REROUTE_FIELD}"]
+    release.set()
+    thread.join(timeout=30)
+    job.refresh_from_db()
+    assert (job.status, job.done, job.total) == ("succeeded", 3, 3)
+    assert Prediction.objects.filter(status="applied").count() == 3
+    assert OutboxTask.objects.filter(name=dispatch.REROUTE_FIELD).latest("id").sent_at is not None
+
+
+@pytest.mark.django_db
+def test_outside_a_request_eager_tasks_still_run_inline(
+    field, admin_user, settings, django_capture_on_commit_callbacks
+):
+    """Commands (the demo's set-up, imports) must not leave work behind in threads."""
+    settings.GLAMML_EAGER_IN_BACKGROUND = True
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.99)
+    PredictionFactory(field=field, label="fra", confidence=0.8, status="queued")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_update(policy=field.policy, changed_by=admin_user, threshold=0.7)
+
+    assert FieldJob.objects.latest("id").status == "succeeded"
