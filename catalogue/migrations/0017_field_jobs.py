@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("catalogue", "0014_queue_label_index"),
+        ("catalogue", "0016_prediction_agreed_not_applicable"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
