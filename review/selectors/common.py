@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
@@ -52,6 +52,8 @@ class QueueItem:
     field_labels: Sequence[LabelChoice] = dc_field(default_factory=list)
     # The record's other fields as (name, text), filled in for focus mode and the item page.
     details: list[tuple[str, str]] = dc_field(default_factory=list)
+    # The field's label names by code, shared between the items of a page (not copied).
+    names: Mapping[str, str] = dc_field(default_factory=dict)
 
     @property
     def code(self) -> str:

@@ -160,6 +160,7 @@ def queue_items(predictions: Iterable[Prediction]) -> list[QueueItem]:
                 current_name=field_names.get(current.label, "") if current else "",
                 open_flags=[f for f in p.record.open_flags if f.field_id == p.field_id],
                 field_labels=vocabularies.get(p.field_id, []),
+                names=field_names,
             )
         )
     return items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -95,3 +95,13 @@ def rule_change(change: PolicyChange) -> RuleChange | None:
     change logs that list them with the policy's other settings."""
     rows = rule_changes([change])
     return rows[0] if rows else None
+
+
+@register.filter
+def named(code: str | None, names: Mapping[str, str] | None) -> str:
+    """``"fin"`` -> ``"Finnish (fin)"``: the name a person reads, with the code once (just the
+    code when the label has no other name, so genre never reads "Fiction Fiction")."""
+    if not code:
+        return ""
+    name = (names or {}).get(code, "")
+    return f"{name} ({code})" if name and name != code else code

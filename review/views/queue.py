@@ -63,7 +63,8 @@ class Outcome:
 
 
 def _named(code: str, name: str) -> str:
-    return f"{code} ({name})" if name and name != code else code
+    """ "Italian (ita)": the name, with the code once (just the code when that is the name)."""
+    return f"{name} ({code})" if name and name != code else code
 
 
 def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
@@ -71,10 +72,10 @@ def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
     now = value.label if value is not None else ""
     now_name = label_name(field=prediction.field, code=now)
     record = prediction.record
-    what = prediction.label
+    what = _named(prediction.label, label_name(field=prediction.field, code=prediction.label))
     if decision.action == Decision.Action.CORRECT:
         corrected = label_name(field=prediction.field, code=decision.label)
-        what = f"{prediction.label} → {_named(decision.label, corrected)}"
+        what = f"{what} → {_named(decision.label, corrected)}"
     title = Truncator(record.title).chars(60)
     message = (
         f"{_VERBS[decision.action]} {what} for {record.identifier}"

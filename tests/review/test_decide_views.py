@@ -46,8 +46,8 @@ def test_accepting_makes_the_suggestion_the_records_value_and_goes_back_to_the_q
     assert response.status_code == 302
     assert response.url == next_url
     assert messages_of(response) == [
-        "Accepted fra for bl-000042 “Histoire de la littérature française depuis les origines”: "
-        "the record's language is now fra (French)."
+        "Accepted French (fra) for bl-000042 “Histoire de la littérature française depuis les origines”: "
+        "the record's language is now French (fra)."
     ]
     decision = Decision.objects.get()
     assert (decision.action, decision.label, decision.reviewer) == ("accept", "fra", cataloguer)
@@ -76,8 +76,8 @@ def test_accepting_with_htmx_replaces_just_the_item_with_a_confirmation(
     assert f'id="item-{prediction.code}"' in html
     assert "is-decided" in html
     assert "<html" not in html
-    assert "Accepted fra for bl-000042" in html
-    assert "the record&#x27;s language is now fra (French)." in html
+    assert "Accepted French (fra) for bl-000042" in html
+    assert "the record&#x27;s language is now French (fra)." in html
     # No more decisions on it here: only the way to take this one back.
     assert f'action="{decide_url(prediction)}"' not in html
     assert f'action="{reverse("review:undo", args=[prediction.code])}"' in html
@@ -93,7 +93,7 @@ def test_correcting_to_one_of_the_alternatives_stores_that_label(
     response = post(cataloguer_client, prediction, htmx=True, action="correct", label="ita")
 
     assert response.status_code == 200
-    assert "Corrected fra → ita (Italian)" in response.content.decode()
+    assert "Corrected French (fra) → Italian (ita)" in response.content.decode()
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.CORRECTED
     assert Decision.objects.get().label == "ita"
@@ -173,7 +173,7 @@ def test_rejecting_says_the_suggestion_is_wrong_and_keeps_the_catalogues_value(
     response = post(cataloguer_client, prediction, htmx=True, action="reject")
 
     assert response.status_code == 200
-    assert "the record&#x27;s language is now ita (Italian)." in response.content.decode()
+    assert "the record&#x27;s language is now Italian (ita)." in response.content.decode()
     prediction.refresh_from_db()
     assert prediction.status == Prediction.Status.REJECTED
     decision = Decision.objects.get()
@@ -300,5 +300,5 @@ def test_an_item_whose_catalogue_value_disagrees_offers_to_keep_it_or_take_the_m
     html = cataloguer_client.get(QUEUE).content.decode()
 
     assert "<strong>catalogue:</strong> Italian · <strong>model:</strong> Spanish 62%" in html
-    assert 'Keep the catalogue&#x27;s <span class="label-code">ita</span>' in html
-    assert 'Take the model\'s <span class="label-code">spa</span>' in html
+    assert 'Keep the catalogue&#x27;s <span class="label-name">Italian</span>' in html
+    assert 'Take the model\'s <span class="label-name">Spanish</span>' in html

@@ -29,9 +29,9 @@ def test_a_cataloguer_works_the_queue_from_the_keyboard(live_server, browser_pag
     page.keyboard.press("a")
 
     page.wait_for_selector(f"#item-{first.code}.is-decided")
-    assert "Accepted fra for rec-first" in page.text_content(f"#item-{first.code}")
+    assert "Accepted French (fra) for rec-first" in page.text_content(f"#item-{first.code}")
     page.wait_for_function(f"document.activeElement.id === 'item-{second.code}'")
-    assert "Accepted fra for rec-first" in page.text_content("#review-live")
+    assert "Accepted French (fra) for rec-first" in page.text_content("#review-live")
 
     page.keyboard.press("c")
     assert page.evaluate("document.activeElement.name") == "label"
@@ -40,7 +40,7 @@ def test_a_cataloguer_works_the_queue_from_the_keyboard(live_server, browser_pag
     page.keyboard.press("Enter")
 
     page.wait_for_selector(f"#item-{second.code}.is-decided")
-    assert "Corrected fra → ita (Italian)" in page.text_content(f"#item-{second.code}")
+    assert "Corrected French (fra) → Italian (ita)" in page.text_content(f"#item-{second.code}")
     assert sorted(Decision.objects.values_list("action", "label")) == [
         ("accept", "fra"),
         ("correct", "ita"),
@@ -58,7 +58,7 @@ def test_the_last_decision_is_undone_with_u_while_its_toast_shows(
 
     page.keyboard.press("a")
     page.wait_for_selector("#toast.is-visible")
-    assert "Accepted fra for rec-first" in page.text_content("#toast")
+    assert "Accepted French (fra) for rec-first" in page.text_content("#toast")
     assert "Press u to undo." in page.text_content("#review-live")
 
     page.keyboard.press("u")
@@ -91,7 +91,7 @@ def test_number_keys_pick_a_guess_and_s_skips(live_server, browser_page, labels)
 
     page.keyboard.press("2")
     page.wait_for_selector(f"#item-{first.code}.is-decided")
-    assert "Corrected fra → ita (Italian)" in page.text_content(f"#item-{first.code}")
+    assert "Corrected French (fra) → Italian (ita)" in page.text_content(f"#item-{first.code}")
     page.wait_for_function(f"document.activeElement.id === 'item-{second.code}'")
     page.wait_for_function(
         "document.querySelector('#queue-status .tally').textContent.includes('1 decided')"
@@ -124,4 +124,4 @@ def test_focus_mode_shows_one_item_at_a_time(live_server, browser_page, labels):
     page.wait_for_selector(f"#item-{second.code}.is-current")
     assert page.is_visible(f"#item-{second.code}")
     assert not page.is_visible(f"#item-{first.code}")
-    assert "Accepted fra" in page.text_content("#toast")
+    assert "Accepted French (fra)" in page.text_content("#toast")

@@ -103,7 +103,7 @@ def test_it_shows_why_an_item_is_waiting_and_the_open_flags(cataloguer_client, l
     html = cataloguer_client.get(QUEUE).content.decode()
 
     assert "A visitor flagged the value as wrong." in html
-    assert 'proposes <span class="label-code">ita</span>' in html
+    assert "“French (fra)” is wrong, proposes Italian (ita)" in html
     assert "The title is plainly Italian." in html
     assert "Closed is a sensitive collection" in html
     assert str(sensitive.code) in html
