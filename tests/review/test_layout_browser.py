@@ -35,6 +35,7 @@ def screens(trained_genre, labels):
         reverse("review:training_run", args=[run.code]),
         reverse("review:experiments"),
         reverse("review:field_rules", args=[trained_genre.key]),
+        reverse("review:bulk") + "?action=accept&label=fra",
         reverse("catalogue:home"),
         reverse("catalogue:collection", args=[record.collection.slug]),
         reverse("catalogue:record", args=[record.code]),
