@@ -151,7 +151,8 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(bench: Bench, log: Path) -> Iterator[str]:
     port = free_port()
-    env = bench.env(GLAMML_ENV="development", DEBUG="false")
+    # Kept connections, as production keeps them (development's default closes each one).
+    env = bench.env(GLAMML_ENV="development", DEBUG="false", CONN_MAX_AGE="60")
     with log.open("w") as out:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "glamml.wsgi:application", "--bind", f"127.0.0.1:{port}"]
