@@ -3,10 +3,11 @@ reader stores; a file with any problem is read row by row, whose message names t
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from catalogue.models import FieldValue, Record
 from catalogue.services import imports
@@ -115,3 +116,29 @@ def test_a_file_the_quick_path_refuses_is_named_by_the_row_by_row_reader(
 def test_sql_strips_every_character_python_strips():
     python = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
     assert python == WHITESPACE
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_after_a_bulk_import_a_deep_page_reads_the_index_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 100)
+    path = tmp_path / "many.csv"
+    path.write_text(
+        "identifier,title\n" + "".join(f"r{i:05d},Title {i}\n" for i in range(300)),
+        encoding="utf-8",
+    )
+    collection = CollectionFactory(slug="many")
+    records_import(path=path, collection=collection)  # commits: the hook runs after it
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT identifier FROM catalogue_record "
+            "WHERE collection_id = %s ORDER BY identifier LIMIT 1 OFFSET 250",
+            [collection.id],
+        )
+        (plan,) = cursor.fetchone()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    scan = plan[0]["Plan"]["Plans"][0]
+    assert scan["Node Type"] == "Index Only Scan"
+    assert scan["Heap Fetches"] == 0  # the import's VACUUM marked every new page all-visible
