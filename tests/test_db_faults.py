@@ -51,16 +51,21 @@ def controller() -> Iterator[psycopg.Connection]:
         yield conn
 
 
+def own_backend() -> int:
+    """The process id of the test's own database connection's backend."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    return int(pid)
+
+
 def end_other_backends(conn: psycopg.Connection) -> int:
     """End every connection to this database but the controller's and the test's own, as a
     server restart would; returns how many were ended."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (own,) = cursor.fetchone()
     row = conn.execute(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
-        [own],
+        [own_backend()],
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -209,3 +214,41 @@ def test_a_decision_cut_off_by_a_database_outage_says_so_and_saves_nothing(field
     # The database back, the same decision goes through.
     assert client.post(url, data).status_code == 302
     assert Decision.objects.get().action == "accept"
+
+
+def test_the_development_server_keeps_no_connection_after_a_burst_of_requests(tmp_path):
+    """Issue 11: the development server kept a connection per request thread for 60 s, and a
+    burst of 100 requests used all of PostgreSQL's connections."""
+    port = free_port()
+    log = tmp_path / "runserver.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONN_MAX_AGE")}
+    env.update(
+        GLAMML_ENV="development",
+        DATABASE_URL=database_url(),
+        GLAMML_DATA_DIR=str(tmp_path / "data"),
+    )
+    command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    with log.open("ab") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        assert wait_for(lambda: status_of(base) == 200, seconds=60, process=server, log=log)
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(lambda _: status_of(base), range(40)))
+        assert statuses == [200] * 40, log.read_text()
+
+        with controller() as conn:
+
+            def server_connections() -> int:
+                conn.execute("SELECT pg_stat_clear_snapshot()")
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND pid <> %s",
+                    [own_backend()],
+                ).fetchone()
+                return int(row[0]) if row else 0
+
+            # Each request's connection closes when the request ends.
+            assert wait_for(lambda: server_connections() == 0, seconds=10, process=server, log=log)
+    finally:
+        stop_process(server)
