@@ -1,0 +1,125 @@
+"""Long admin actions in a real browser: the page returns at once, shows progress, ends done.
+
+The demo's in-process tasks run in a thread after the response here, as in the demo
+(``GLAMML_EAGER_IN_BACKGROUND``). Each test holds its task at a known point with an event, so
+"the page answered while the work was still running" is shown by what the page says, not by a
+clock; then lets it go and waits for the page to say how it ended.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.urls import reverse
+
+from catalogue.models import DecisionPolicy, FieldJob, Prediction, TrainingRun
+from catalogue.services import rerouting
+from catalogue.services.jobs import job_progress
+from catalogue.services.training import runs
+from tests.factories import PredictionFactory
+from tests.review.browser import logged_in_page
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def background(settings):
+    settings.GLAMML_EAGER_IN_BACKGROUND = True
+
+
+@pytest.fixture
+def admin_page(live_server, client, admin_user, monkeypatch, background):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with logged_in_page(live_server, client, admin_user) as page:
+        yield page
+
+
+class Hold:
+    """Stops the background task at one point until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def here(self) -> None:
+        self.reached.set()
+        assert self.released.wait(timeout=60)
+
+
+def test_saving_a_threshold_returns_at_once_and_the_reroute_shows_its_count_until_done(
+    live_server, admin_page, field, monkeypatch
+):
+    DecisionPolicy.objects.filter(field=field).update(mode="threshold", threshold=0.99)
+    for _ in range(3):
+        PredictionFactory(field=field, label="fra", confidence=0.8, status="queued")
+    hold = Hold()
+
+    def held_progress(*, job):
+        note = job_progress(job=job)
+
+        def counted(done: int, total: int) -> None:
+            note(done, total)
+            if done == 0:
+                hold.here()
+
+        return counted
+
+    monkeypatch.setattr(rerouting, "job_progress", held_progress)
+    page = admin_page
+    page.goto(live_server.url + reverse("review:dashboard"))
+
+    page.fill("#id_language-threshold", "0.7")
+    page.click("#save-language")
+
+    job = page.locator("#jobs-language .job")
+    job.wait_for(timeout=WAIT_MS)
+    assert hold.reached.wait(timeout=60)
+    # The page answered while the re-route waits at its first count: it shows that count.
+    page.locator("#jobs-language .job-count", has_text="0 of 3 (0%)").wait_for(timeout=WAIT_MS)
+    assert "Re-routing waiting predictions" in job.inner_text()
+    assert page.locator("#jobs-language progress").count() == 1
+    assert page.locator("#save-language").is_disabled()
+    assert Prediction.objects.filter(status="applied").count() == 0
+
+    hold.released.set()
+    page.locator("#jobs-language .job-succeeded").wait_for(timeout=WAIT_MS)
+    assert "Moved 3 predictions: 3 applied" in page.locator("#jobs-language").inner_text()
+    assert page.locator("#save-language").is_enabled()
+    assert FieldJob.objects.get().status == "succeeded"
+    assert Prediction.objects.filter(status="applied").count() == 3
+
+
+def test_training_returns_at_once_shows_its_stage_and_ends_with_the_new_version(
+    live_server, admin_page, genre, genre_records, monkeypatch
+):
+    hold = Hold()
+    train = runs._train
+
+    def held_train(field, sides):
+        hold.here()
+        return train(field, sides)
+
+    monkeypatch.setattr(runs, "_train", held_train)
+    page = admin_page
+    page.goto(live_server.url + reverse("review:dashboard") + "#field-genre")
+
+    page.click("#train-genre")
+
+    assert hold.reached.wait(timeout=60)
+    row = page.locator("#field-genre .runs tbody tr").first
+    row.locator("text=Training a candidate on").wait_for(timeout=WAIT_MS)
+    assert "Running" in row.inner_text()
+    assert row.locator("progress").get_attribute("value") == "20"
+    assert page.locator("#train-genre").is_disabled()
+    assert TrainingRun.objects.get().status == "running"
+
+    hold.released.set()
+    page.locator("#field-genre .runs .status-succeeded").wait_for(timeout=WAIT_MS)
+    run = TrainingRun.objects.get()
+    assert run.status == "succeeded", run.message
+    versions = page.locator("#field-genre .versions").inner_text()
+    assert f"v{run.model_version.version}" in versions
+    assert page.locator("#train-genre").is_enabled()
