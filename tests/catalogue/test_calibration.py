@@ -151,7 +151,8 @@ def test_corrections_send_an_applied_prediction_back_to_the_queue(
     predictions_create(field=field, record_ids=ids)
     applied = list(Prediction.objects.filter(record_id__in=ids).order_by("id"))
     assert {p.status for p in applied} == {"applied"}
-    # A flagged one goes back to review first; corrections of it pull the band down.
+    # Three are put back in the queue by hand so a cataloguer can correct them; their
+    # corrections pull the band down, and the three still applied follow it to the queue.
     for prediction in applied[:3]:
         Prediction.objects.filter(pk=prediction.pk).update(status="queued")
         prediction.refresh_from_db()
