@@ -18,8 +18,8 @@ from catalogue.services.calibration import calibration_refit_decisions
 from catalogue.services.decisions import AlreadyDecided, DecisionError, decision_make
 
 # A confirmation page lists every item it will decide, and the request decides them while the
-# person waits: 100 takes about a second (docs/benchmarks.md).
-BULK_LIMIT = 100
+# person waits: 50 take about a second (docs/benchmarks.md, bench/bulk_decisions.py).
+BULK_LIMIT = 50
 BULK_ACTIONS = (Decision.Action.ACCEPT, Decision.Action.CORRECT)
 
 BULK_ACTION_UNKNOWN = "A bulk decision accepts or corrects; {action!r} is neither."
