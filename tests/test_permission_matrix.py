@@ -262,3 +262,39 @@ def test_a_private_collection_is_invisible_to_the_public_everywhere(name, object
     assert dict(zip(ROLES, got, strict=True)) == dict(
         zip(ROLES, (anonymous, 404, *expected[2:]), strict=True)
     )
+
+
+PUBLIC_MARKS = ("Open letters", "open-1", "correspondence, open")
+PRIVATE_MARKS = ("Sealed letters", "sealed-1", "correspondence, sealed")
+
+
+@pytest.mark.parametrize("role", ["anonymous", "visitor"])
+def test_no_list_or_search_shows_the_public_a_private_collection(role, db):
+    """The same word in a public and a private record: only the public one is shown."""
+    public = CollectionFactory(is_public=True, name="Open letters")
+    private = CollectionFactory(is_public=False, name="Sealed letters")
+    RecordFactory(collection=public, identifier="open-1", title="Quillwort correspondence, open")
+    RecordFactory(
+        collection=private, identifier="sealed-1", title="Quillwort correspondence, sealed"
+    )
+    client = client_as(role)
+    api = client_as("visitor") if role == "anonymous" else client  # the API asks for a login
+    pages = {
+        "search": client.get("/", {"q": "Quillwort"}).content.decode(),
+        "home": client.get(reverse("catalogue:home")).content.decode(),
+        "api records": api.get("/api/records").content.decode(),
+        "api collections": api.get("/api/collections").content.decode(),
+        "oai": client.get(
+            "/oai", {"verb": "ListRecords", "metadataPrefix": "oai_dc"}
+        ).content.decode(),
+        "oai sets": client.get("/oai", {"verb": "ListSets"}).content.decode(),
+    }
+
+    def shows(text: str, marks: tuple[str, ...]) -> bool:
+        return any(mark in text for mark in marks)
+
+    shown = {
+        name: (shows(text, PRIVATE_MARKS), shows(text, PUBLIC_MARKS))
+        for name, text in pages.items()
+    }
+    assert shown == dict.fromkeys(pages, (False, True))
