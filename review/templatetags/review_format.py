@@ -68,11 +68,14 @@ def seconds(value: float | None) -> str:
 @register.filter
 def plain_value(value: Any) -> str:
     """A stored parameter in words: ``[1, 3]`` -> ``1, 3``; ``{"method": "sigmoid"}`` ->
-    ``method: sigmoid``; ``True`` -> ``yes``; nested values the same way."""
+    ``method: sigmoid``; ``True`` -> ``yes``; ``0.63520161`` -> ``0.6352``; nested values the
+    same way."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:
         return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
     if isinstance(value, dict):
         return "; ".join(f"{k}: {plain_value(v)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple | set):

@@ -155,7 +155,7 @@ def monitoring_alert_acknowledge(request: AuthenticatedHttpRequest, code: UUID) 
 @require_POST
 def monitoring_alert_retrain(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
     alert = get_alert_for_admin(request, code)
-    with dispatch.watch() as follow_ups:
+    with dispatch.watch(background=True) as follow_ups:
         run = alert_retrain(alert=alert, started_by=request.user)
     run.refresh_from_db()
     message = RETRAINING.format(status=run.get_status_display().lower())

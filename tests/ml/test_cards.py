@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from glamml.ml.cards import Bullets, Paragraph, Table, Text, known_limitations, model_card
+from glamml.ml.cards.document import plain
 from glamml.ml.splits import frozen_split
 from glamml.ml.training import train_and_evaluate
 
@@ -261,3 +262,15 @@ def test_a_version_no_longer_live_says_nothing_watches_it_and_what_its_checks_fo
     assert "This version is not live, so nothing watches its predictions now" in text
     assert "While it was live, spot checks confirmed 93% (64 of 69;" in text
     assert "Watched since" not in text
+
+
+def test_the_card_says_when_and_by_whom_in_a_sentence(object_type_card):
+    card = model_card(object_type_card)
+    assert card.intro[0] == plain("Created 1 Mar 2025 12:00 UTC by registrar.")
+    # A run nobody is named for stores its trigger: said as words, never "by manual".
+    for trigger, words in (
+        ("manual", "in a training run started by hand"),
+        ("schedule", "by the retraining schedule, after new decisions arrived"),
+    ):
+        intro = model_card({**object_type_card, "created_by": trigger}).intro
+        assert intro[0] == plain(f"Created 1 Mar 2025 12:00 UTC {words}.")

@@ -618,3 +618,27 @@ def test_a_job_is_for_admins_only(client, cataloguer, admin_user, field):
     assert client.get(missing, **HTMX).status_code == 404
     # Without htmx the job's place is the field's panel on the dashboard.
     assert client.get(url).url == f"{DASHBOARD}#field-language"
+
+
+@pytest.mark.django_db
+def test_the_preview_says_how_many_held_out_records_its_precision_rests_on(staff_client, field):
+    ModelVersionFactory(
+        field=field,
+        metrics={
+            "precision_coverage": [
+                {"threshold": 0.95, "precision": 1.0, "coverage": 0.4},
+                {"threshold": 0.8, "precision": 0.97, "coverage": 0.7},
+            ],
+            "threshold_at_precision": {"0.95": 0.8},
+            "threshold_parts": {"validation": 40, "report": 60},
+            "n_test": 100,
+        },
+    )
+
+    html = staff_client.get(
+        reverse("review:threshold_preview", args=["language"]), {"threshold": "0.8"}, **HTMX
+    ).content.decode()
+
+    assert "On the report half of its held-out records (60 records) the active model" in html
+    assert "covered 70% of them (42 records)." in html
+    assert "That is few records: read the percentage as a rough guide." in html

@@ -5,8 +5,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from catalogue.models import FieldJob, ModelVersion
-from tests.factories import ModelVersionFactory
+from catalogue.models import DecisionPolicy, FieldJob, ModelVersion
+from tests.factories import ModelVersionFactory, TrainingRunFactory
 from tests.ml.test_cards import SECTIONS as CARD_SECTIONS
 from tests.review.conftest import HTMX
 
@@ -361,3 +361,48 @@ def test_a_retired_versions_card_says_nothing_watches_it_and_what_its_spot_check
     # The newly live version has no snapshot of its own yet: it does not inherit the old figures.
     assert "Not monitored yet: no monitoring snapshot has been taken" in current
     assert "spot checks confirmed" not in current
+
+
+@pytest.mark.django_db
+def test_the_page_says_how_a_version_was_made_and_its_parameters_in_words(staff_client, field):
+    version = ModelVersionFactory(
+        field=field,
+        version=2,
+        created_by=None,
+        params={"word_ngrams": [1, 2], "calibration": {"method": "temperature", "t": 0.63520161}},
+    )
+    TrainingRunFactory(field=field, status="succeeded", model_version=version, trigger="manual")
+
+    html = staff_client.get(version_url(version)).content.decode()
+
+    assert "</time> in a training run started by hand" in html
+    assert "by started by a person" not in html
+    assert "<dd>1, 2</dd>" in html
+    # (PostgreSQL keeps a JSON object's keys in its own order.)
+    assert re.search(
+        r"<dd>(method: temperature; t: 0\.6352|t: 0\.6352; method: temperature)</dd>", html
+    )
+    assert "[1, 2]" not in html and "{&#x27;method" not in html
+
+
+@pytest.mark.django_db
+def test_the_card_and_the_page_give_the_threshold_the_field_has_now(staff_client, field):
+    version = ModelVersionFactory(
+        field=field,
+        version=2,
+        metrics=metrics(),
+        card={
+            "field": {"key": "language", "name": "Language"},
+            "version": 2,
+            "routing": {"mode": "threshold", "threshold": 0.9},
+        },
+    )
+    DecisionPolicy.objects.filter(field=field).update(mode="threshold", threshold=0.75)
+
+    html = staff_client.get(version_url(version)).content.decode()
+    card = staff_client.get(version_url(version, "review:model_card")).content.decode()
+
+    assert "The marked point is the field's threshold, 0.75." in html
+    assert "Accept threshold: 0.75." in html
+    assert "Accept threshold: 0.75." in card
+    assert "0.90" not in card

@@ -39,7 +39,7 @@ ROUTING = {
 }
 # A card made with no person named stores the run's trigger; said as a sentence.
 MADE_BY_TRIGGER = {
-    "manual": "in a training run started from the dashboard",
+    "manual": "in a training run started by hand",
     "schedule": "by the retraining schedule, after new decisions arrived",
     "command": "from the command line",
     "monitoring": "when monitoring asked for it (drift or falling live precision)",
