@@ -12,8 +12,6 @@ import os
 import zipfile
 from typing import Any, BinaryIO
 
-import skops.io as sio
-
 from glamml.ml.artefacts import ArtefactError, check_artefact, write_atomic
 
 __all__ = ["FILE_SUFFIX", "FORMAT_VERSION", "read_state", "write_state"]
@@ -27,6 +25,8 @@ _READ_ERRORS = (OSError, ValueError, KeyError, TypeError, AttributeError, zipfil
 
 def write_state(path: str | os.PathLike[str], state: dict[str, Any]) -> str:
     """Write a model's state with its format version, atomically; returns the file's sha256."""
+    import skops.io as sio  # imported when used: it takes 1.5 s of CPU in every process
+
     payload = sio.dumps(
         {"format_version": FORMAT_VERSION, **state}, compression=zipfile.ZIP_DEFLATED
     )
@@ -39,6 +39,8 @@ def write_state(path: str | os.PathLike[str], state: dict[str, Any]) -> str:
 
 def read_state(path: str | os.PathLike[str], *, checksum: str | None = None) -> dict[str, Any]:
     """The state :func:`write_state` wrote, after checking the file and its format version."""
+    import skops.io as sio  # imported when used: it takes 1.5 s of CPU in every process
+
     source = check_artefact(path, checksum=checksum)
     try:
         state = sio.load(source)
