@@ -17,7 +17,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from catalogue.models import Alert, Field, TrainingRun
+from catalogue.models import Alert, Field, FieldJob, TrainingRun
 from tests.factories import (
     AdminFactory,
     CataloguerFactory,
@@ -47,6 +47,7 @@ class Objects:
     model_version: str
     training_run: str
     alert: str
+    field_job: str
 
 
 def url_names() -> Iterator[tuple[str, URLPattern]]:
@@ -90,6 +91,7 @@ def objects(db) -> Objects:
         model_version=str(version.code),
         training_run=str(run.code),
         alert=str(alert.code),
+        field_job=str(FieldJob.objects.create(field=field, kind=FieldJob.Kind.REROUTE).code),
     )
 
 
@@ -102,6 +104,7 @@ CODE_OF = {
     "review:not_applicable": "prediction",
     "review:not_applicable_undo": "prediction",
     "review:training_run": "training_run",
+    "review:field_job": "field_job",
     "review:model_version": "model_version",
     "review:model_card": "model_version",
     "review:model_download": "model_version",
@@ -145,6 +148,8 @@ MATRIX: dict[str, tuple[str, tuple[int, int, int, int]]] = {
     "review:threshold_preview": ("GET", (302, 403, 403, 422)),
     "review:training_run_create": ("POST", ADMINS_POST),
     "review:training_run": ("GET", ADMINS_PAGE),
+    # Polled by the dashboard (htmx); a plain request goes to the field's panel.
+    "review:field_job": ("GET", (302, 403, 403, 302)),
     "review:model_version": ("GET", ADMINS_PAGE),
     "review:model_card": ("GET", ADMINS_PAGE),
     # The version here has no artefact file: an admin is told so (400), others never get that far.
