@@ -303,3 +303,41 @@ def test_no_list_or_search_shows_the_public_a_private_collection(role, db):
         for name, text in pages.items()
     }
     assert shown == dict.fromkeys(pages, (False, True))
+
+
+def admin_urls() -> Iterator[str]:
+    """The admin site's pages that take no argument: its index, each model's list and form."""
+    (site,) = (e for e in get_resolver().url_patterns if getattr(e, "namespace", "") == "admin")
+
+    def walk(resolver: URLResolver, prefix: str) -> Iterator[str]:
+        for entry in resolver.url_patterns:
+            route = prefix + str(entry.pattern)
+            if "<" in route or "(?P" in route:
+                continue
+            if isinstance(entry, URLResolver):
+                yield from walk(entry, route)
+            else:
+                yield "/" + route.lstrip("^").rstrip("$")
+
+    yield from walk(site, str(site.pattern))
+
+
+def test_the_admin_site_is_for_admins_only(db):
+    # The autocomplete endpoint answers only with its query; logging in and out are for all.
+    urls = sorted(set(admin_urls()) - {"/admin/logout/", "/admin/login/", "/admin/autocomplete/"})
+    assert "/admin/catalogue/record/" in urls  # the walk finds the models' pages
+    got = {
+        url: tuple(
+            client_as(role).get(url).status_code for role in ("anonymous", "visitor", "cataloguer")
+        )
+        for url in urls
+    }
+    admin = client_as("admin")
+
+    assert got == dict.fromkeys(urls, (302, 302, 302))  # to the admin's login page
+    # django-axes' logs are records of what happened: nobody adds to them by hand.
+    read_only = {url for url in urls if url.startswith("/admin/axes/") and url.endswith("/add/")}
+    assert len(read_only) == 3
+    assert {url: admin.get(url).status_code for url in urls} == {
+        url: 403 if url in read_only else 200 for url in urls
+    }
