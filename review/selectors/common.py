@@ -27,6 +27,14 @@ def percent(confidence: float | None) -> int | None:
     return math.floor(confidence * 100 + 1e-6)
 
 
+# A model version's parameters, metrics, baselines and card are large JSON documents. Pages that
+# list predictions or runs name the version only: decoding these for every row was most of the
+# queue page's time, so those joins defer them.
+VERSION_DOCUMENTS = tuple(
+    f"model_version__{name}" for name in ("params", "metrics", "baselines", "card")
+)
+
+
 @dataclass(frozen=True)
 class LabelChoice:
     code: str

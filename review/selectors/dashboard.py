@@ -24,7 +24,13 @@ from catalogue.models import (
 from catalogue.services.monitoring.spotchecks import live_precision_by_field
 from glamml.ml.drift import Proportion
 from review.selectors.calibration import CalibrationRow, calibrations_by_field, conservative_reads
-from review.selectors.common import DASHBOARD_CHANGES, DASHBOARD_RUNS, DASHBOARD_VERSIONS, percent
+from review.selectors.common import (
+    DASHBOARD_CHANGES,
+    DASHBOARD_RUNS,
+    DASHBOARD_VERSIONS,
+    VERSION_DOCUMENTS,
+    percent,
+)
 
 # Under this many held-out records a precision is a rough guide (±10 points or worse).
 FEW_HELD_OUT = 100
@@ -217,7 +223,10 @@ def dashboard_fields(
     for f in fields:
         policy = f.policy
         versions = list(
-            ModelVersion.objects.filter(field=f).order_by("-version")[:DASHBOARD_VERSIONS]
+            # The model card and parameters are large JSON the dashboard never shows.
+            ModelVersion.objects.filter(field=f)
+            .defer("card", "params")
+            .order_by("-version")[:DASHBOARD_VERSIONS]
         )
         active = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
         sections.append(
@@ -275,6 +284,7 @@ def training_runs(*, field: Field) -> QuerySet[TrainingRun]:
     return (
         TrainingRun.objects.filter(field=field)
         .select_related("model_version", "started_by", "field")
+        .defer(*VERSION_DOCUMENTS)
         .order_by("-created_at", "-id")
     )
 

@@ -14,6 +14,7 @@ from catalogue.services.monitoring.spotchecks import (
     spot_check_outcomes,
 )
 from glamml.ml.drift import Proportion
+from review.selectors.common import VERSION_DOCUMENTS
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,10 @@ def alert_predictions(*, alert: Alert) -> QuerySet[Prediction]:
     )
     if alert.collection_id is not None:
         predictions = predictions.filter(record__collection_id=alert.collection_id)
-    return predictions.select_related("record__collection", "model_version").order_by(
-        "audit_rank", "id"
+    return (
+        predictions.select_related("record__collection", "model_version")
+        .defer(*VERSION_DOCUMENTS)
+        .order_by("audit_rank", "id")
     )
 
 

@@ -19,7 +19,7 @@ from catalogue.models import (
     Prediction,
 )
 from catalogue.services.labels import UnknownLabelError, label_normalise
-from review.selectors.common import LabelChoice, QueueItem
+from review.selectors.common import VERSION_DOCUMENTS, LabelChoice, QueueItem
 
 # --- the review queue -------------------------------------------------------------------------
 
@@ -104,21 +104,23 @@ def queue_label_codes(*, field: Field | None, text: str) -> tuple[str, ...]:
 
 
 def _with_queue_joins(qs: QuerySet[Prediction]) -> QuerySet[Prediction]:
-    return qs.select_related(
-        "record__collection", "field__policy", "model_version"
-    ).prefetch_related(
-        Prefetch(
-            "record__values",
-            queryset=FieldValue.objects.filter(is_current=True).select_related(
-                "user", "model_version"
+    return (
+        qs.select_related("record__collection", "field__policy", "model_version")
+        .defer(*VERSION_DOCUMENTS)
+        .prefetch_related(
+            Prefetch(
+                "record__values",
+                queryset=FieldValue.objects.filter(is_current=True)
+                .select_related("user", "model_version")
+                .defer(*VERSION_DOCUMENTS),
+                to_attr="current_values",
             ),
-            to_attr="current_values",
-        ),
-        Prefetch(
-            "record__flags",
-            queryset=Flag.objects.filter(status=Flag.Status.OPEN).order_by("created_at", "id"),
-            to_attr="open_flags",
-        ),
+            Prefetch(
+                "record__flags",
+                queryset=Flag.objects.filter(status=Flag.Status.OPEN).order_by("created_at", "id"),
+                to_attr="open_flags",
+            ),
+        )
     )
 
 
