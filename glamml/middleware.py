@@ -22,7 +22,10 @@ class DatabaseUnavailableMiddleware:
     ended) answers 503 in the site's layout. The view's transaction was rolled back, so the
     page can say that nothing of the request was saved.
 
-    Only connection errors: a constraint violation or a bad query is a bug and stays a 500.
+    Only operational errors (``OperationalError``: the connection lost or refused, and also a
+    statement cancelled or a deadlock, after which too nothing was saved and trying again is
+    right) and ``InterfaceError`` (a connection already closed). A constraint violation or a
+    bad query is a bug and stays a 500.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
