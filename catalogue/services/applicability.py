@@ -17,9 +17,19 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 
+from catalogue import dispatch
 from catalogue.counts import waiting_forget
-from catalogue.models import Collection, Field, FieldValue, Flag, PolicyChange, Prediction
-from catalogue.services.predictions import predictions_enqueue_field
+from catalogue.models import (
+    Collection,
+    Field,
+    FieldJob,
+    FieldValue,
+    Flag,
+    PolicyChange,
+    Prediction,
+)
+from catalogue.services.jobs import job_create
+from catalogue.services.predictions import records_to_predict
 from catalogue.services.values import value_put_back, value_set, values_withdraw_predictions
 
 EVERY_COLLECTION = "every collection"
@@ -56,7 +66,8 @@ def field_set_collections(
     Suggestions outside them leave the queue and the values models applied there are withdrawn
     (superseded, so making the field apply there again brings them back through a prediction
     run); values from the catalogue or a person are never touched. Records of collections
-    the field newly applies to are sent to prediction. The change is logged with the policy.
+    the field newly applies to are predicted by a background job the dashboard shows. The
+    change is logged with the policy.
     """
     before = list(field.collections.all())
     result = ApplicabilityResult()
@@ -80,8 +91,22 @@ def field_set_collections(
         gained = all_ids - before_ids
     else:  # from every collection to some gains nothing
         gained = after_ids - before_ids if before_ids else set()
-    for collection_id in sorted(gained):
-        result.enqueued += predictions_enqueue_field(field=field, collection_id=collection_id)
+    result.enqueued = sum(
+        len(records_to_predict(field=field, collection_id=collection_id))
+        for collection_id in gained
+    )
+    if result.enqueued:
+        # One job the dashboard follows: it predicts every record the active model has not
+        # seen, these collections' among them.
+        added = Collection.objects.filter(id__in=gained)
+        with transaction.atomic():
+            job = job_create(
+                field=field,
+                kind=FieldJob.Kind.REPREDICT,
+                started_by=changed_by,
+                reason=f"now applies to {_described(added)}",
+            )
+            dispatch.enqueue(dispatch.REPREDICT_FIELD, field.id, job.id)
     return result
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catalogue import dispatch
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.services.applicability import (
     ApplicabilityError,
@@ -29,7 +30,9 @@ UNMARKED = "{identifier} waits for a decision on its {field} again."
 INVALID_ROUND = "That request could not be read: say which round of review it answers."
 SAVED = "{field} now applies to {where}."
 SAVED_WITHDRAWN = " {n} suggestion(s) outside them left the queue or were withdrawn."
-SAVED_ENQUEUED = " {n} record(s) of the added collections were sent for prediction."
+SAVED_ENQUEUED = (
+    " {n} record(s) of the added collections are being predicted: the progress is shown below."
+)
 
 
 class RoundForm(forms.Form):
@@ -96,13 +99,17 @@ def field_collections(request: AuthenticatedHttpRequest, key: str) -> HttpRespon
     )
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["collections"])
-        result = field_set_collections(field=field, collections=chosen, changed_by=request.user)
+        with dispatch.watch(background=True) as follow_ups:
+            result = field_set_collections(field=field, collections=chosen, changed_by=request.user)
         where = ", ".join(c.name for c in chosen) or "every collection"
         text = SAVED.format(field=field.name, where=where)
         if result.withdrawn:
             text += SAVED_WITHDRAWN.format(n=result.withdrawn)
         if result.enqueued:
             text += SAVED_ENQUEUED.format(n=result.enqueued)
-        messages.success(request, text)
+        if follow_ups.deferred:
+            messages.warning(request, f"{text} {dispatch.DEFERRED}")
+        else:
+            messages.success(request, text)
         return redirect(f"{reverse('review:dashboard')}#field-{field.key}")
     return render(request, "review/field_collections.html", {"field": field, "form": form})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue.models import FieldValue, PolicyChange, Prediction
+from catalogue.models import FieldJob, FieldValue, PolicyChange, Prediction
 from catalogue.selectors import records_for_field
 from catalogue.services.applicability import (
     NOT_MARKED,
@@ -93,6 +93,14 @@ def test_adding_a_collection_back_sends_its_records_for_prediction(
 
     assert result.enqueued == 1
     assert Prediction.objects.filter(record=record, field=field).exists()
+    # As a job the dashboard follows, counted by its batches.
+    job = FieldJob.objects.get(field=field)
+    assert (job.kind, job.status, job.reason) == (
+        "repredict",
+        "succeeded",
+        f"now applies to {art.name}",
+    )
+    assert job.done == job.total >= 1
 
 
 def test_saving_the_same_collections_changes_nothing(field, books):
