@@ -19,6 +19,7 @@ from catalogue.services.jobs import job_progress
 from catalogue.services.training import runs
 from tests.factories import PredictionFactory
 from tests.review.browser import logged_in_page
+from tests.test_accessibility_browser import blocking_issues
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -83,6 +84,8 @@ def test_saving_a_threshold_returns_at_once_and_the_reroute_shows_its_count_unti
     assert page.locator("#jobs-language progress").count() == 1
     assert page.locator("#save-language").is_disabled()
     assert Prediction.objects.filter(status="applied").count() == 0
+    # The progress bar and its words are readable by assistive technology too.
+    assert blocking_issues(page) == []
 
     hold.released.set()
     page.locator("#jobs-language .job-succeeded").wait_for(timeout=WAIT_MS)
