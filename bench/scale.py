@@ -43,6 +43,7 @@ from scale_common import (  # noqa: E402
     Figure,
     bench_database_url,
     database_recreate,
+    database_vacuum,
     django_setup,
     manage,
     print_figures,
@@ -147,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         if importlib.util.find_spec(PARTS[part]) is None:
             figures.append(Figure(part, "not measured", float("nan"), "", note="no module yet"))
             continue
+        if database_vacuum(bench.database_url):
+            print(f"autovacuum is off: VACUUM ANALYZE before {part}", file=sys.stderr)
         found = run_child(bench, part, Path(__file__))
         figures.extend(found)
         # Each part's rows as soon as it ends: a long run that is stopped keeps what it measured.

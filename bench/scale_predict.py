@@ -98,7 +98,7 @@ def raw_model_speed(record_ids: list[int], limit: int = 20_000) -> float:
 
 
 def end_to_end(bench: Bench, workers: int, expected: int) -> tuple[float, list[float]]:
-    """Records/s with ``workers`` processes, and each worker's resident memory at the end."""
+    """Records/s with ``workers`` processes, and each worker's peak resident memory."""
     from catalogue.models import Prediction
     from catalogue.services.fields import field_ensure_language
     from catalogue.services.predictions import predictions_enqueue_field
@@ -115,7 +115,7 @@ def end_to_end(bench: Bench, workers: int, expected: int) -> tuple[float, list[f
             deadline = time.monotonic() + TIMEOUT
             while Prediction.objects.count() < expected and time.monotonic() < deadline:
                 time.sleep(0.25)
-        memory = [rss_mb(p.pid) for p in processes]
+        memory = [rss_mb(p.pid, "VmHWM") for p in processes]
     finally:
         workers_stop(processes)
     return Prediction.objects.count() / t[0], memory
@@ -142,7 +142,7 @@ def run(bench: Bench) -> list[Figure]:
                 "records/s",
                 baseline=f"the model alone × {workers}: {raw * workers:,.0f}/s",
                 ratio=rate / (raw * workers),
-                note=f"worker memory {', '.join(f'{m:.0f}' for m in memory)} MB",
+                note=f"worker peak memory {', '.join(f'{m:.0f}' for m in memory)} MB",
             )
         )
     return figures
