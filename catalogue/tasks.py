@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.db import OperationalError
 
@@ -45,7 +45,24 @@ RETRIED: dict[str, Any] = {
 }
 
 
-@shared_task(name=dispatch.PREDICT_RECORDS, **RETRIED)
+class CountsAJob(Task):  # type: ignore[type-arg]
+    """A task whose ``job_id`` argument names the job it counts: a batch that failed for good
+    (its retries spent) fails the job, saying why, instead of leaving it running."""
+
+    def on_failure(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: Any,
+    ) -> None:
+        job_id = kwargs.get("job_id", args[2] if len(args) > 2 else None)
+        if job_id is not None:
+            job_fail(job_id=job_id, message=f"A batch failed: {type(exc).__name__}: {exc}")
+
+
+@shared_task(name=dispatch.PREDICT_RECORDS, base=CountsAJob, **RETRIED)
 def predict_records(
     field_id: int, record_ids: list[int], job_id: int | None = None
 ) -> dict[str, int]:

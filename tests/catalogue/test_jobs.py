@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.db import OperationalError
 
 from catalogue import dispatch
 from catalogue.models import FieldJob, OutboxTask, Prediction
@@ -13,6 +14,7 @@ from catalogue.services.jobs import job_advance, job_claim, job_create, job_expe
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import NOTHING_TO_REPREDICT, REPREDICTED
 from catalogue.services.training.promotion import model_version_promote
+from catalogue.tasks import predict_records
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
 TITLES = [
@@ -122,3 +124,19 @@ def test_outside_a_request_eager_tasks_still_run_inline(
         policy_update(policy=field.policy, changed_by=admin_user, threshold=0.7)
 
     assert FieldJob.objects.latest("id").status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_for_good_fails_its_job_with_the_reason(field):
+    job = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=job.id)
+    job_expect(job=job, total=10, message=NOTHING_TO_REPREDICT)
+
+    # What Celery calls once the batch's retries are spent.
+    predict_records.on_failure(
+        OperationalError("server closed the connection"), "t", (field.id, [1, 2], job.id), {}, None
+    )
+
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.message == "A batch failed: OperationalError: server closed the connection"

@@ -14,7 +14,7 @@ import pytest
 from django.urls import reverse
 
 from catalogue.models import DecisionPolicy, FieldJob, Prediction, TrainingRun
-from catalogue.services import rerouting
+from catalogue.services import predictions, rerouting
 from catalogue.services.jobs import job_progress
 from catalogue.services.training import runs
 from tests.factories import PredictionFactory
@@ -126,3 +126,41 @@ def test_training_returns_at_once_shows_its_stage_and_ends_with_the_new_version(
     versions = page.locator("#field-genre .versions").inner_text()
     assert f"v{run.model_version.version}" in versions
     assert page.locator("#train-genre").is_enabled()
+
+
+def test_making_a_version_active_asks_first_then_shows_the_reprediction_until_done(
+    live_server, admin_page, trained_genre, monkeypatch
+):
+    older = trained_genre.model_versions.exclude(status="active").order_by("version").first()
+    hold = Hold()
+    to_predict = predictions.records_to_predict
+
+    def held(**kwargs):
+        hold.here()
+        return to_predict(**kwargs)
+
+    monkeypatch.setattr(predictions, "records_to_predict", held)
+    asked: list[str] = []
+    page = admin_page
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    page.goto(live_server.url + reverse("review:dashboard") + "#field-genre")
+
+    page.click(f"#promote-genre-v{older.version}")
+
+    assert hold.reached.wait(timeout=60)
+    assert asked and asked[0].startswith(f"Make v{older.version} the active genre model?")
+    # (The fixture's own promotions left finished jobs on the panel: look for this one.)
+    mine = FieldJob.objects.filter(field=trained_genre).latest("id")
+    job = page.locator(f"#job-{mine.code}")
+    job.wait_for(timeout=WAIT_MS)
+    assert f"v{older.version} was made active" in job.inner_text()
+    assert "Predicting again with the active model" in job.inner_text()
+    assert "Done" not in job.inner_text()
+    assert job.locator("progress").count() == 1
+
+    hold.released.set()
+    page.locator(f"#job-{mine.code}.job-succeeded").wait_for(timeout=WAIT_MS)
+    older.refresh_from_db()
+    assert older.status == "active"
+    mine.refresh_from_db()
+    assert mine.status == "succeeded"
