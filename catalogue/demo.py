@@ -19,7 +19,14 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalogue.machine import ModelUnavailable, active_model_version, model_load
-from catalogue.models import Collection, DecisionPolicy, Field, ModelVersion, Prediction
+from catalogue.models import (
+    Collection,
+    DecisionPolicy,
+    Field,
+    Label,
+    ModelVersion,
+    Prediction,
+)
 from catalogue.roles import cataloguer_group
 from catalogue.services.applicability import field_set_collections
 from catalogue.services.fields import field_create, field_ensure_language
@@ -202,13 +209,16 @@ def demo_label_fields(*, rows: int | None = None) -> dict[str, int]:
     for key, name, text_source, filename, slug, collection_name, licence in LABEL_FIELDS:
         path = LABEL_SAMPLES / filename
         with path.open(encoding="utf-8", newline="") as f:
-            sample = _sampled(list(csv.DictReader(f)), rows)
+            everything = list(csv.DictReader(f))
+        sample = _sampled(everything, rows)
+        # The vocabulary comes from the whole file, so that a later run on more rows finds every
+        # label it imports (a field defined by `--rows 30` used to refuse the rest).
+        labels = sorted({row[key] for row in everything if row[key]})
         collection, _ = Collection.objects.get_or_create(
             slug=slug, defaults={"name": collection_name, "licence": licence}
         )
         field = Field.objects.filter(key=key).first()
         if field is None:
-            labels = sorted({row[key] for row in sample if row[key]})
             field = field_create(
                 key=key,
                 name=name,
@@ -219,11 +229,16 @@ def demo_label_fields(*, rows: int | None = None) -> dict[str, int]:
                 model_params=MODEL_PARAMS.get(key),
             )
             starting = json.loads(DEMO_RULES.read_text(encoding="utf-8")).get(key, {})
-            # A smaller sample (``rows``) may lack some labels: their rules wait for them.
             rules = {
                 code: "\n".join(patterns) for code, patterns in starting.items() if code in labels
             }
             label_rules_update(field=field, rules=rules, changed_by=None)
+        else:
+            # A demo database from before the vocabulary came from the whole file.
+            Label.objects.bulk_create(
+                [Label(field=field, code=code, name=code) for code in labels],
+                ignore_conflicts=True,
+            )
         with tempfile.TemporaryDirectory() as tmp:
             part = Path(tmp) / filename
             with part.open("w", encoding="utf-8", newline="") as out:
