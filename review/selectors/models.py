@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from catalogue.models import (
     Field,
+    FieldJob,
     Label,
     ModelVersion,
     PolicyChange,
@@ -109,6 +110,8 @@ class VersionPage:
     reliability: list[ReliabilityBin]
     precision_coverage: list[CurvePoint]
     run: TrainingRun | None
+    # A re-prediction of the field still running: making another version active waits for it.
+    repredicting: bool = False
 
     @property
     def field(self) -> Field:
@@ -243,7 +246,7 @@ def precision_coverage_points(metrics: dict[str, Any]) -> list[CurvePoint]:
 
 
 def version_page(*, version: ModelVersion) -> VersionPage:
-    """Everything the model version page shows, in three queries after the version itself."""
+    """Everything the model version page shows, in four queries after the version itself."""
     active = (
         version
         if version.status == ModelVersion.Status.ACTIVE
@@ -269,6 +272,9 @@ def version_page(*, version: ModelVersion) -> VersionPage:
         reliability=reliability_bins(version.metrics or {}),
         precision_coverage=precision_coverage_points(version.metrics or {}),
         run=run,
+        repredicting=FieldJob.objects.filter(
+            field_id=version.field_id, kind=FieldJob.Kind.REPREDICT, status__in=FieldJob.ACTIVE
+        ).exists(),
     )
 
 

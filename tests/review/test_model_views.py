@@ -406,3 +406,15 @@ def test_the_card_and_the_page_give_the_threshold_the_field_has_now(staff_client
     assert "Accept threshold: 0.75." in html
     assert "Accept threshold: 0.75." in card
     assert "0.90" not in card
+
+
+@pytest.mark.django_db
+def test_another_version_waits_while_a_reprediction_runs(staff_client, field):
+    ModelVersionFactory(field=field, version=1, status=ModelVersion.Status.ACTIVE)
+    candidate = ModelVersionFactory(field=field, version=2, status=ModelVersion.Status.CANDIDATE)
+    FieldJob.objects.create(field=field, kind=FieldJob.Kind.REPREDICT, status="running")
+
+    html = staff_client.get(version_url(candidate)).content.decode()
+
+    assert '<button type="submit" id="promote" disabled aria-describedby="promote-busy">' in html
+    assert "Waits until the re-prediction running now ends" in html
