@@ -110,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the benchmark database of an earlier run with the same --rows and --seed "
         "(its records and predictions are not made again)",
     )
+    parser.add_argument(
+        "--before",
+        help="a checkout of the code before a change: the predict part measures its workers "
+        "beside this checkout's, alternating, in the same run",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -135,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         database_url=database_url,
         redis_url=args.redis_url,
         duration=args.duration,
+        options={"before": str(Path(args.before).resolve())} if args.before else {},
     )
     bench.data_file = str(write_file(tmp / "records.csv", args.rows, args.seed))
     if not args.reuse:

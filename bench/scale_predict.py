@@ -4,6 +4,10 @@ The model's raw batch speed (titles/s, in this process) is set beside the end-to
 1 and 2 worker processes: every record that needs a prediction is enqueued in batches of
 ``GLAMML_INFERENCE_BATCH_SIZE``, and the clock runs until each is predicted, routed and stored.
 Workers are started and ready before the clock starts (their start-up is not the figure).
+
+With ``--before DIR`` (a checkout of the code before a change, e.g. ``git worktree add DIR
+main``) each end-to-end figure is measured twice, alternating in the same run and database:
+workers running that checkout's code, then this one's, so a change is compared at one load.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ WORKER_COUNTS = (1, 2)
 TIMEOUT = 3600.0
 
 
-def worker_start(bench: Bench, name: str, queues: str = "inference") -> subprocess.Popen[bytes]:
-    """One Celery worker process (solo pool: one task at a time, as one core runs it)."""
+def worker_start(
+    bench: Bench, name: str, queues: str = "inference", root: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """One Celery worker process (solo pool: one task at a time, as one core runs it), running
+    the code of the checkout at ``root``."""
     log = Path(bench.tmp) / f"worker-{name}.log"
     return subprocess.Popen(
         [
@@ -28,8 +35,8 @@ def worker_start(bench: Bench, name: str, queues: str = "inference") -> subproce
             *("--pool", "solo", "--hostname", f"{name}@%h", "--loglevel", "INFO"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
         ],
-        cwd=ROOT,
-        env=bench.env(CELERY_TASK_ALWAYS_EAGER="false"),
+        cwd=root,
+        env=bench.env(CELERY_TASK_ALWAYS_EAGER="false", PYTHONPATH=str(root)),
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
@@ -59,14 +66,21 @@ def predictions_reset() -> None:
     """Forget every prediction and model value, so each run predicts the same records.
 
     Plain SQL: Django's delete() would load every row to cascade (minutes at this size). The
-    benchmark's catalogue has no decisions or flags, only spot checks, to clear first.
+    benchmark's catalogue has no decisions or flags, only spot checks, to clear first. Then
+    ``VACUUM ANALYZE`` of the three tables.
     """
     from django.db import connection, transaction
 
+    tables = ("catalogue_fieldvalue", "catalogue_spotcheck", "catalogue_prediction")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM catalogue_fieldvalue WHERE source = 'model'")
         cursor.execute("DELETE FROM catalogue_spotcheck")
         cursor.execute("DELETE FROM catalogue_prediction")
+    # Each run starts from the same tables: without this (autovacuum is off on the benchmark's
+    # server) a later run inserts among the dead rows of the one before, and runs slower.
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def needing() -> list[int]:
@@ -97,8 +111,10 @@ def raw_model_speed(record_ids: list[int], limit: int = 20_000) -> float:
     return len(records) / t[0]
 
 
-def end_to_end(bench: Bench, workers: int, expected: int) -> tuple[float, list[float]]:
-    """Records/s with ``workers`` processes, and each worker's peak resident memory."""
+def end_to_end(
+    bench: Bench, workers: int, expected: int, root: Path = ROOT
+) -> tuple[float, list[float]]:
+    """Records/s with ``workers`` processes of the checkout at ``root``, and their peak memory."""
     from catalogue.models import Prediction
     from catalogue.services.fields import field_ensure_language
     from catalogue.services.predictions import predictions_enqueue_field
@@ -107,7 +123,7 @@ def end_to_end(bench: Bench, workers: int, expected: int) -> tuple[float, list[f
     predictions_reset()
     app.control.purge()
     names = [f"bench{workers}-{i}" for i in range(workers)]
-    processes = [worker_start(bench, name) for name in names]
+    processes = [worker_start(bench, name, root=root) for name in names]
     try:
         workers_ready(bench, names)
         with timed() as t:
@@ -131,18 +147,26 @@ def run(bench: Bench) -> list[Figure]:
     todo = needing()
     raw = raw_model_speed(todo)
     figures = [Figure("predict", "the model alone, batches of 500", raw, "titles/s")]
+    before = bench.options.get("before")
     for workers in WORKER_COUNTS:
+        if before:
+            rate, memory = end_to_end(bench, workers, len(todo), root=Path(before))
+            figures.append(_end_to_end_figure(workers, len(todo), raw, rate, memory, "before: "))
         rate, memory = end_to_end(bench, workers, len(todo))
-        figures.append(
-            Figure(
-                "predict",
-                f"end to end, {workers} worker process{'es' if workers > 1 else ''}, "
-                f"{len(todo):,} records",
-                rate,
-                "records/s",
-                baseline=f"the model alone × {workers}: {raw * workers:,.0f}/s",
-                ratio=rate / (raw * workers),
-                note=f"worker peak memory {', '.join(f'{m:.0f}' for m in memory)} MB",
-            )
-        )
+        figures.append(_end_to_end_figure(workers, len(todo), raw, rate, memory, ""))
     return figures
+
+
+def _end_to_end_figure(
+    workers: int, records: int, raw: float, rate: float, memory: list[float], prefix: str
+) -> Figure:
+    return Figure(
+        "predict",
+        f"{prefix}end to end, {workers} worker process{'es' if workers > 1 else ''}, "
+        f"{records:,} records",
+        rate,
+        "records/s",
+        baseline=f"the model alone × {workers}: {raw * workers:,.0f}/s",
+        ratio=rate / (raw * workers),
+        note=f"worker peak memory {', '.join(f'{m:.0f}' for m in memory)} MB",
+    )

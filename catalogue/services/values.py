@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
 
@@ -167,6 +168,8 @@ def values_apply_predictions(*, predictions: list[Prediction]) -> int:
     """
     if not predictions:
         return 0
+    if connection.vendor == "postgresql":
+        return _values_apply_predictions_pg(predictions)
     field_id = predictions[0].field_id
     by_record = {p.record_id: p for p in predictions}
     current = FieldValue.objects.filter(
@@ -199,6 +202,57 @@ def values_apply_predictions(*, predictions: list[Prediction]) -> int:
         batch_size=1000,
     )
     return len(todo)
+
+
+def _values_apply_predictions_pg(predictions: list[Prediction]) -> int:
+    """:func:`values_apply_predictions` in 2 set-based statements, no model objects.
+
+    The update makes history of every current value the rule replaces; what is still current
+    afterwards is kept, so the insert writes a value only for the records left without one.
+    Both find the batch's values by ``record_id = ANY(…)`` (an index range whatever the
+    planner thinks of the table's size): a value names the prediction of its own record, so
+    "not this record's prediction" is "none of the batch's predictions".
+    """
+    predictions = list({p.record_id: p for p in predictions}.values())
+    table, field_id = FieldValue._meta.db_table, predictions[0].field_id
+    record_ids = [p.record_id for p in predictions]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET is_current = false
+            WHERE field_id = %s AND is_current AND record_id = ANY(%s::bigint[])
+              AND source <> ALL(%s::text[])
+              AND (prediction_id IS NULL OR prediction_id <> ALL(%s::bigint[]))
+            """,
+            [field_id, record_ids, list(SETTLED_SOURCES), [p.id for p in predictions]],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (
+                record_id, prediction_id, label, model_version_id, confidence, policy,
+                field_id, source, action, user_id, is_current, created_at)
+            SELECT t.*, %s, %s, '', NULL, true, %s FROM unnest(
+                %s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::float8[], %s::text[]
+            ) AS t(record_id, prediction_id, label, model_version_id, confidence, policy)
+            WHERE t.record_id NOT IN (
+                SELECT record_id FROM {table}
+                WHERE field_id = %s AND is_current AND record_id = ANY(%s::bigint[]))
+            """,
+            [
+                field_id,
+                FieldValue.Source.MODEL.value,
+                timezone.now(),
+                record_ids,
+                [p.id for p in predictions],
+                [p.label for p in predictions],
+                [p.model_version_id for p in predictions],
+                [p.confidence for p in predictions],
+                [p.routed_by for p in predictions],
+                field_id,
+                record_ids,
+            ],
+        )
+        return int(cursor.rowcount)
 
 
 def values_withdraw_predictions(*, field_id: int, prediction_ids: list[int], reason: str) -> int:

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from catalogue.models import FieldValue, ModelVersion, MonitoringPolicy, Prediction, Record
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create, predictions_enqueue_field
-from catalogue.services.values import value_set
+from catalogue.services.values import value_set, values_apply_predictions
 from tests.factories import CollectionFactory, RecordFactory
 
 TITLES = [
@@ -101,3 +101,29 @@ def test_only_records_that_need_a_prediction_are_enqueued(
     assert Prediction.objects.get(record_id=fresh).model_version == active_model
     assert Prediction.objects.get(record_id=rolled_back).status != Prediction.Status.SUPERSEDED
     assert not Prediction.objects.filter(record_id=settled).exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_of_values_keeps_settled_and_own_values_and_replaces_the_others(
+    field, active_model, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.5)
+    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.0})
+    person, own, other, empty = ids = records(4)
+    predictions_create(field=field, record_ids=ids)
+    value_set(record=Record.objects.get(pk=person), field=field, label="lat", source="human")
+    value_set(record=Record.objects.get(pk=other), field=field, label="lat", source="model")
+    FieldValue.objects.filter(record_id=empty).delete()
+    predictions = list(Prediction.objects.filter(record_id__in=ids))
+
+    assert values_apply_predictions(predictions=predictions) == 2
+    current = {v.record_id: v for v in FieldValue.objects.filter(field=field, is_current=True)}
+    assert (current[person].label, current[person].source) == ("lat", "human")
+    by_record = {p.record_id: p for p in predictions}
+    for record_id in (own, other, empty):
+        assert current[record_id].prediction_id == by_record[record_id].id
+        assert current[record_id].label == by_record[record_id].label
+    assert FieldValue.objects.filter(record_id=own).count() == 1  # not written twice
+    assert FieldValue.objects.get(record_id=other, label="lat").is_current is False
+    # Twice is the same as once.
+    assert values_apply_predictions(predictions=predictions) == 0

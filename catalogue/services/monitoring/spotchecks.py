@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from catalogue.models import (
     Collection,
@@ -23,6 +24,7 @@ from catalogue.models import (
     Field,
     ModelVersion,
     Prediction,
+    Record,
     SpotCheck,
 )
 from catalogue.services.monitoring.policy import monitoring_policy_get
@@ -52,6 +54,13 @@ def spot_checks_select(
     rate = monitoring_policy_get(field=field).audit_rate
     if rate <= 0:
         return 0
+    if connection.vendor == "postgresql":
+        return _select_pg(
+            field=field,
+            rate=rate,
+            record_ids=None if record_ids is None else list(record_ids),
+            version_id=None if model_version is None else model_version.id,
+        )
     candidates = Prediction.objects.filter(
         field=field,
         status=Prediction.Status.APPLIED,
@@ -89,6 +98,51 @@ def spot_checks_select(
             ignore_conflicts=True,
         )
     return len(rows)
+
+
+def _select_pg(
+    *, field: Field, rate: float, record_ids: list[int] | None, version_id: int | None
+) -> int:
+    """:func:`spot_checks_select` as one statement: the update claims the rows it queues (a
+    row another transaction changed meanwhile is checked again, as ``select_for_update`` did)
+    and hands them to the insert of their spot checks."""
+    prediction, record = Prediction._meta.db_table, Record._meta.db_table
+    batch = "" if record_ids is None else "AND p.record_id = ANY(%(records)s::bigint[])"
+    version = "" if version_id is None else "AND p.model_version_id = %(version)s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH picked AS (
+                UPDATE {prediction} AS p SET status = %(queued)s, routed_by = %(by)s
+                WHERE p.field_id = %(field)s AND p.status = %(applied)s AND NOT p.flagged
+                  AND p.audit_rank < %(rate)s {batch} {version}
+                  AND NOT EXISTS (
+                    SELECT 1 FROM {SpotCheck._meta.db_table} AS s WHERE s.prediction_id = p.id)
+                RETURNING p.id, p.record_id, p.model_version_id, p.confidence, p.review_round
+            ), checks AS (
+                INSERT INTO {SpotCheck._meta.db_table} (
+                    prediction_id, field_id, collection_id, model_version_id, confidence,
+                    review_round, created_at)
+                SELECT picked.id, %(field)s, r.collection_id, picked.model_version_id,
+                       picked.confidence, picked.review_round, %(now)s
+                FROM picked JOIN {record} AS r ON r.id = picked.record_id
+                ON CONFLICT DO NOTHING
+            )
+            SELECT count(*) FROM picked
+            """,
+            {
+                "queued": Prediction.Status.QUEUED.value,
+                "applied": Prediction.Status.APPLIED.value,
+                "by": SPOT_CHECK,
+                "field": field.id,
+                "rate": rate,
+                "records": record_ids,
+                "version": version_id,
+                "now": timezone.now(),
+            },
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 @dataclass(frozen=True)
