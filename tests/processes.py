@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 import redis
 import yaml
@@ -196,3 +197,21 @@ def records_to_predict(count: int) -> list[int]:
         for i in range(count)
     )
     return list(Record.objects.filter(collection=collection).values_list("id", flat=True))
+
+
+@contextmanager
+def controller() -> Iterator[psycopg.Connection]:
+    """A connection of the test's own, outside Django, to lock tables and end backends."""
+    with psycopg.connect(database_url()) as conn:
+        yield conn
+
+
+def waiting_on_a_lock(conn: psycopg.Connection) -> int:
+    """How many connections to this database wait for a lock (the controller's)."""
+    # Activity is read once per transaction unless the snapshot is cleared.
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    ).fetchone()
+    return int(row[0]) if row else 0

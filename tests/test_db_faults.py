@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -30,6 +29,7 @@ from tests.factories import CollectionFactory, LabelFactory, PredictionFactory
 from tests.processes import (
     ROOT,
     broker_at,
+    controller,
     database_url,
     free_port,
     records_to_predict,
@@ -37,18 +37,12 @@ from tests.processes import (
     start_worker,
     stop_process,
     wait_for,
+    waiting_on_a_lock,
 )
 
 __all__ = ["redis_server"]  # a fixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@contextmanager
-def controller() -> Iterator[psycopg.Connection]:
-    """A connection of the test's own, outside Django, to lock tables and end backends."""
-    with psycopg.connect(database_url()) as conn:
-        yield conn
 
 
 def own_backend() -> int:
@@ -66,17 +60,6 @@ def end_other_backends(conn: psycopg.Connection) -> int:
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
         [own_backend()],
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def waiting_on_a_lock(conn: psycopg.Connection) -> int:
-    """How many connections to this database wait for a lock (the controller's)."""
-    # Activity is read once per transaction unless the snapshot is cleared.
-    conn.execute("SELECT pg_stat_clear_snapshot()")
-    row = conn.execute(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
     ).fetchone()
     return int(row[0]) if row else 0
 

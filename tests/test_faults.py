@@ -18,11 +18,13 @@ from catalogue.models import Prediction, TrainingRun
 from catalogue.services.training.runs import training_run_create
 from tests.processes import (
     broker_at,
+    controller,
     records_to_predict,
     redis_server,
     start_worker,
     stop_process,
     wait_for,
+    waiting_on_a_lock,
 )
 
 __all__ = ["redis_server"]  # a fixture
@@ -86,12 +88,19 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     )
     try:
         assert wait_for(lambda: "ready" in log.read_text(), seconds=90, process=worker, log=log)
-        with broker_at(redis_server.url):
-            dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)  # one big batch
-        assert wait_for(lambda: "received" in log.read_text(), seconds=30, process=worker, log=log)
-        time.sleep(0.5)
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool child, mid-batch
-        worker.wait()
+        with controller() as conn:
+            # Hold the predictions table so that the batch stops at its first write: it is in
+            # flight when the worker is killed, however fast the machine (a quiet one finished
+            # the batch before a kill half a second after it was received).
+            conn.execute("LOCK TABLE catalogue_prediction IN SHARE ROW EXCLUSIVE MODE")
+            with broker_at(redis_server.url):
+                dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)  # one big batch
+            assert wait_for(
+                lambda: waiting_on_a_lock(conn) == 1, seconds=120, process=worker, log=log
+            ), log.read_text()
+            os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool child, mid-batch
+            worker.wait()
+            conn.rollback()  # the lock goes
     finally:
         stop_process(worker)
     killed = time.monotonic()
