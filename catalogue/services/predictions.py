@@ -6,7 +6,6 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -245,7 +244,7 @@ def _store(new: list[Prediction], *, field: Field, version: ModelVersion) -> lis
 def _insert(new: list[Prediction]) -> list[tuple[int, uuid.UUID]]:
     """Insert the predictions, skipping conflicts; (id, code) of each one inserted.
 
-    On PostgreSQL one ``INSERT … SELECT FROM unnest(…)`` with ``RETURNING``: Django's
+    On PostgreSQL one ``INSERT … SELECT FROM jsonb_to_recordset(…)`` with ``RETURNING``: Django's
     ``bulk_create`` spent most of a batch's storing time preparing each value in Python, and
     needs a second query to learn what it inserted when conflicts are skipped.
     """
@@ -254,33 +253,39 @@ def _insert(new: list[Prediction]) -> list[tuple[int, uuid.UUID]]:
         found = Prediction.objects.filter(code__in=[p.code for p in new])
         return list(found.values_list("id", "code"))
     first, now = new[0], timezone.now()
-    columns: list[list[Any]] = [
-        [p.code for p in new],
-        [p.record_id for p in new],
-        [p.label for p in new],
-        [p.confidence for p in new],
-        [json.dumps(p.alternatives) for p in new],
-        [p.status for p in new],
-        [p.raw_confidence for p in new],
-        [p.routed_by for p in new],
-        [p.margin for p in new],
-        [p.audit_rank for p in new],
-        [p.flagged for p in new],
+    rows = [
+        {
+            "code": str(p.code),
+            "record_id": p.record_id,
+            "label": p.label,
+            "confidence": p.confidence,
+            "alternatives": p.alternatives,
+            "status": p.status,
+            "raw_confidence": p.raw_confidence,
+            "routed_by": p.routed_by,
+            "margin": p.margin,
+            "audit_rank": p.audit_rank,
+            "flagged": p.flagged,
+        }
+        for p in new
     ]
     with connection.cursor() as cursor:
+        # The rows travel as one JSON document: psycopg quotes a list parameter value by value
+        # in Python (a fifth of the storing time with an array per column), a string at once.
         cursor.execute(
             f"""
             INSERT INTO {Prediction._meta.db_table} (
                 code, record_id, label, confidence, alternatives, status, raw_confidence,
                 routed_by, margin, audit_rank, flagged,
                 field_id, model_version_id, review_round, created_at, updated_at)
-            SELECT t.*, %s, %s, 0, %s, %s FROM unnest(
-                %s::uuid[], %s::bigint[], %s::text[], %s::float8[], %s::jsonb[], %s::text[],
-                %s::float8[], %s::text[], %s::float8[], %s::float8[], %s::bool[]) AS t
+            SELECT t.*, %s, %s, 0, %s, %s FROM jsonb_to_recordset(%s::jsonb) AS t(
+                code uuid, record_id bigint, label text, confidence float8, alternatives jsonb,
+                status text, raw_confidence float8, routed_by text, margin float8,
+                audit_rank float8, flagged bool)
             ON CONFLICT DO NOTHING
             RETURNING id, code
             """,
-            [first.field_id, first.model_version_id, now, now, *columns],
+            [first.field_id, first.model_version_id, now, now, json.dumps(rows)],
         )
         return [(pk, code) for pk, code in cursor.fetchall()]
 

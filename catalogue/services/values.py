@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
@@ -208,7 +210,8 @@ def _values_apply_predictions_pg(predictions: list[Prediction]) -> int:
     """:func:`values_apply_predictions` in 2 set-based statements, no model objects.
 
     The update makes history of every current value the rule replaces; what is still current
-    afterwards is kept, so the insert writes a value only for the records left without one.
+    afterwards is kept, so the insert writes a value only for the records left without one (its
+    rows as one JSON document, which psycopg quotes at once, unlike a list value by value).
     Both find the batch's values by ``record_id = ANY(…)`` (an index range whatever the
     planner thinks of the table's size): a value names the prediction of its own record, so
     "not this record's prediction" is "none of the batch's predictions".
@@ -231,9 +234,9 @@ def _values_apply_predictions_pg(predictions: list[Prediction]) -> int:
             INSERT INTO {table} (
                 record_id, prediction_id, label, model_version_id, confidence, policy,
                 field_id, source, action, user_id, is_current, created_at)
-            SELECT t.*, %s, %s, '', NULL, true, %s FROM unnest(
-                %s::bigint[], %s::bigint[], %s::text[], %s::bigint[], %s::float8[], %s::text[]
-            ) AS t(record_id, prediction_id, label, model_version_id, confidence, policy)
+            SELECT t.*, %s, %s, '', NULL, true, %s FROM jsonb_to_recordset(%s::jsonb) AS t(
+                record_id bigint, prediction_id bigint, label text, model_version_id bigint,
+                confidence float8, policy text)
             WHERE t.record_id NOT IN (
                 SELECT record_id FROM {table}
                 WHERE field_id = %s AND is_current AND record_id = ANY(%s::bigint[]))
@@ -242,12 +245,19 @@ def _values_apply_predictions_pg(predictions: list[Prediction]) -> int:
                 field_id,
                 FieldValue.Source.MODEL.value,
                 timezone.now(),
-                record_ids,
-                [p.id for p in predictions],
-                [p.label for p in predictions],
-                [p.model_version_id for p in predictions],
-                [p.confidence for p in predictions],
-                [p.routed_by for p in predictions],
+                json.dumps(
+                    [
+                        {
+                            "record_id": p.record_id,
+                            "prediction_id": p.id,
+                            "label": p.label,
+                            "model_version_id": p.model_version_id,
+                            "confidence": p.confidence,
+                            "policy": p.routed_by,
+                        }
+                        for p in predictions
+                    ]
+                ),
                 field_id,
                 record_ids,
             ],
