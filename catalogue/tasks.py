@@ -16,7 +16,7 @@ from django.db import OperationalError
 from catalogue import dispatch
 from catalogue.machine import ModelUnavailable
 from catalogue.models import Alert, Field, TrainingRun
-from catalogue.services.jobs import job_advance, job_fail
+from catalogue.services.jobs import job_advance, job_fail, jobs_reap
 from catalogue.services.monitoring.alerts import alert_email_send, monitoring_run
 from catalogue.services.predictions import (
     REPREDICTED,
@@ -157,11 +157,12 @@ def retrain_due_fields() -> list[str]:
 
 @shared_task(name=dispatch.REAP_STALE_TRAINING_RUNS, acks_late=True)
 def reap_stale_training_runs() -> int:
-    """Periodic: fail runs whose worker died; send again, then fail, runs queued too long.
+    """Periodic: fail runs whose worker died; send again, then fail, runs queued too long;
+    fail re-routes and re-predictions with no progress for too long.
 
-    Each run is changed by a conditional update, so running it twice changes nothing more.
+    Each row is changed by a conditional update, so running it twice changes nothing more.
     """
-    return training_runs_reap()
+    return training_runs_reap() + jobs_reap()
 
 
 @shared_task(name=dispatch.PREDICT_PENDING, **RETRIED)

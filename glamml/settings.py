@@ -351,6 +351,10 @@ GLAMML_QUEUED_RUN_LIMIT_SECONDS = _env_int(
     "GLAMML_QUEUED_RUN_LIMIT_SECONDS", 6 * 3600, low=300, high=7 * 86400
 )
 
+# A re-route or re-prediction with no sign of progress for this long lost its worker (a server
+# restarted mid-run, in the demo too): it is failed, saying so, and its buttons work again.
+GLAMML_JOB_STALE_SECONDS = _env_int("GLAMML_JOB_STALE_SECONDS", 900, low=60, high=7 * 86400)
+
 GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1, high=100_000)
 GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, high=1.0)
 # What a confidence means in a collection with no evidence yet: this share of itself.

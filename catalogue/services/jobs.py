@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import F, Q
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from catalogue.models import Field, FieldJob
+from catalogue import dispatch
+from catalogue.models import Field, FieldJob, OutboxTask
 
 logger = logging.getLogger(__name__)
+
+# The tasks that carry a job, as (field id, job id).
+JOB_TASKS = (dispatch.REROUTE_FIELD, dispatch.REPREDICT_FIELD)
+STOPPED = "Stopped without finishing (no progress since {since}); start it again."
 
 # Called with (done so far, to do in all).
 Progress = Callable[[int, int], None]
@@ -47,6 +54,7 @@ def job_claim(*, job_id: int) -> FieldJob | None:
             started_at=timezone.now(),
             message="",
             finished_at=None,
+            touched_at=timezone.now(),
         )
     )
     return FieldJob.objects.filter(pk=job_id).first() if claimed else None
@@ -56,7 +64,7 @@ def job_progress(*, job: FieldJob) -> Progress:
     """A progress callback that stores the count on the job row, where the page reads it."""
 
     def note(done: int, total: int) -> None:
-        FieldJob.objects.filter(pk=job.pk).update(done=done, total=total)
+        FieldJob.objects.filter(pk=job.pk).update(done=done, total=total, touched_at=timezone.now())
 
     return note
 
@@ -109,7 +117,7 @@ def job_expect(*, job: FieldJob, total: int, message: str) -> None:
 def job_advance(*, job_id: int, n: int, message: str) -> None:
     """Count ``n`` more done (never past the total); the last batch marks the job done."""
     FieldJob.objects.filter(pk=job_id, status=FieldJob.Status.RUNNING).update(
-        done=Least(F("done") + n, F("total"))
+        done=Least(F("done") + n, F("total")), touched_at=timezone.now()
     )
     FieldJob.objects.filter(
         Q(done__gte=F("total")), pk=job_id, status=FieldJob.Status.RUNNING
@@ -121,3 +129,33 @@ def job_fail(*, job_id: int, message: str) -> None:
     FieldJob.objects.filter(pk=job_id, status__in=FieldJob.ACTIVE).update(
         status=FieldJob.Status.FAILED, message=message, finished_at=timezone.now()
     )
+
+
+def jobs_reap(*, field_id: int | None = None, now: datetime | None = None) -> int:
+    """Fail the jobs (of one field, or all) with no progress for ``GLAMML_JOB_STALE_SECONDS``.
+
+    Their worker is gone: a server restarted mid-run, or a task was lost. The periodic sweep
+    calls this, and so does the dashboard when it reads a field's jobs, since the embedded demo
+    has no sweep. The job's task, if it still waits in the outbox, is not sent afterwards: the
+    person was told to start it again. Returns how many jobs it failed.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.GLAMML_JOB_STALE_SECONDS)
+    stale = FieldJob.objects.filter(status__in=FieldJob.ACTIVE, touched_at__lt=cutoff)
+    if field_id is not None:
+        stale = stale.filter(field_id=field_id)
+    n = 0
+    for job_id, touched_at in stale.values_list("pk", "touched_at"):
+        since = touched_at.isoformat(timespec="minutes")
+        # Conditional, so a job that moved on meanwhile is left alone.
+        n += FieldJob.objects.filter(
+            pk=job_id, status__in=FieldJob.ACTIVE, touched_at__lt=cutoff
+        ).update(
+            status=FieldJob.Status.FAILED,
+            message=STOPPED.format(since=since),
+            finished_at=now,
+        )
+        OutboxTask.objects.filter(sent_at__isnull=True, args__1=job_id).filter(
+            name__in=JOB_TASKS
+        ).update(sent_at=now, last_error="Not sent: its job had stopped and was failed.")
+    return n

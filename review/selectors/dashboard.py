@@ -21,6 +21,7 @@ from catalogue.models import (
     Prediction,
     TrainingRun,
 )
+from catalogue.services.jobs import jobs_reap
 from catalogue.services.monitoring.spotchecks import live_precision_by_field
 from glamml.ml.drift import Proportion
 from review.selectors.calibration import CalibrationRow, calibrations_by_field, conservative_reads
@@ -208,6 +209,9 @@ def dashboard_fields(
     Queries grow with the number of fields (a handful), not with predictions or versions.
     """
     preview_thresholds = preview_thresholds or {}
+    # A job that stopped without finishing is failed first, so the page says so and its
+    # buttons work again even where no periodic sweep runs (the embedded demo).
+    jobs_reap(field_id=field.pk if field is not None else None)
     # Every predicted field gets a policy when it is set up; one without is not ready to manage.
     fields_qs = Field.objects.filter(policy__isnull=False).select_related("policy")
     if field is not None:

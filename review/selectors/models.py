@@ -17,6 +17,7 @@ from catalogue.models import (
     PolicyChange,
     TrainingRun,
 )
+from catalogue.services.jobs import jobs_reap
 from catalogue.services.sharing import LICENCES
 from glamml.ml.cards.sections import MADE_BY_TRIGGER
 from review.selectors.common import DASHBOARD_CHANGES
@@ -256,6 +257,8 @@ def version_page(*, version: ModelVersion) -> VersionPage:
     )
     same_split = (version.metrics or {}).get("active_on_same_split")
     run = TrainingRun.objects.filter(model_version=version).select_related("started_by").first()
+    # A re-prediction that stopped without finishing must not keep the promote button off.
+    jobs_reap(field_id=version.field_id)
     return VersionPage(
         version=version,
         scores=version_scores(version=version),

@@ -17,6 +17,7 @@ from catalogue import dispatch
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Field, PolicyChange, TrainingRun
 from catalogue.services import policy as policy_service
+from catalogue.services.jobs import jobs_reap
 from catalogue.services.training import runs
 from review.access import (
     get_field_for_admin,
@@ -206,6 +207,8 @@ def field_job_detail(request: AuthenticatedHttpRequest, code: UUID) -> HttpRespo
     job = get_field_job_for_admin(request, code)
     if not wants_partial(request):
         return redirect(_anchor(job.field))
+    if job.is_active and jobs_reap(field_id=job.field_id):
+        job.refresh_from_db()
     if job.is_active:
         return render(request, JOB, {"job": job})
     return _panel_in_place(request, field=job.field)

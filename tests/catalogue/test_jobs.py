@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.models import FieldJob, OutboxTask, Prediction
 from catalogue.services import rerouting
-from catalogue.services.jobs import job_advance, job_claim, job_create, job_expect
+from catalogue.services.jobs import (
+    job_advance,
+    job_claim,
+    job_create,
+    job_expect,
+    job_progress,
+    jobs_reap,
+)
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import NOTHING_TO_REPREDICT, REPREDICTED
 from catalogue.services.training.promotion import model_version_promote
-from catalogue.tasks import predict_records
+from catalogue.tasks import predict_records, reap_stale_training_runs
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
 TITLES = [
@@ -140,3 +149,73 @@ def test_a_batch_that_fails_for_good_fails_its_job_with_the_reason(field):
     job.refresh_from_db()
     assert job.status == "failed"
     assert job.message == "A batch failed: OperationalError: server closed the connection"
+
+
+# --- jobs that stopped without finishing -------------------------------------------------------
+
+
+def _quiet_for(job: FieldJob, seconds: int) -> None:
+    """As if the job's last sign of life was ``seconds`` ago."""
+    FieldJob.objects.filter(pk=job.pk).update(
+        touched_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+@pytest.mark.django_db
+def test_a_job_quiet_past_the_limit_is_failed_and_its_unsent_task_never_runs(field, settings):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    running = job_create(field=field, kind=FieldJob.Kind.REROUTE)
+    job_claim(job_id=running.id)
+    queued = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    # The demo's thread died with the server: its task's outbox row was never marked sent.
+    task = OutboxTask.objects.create(name=dispatch.REPREDICT_FIELD, args=[field.id, queued.id])
+    fresh = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    _quiet_for(running, 601)
+    _quiet_for(queued, 3600)
+    _quiet_for(fresh, 599)
+
+    assert jobs_reap() == 2
+
+    running.refresh_from_db()
+    assert running.status == "failed" and running.finished_at is not None
+    assert running.message.startswith("Stopped without finishing (no progress since ")
+    assert running.message.endswith("); start it again.")
+    queued.refresh_from_db()
+    assert queued.status == "failed"
+    fresh.refresh_from_db()
+    assert fresh.status == "queued"
+    task.refresh_from_db()
+    assert task.sent_at is not None and "stopped" in task.last_error
+    assert dispatch.outbox_send(grace=timedelta(0)) == 0
+    # Reaping again changes nothing more.
+    assert jobs_reap() == 0
+
+
+@pytest.mark.django_db
+def test_progress_keeps_a_long_job_alive(field, settings):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    job = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=job.id)
+    job_expect(job=job, total=10, message=REPREDICTED)
+    _quiet_for(job, 601)
+
+    job_advance(job_id=job.id, n=2, message=REPREDICTED)
+    assert jobs_reap() == 0
+
+    _quiet_for(job, 601)
+    job_progress(job=job)(3, 10)
+    assert jobs_reap(field_id=field.id) == 0
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("running", 3)
+
+
+@pytest.mark.django_db
+def test_the_periodic_sweep_fails_stale_jobs(field, settings):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    job = job_create(field=field, kind=FieldJob.Kind.REROUTE)
+    _quiet_for(job, 601)
+
+    assert reap_stale_training_runs() == 1
+
+    job.refresh_from_db()
+    assert job.status == "failed"

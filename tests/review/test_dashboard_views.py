@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -26,10 +28,10 @@ from tests.factories import (
 from tests.review.conftest import HTMX
 
 DASHBOARD = reverse("review:dashboard")
-# Session, user, fields, status counts, spot checks and their decisions (live precision), open
+# Session, user, jobs that stopped (failed if any), fields, status counts, spot checks and their decisions (live precision), open
 # monitoring alerts, collection calibrations, and per field: change log, versions, threshold
 # preview, runs, background jobs. (Roles cost nothing for staff.)
-DASHBOARD_QUERIES = 13
+DASHBOARD_QUERIES = 14
 
 
 def policy_url(key: str = "language") -> str:
@@ -642,3 +644,38 @@ def test_the_preview_says_how_many_held_out_records_its_precision_rests_on(staff
     assert "On the report half of its held-out records (60 records) the active model" in html
     assert "covered 70% of them (42 records)." in html
     assert "That is few records: read the percentage as a rough guide." in html
+
+
+@pytest.mark.django_db
+def test_a_job_that_stopped_without_finishing_fails_on_the_dashboard_and_frees_its_button(
+    staff_client, field, settings
+):
+    # The server restarted mid-run in the demo, where no periodic sweep runs.
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    job = FieldJob.objects.create(
+        field=field, kind=FieldJob.Kind.REROUTE, status="running", done=1, total=3
+    )
+    FieldJob.objects.filter(pk=job.pk).update(touched_at=timezone.now() - timedelta(seconds=601))
+
+    html = staff_client.get(DASHBOARD).content.decode()
+
+    assert "Failed: Stopped without finishing (no progress since " in html
+    assert "start it again." in html
+    assert 'id="save-language">' in html
+    assert "every 1s" not in html
+
+
+@pytest.mark.django_db
+def test_a_polled_job_that_stopped_brings_back_the_panel_with_the_button_on(
+    staff_client, field, settings
+):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    job = FieldJob.objects.create(field=field, kind=FieldJob.Kind.REPREDICT, status="running")
+    FieldJob.objects.filter(pk=job.pk).update(touched_at=timezone.now() - timedelta(seconds=601))
+
+    response = staff_client.get(reverse("review:field_job", args=[job.code]), **HTMX)
+
+    assert response.headers["HX-Retarget"] == "#field-language"
+    html = response.content.decode()
+    assert "Stopped without finishing" in html
+    assert ' disabled title="Wait until the re-prediction' not in html
