@@ -297,8 +297,11 @@ def test_an_item_whose_catalogue_value_disagrees_offers_to_keep_it_or_take_the_m
     FieldValueFactory(record=prediction.record, label="ita", source="import")
     LabelFactory(field=prediction.field, code="spa", name="Spanish")
 
-    html = cataloguer_client.get(QUEUE).content.decode()
-
-    assert "<strong>catalogue:</strong> Italian · <strong>model:</strong> Spanish 62%" in html
-    assert 'Keep the catalogue&#x27;s <span class="label-name">Italian</span>' in html
-    assert 'Take the model\'s <span class="label-name">Spanish</span>' in html
+    # The queue and the item's own page say it alike, in names, with the three ways out.
+    item = reverse("review:item", args=[prediction.code])
+    for url in (QUEUE, item):
+        html = cataloguer_client.get(url).content.decode()
+        assert "<strong>catalogue:</strong> Italian · <strong>model:</strong> Spanish 62%" in html
+        assert 'Keep the catalogue&#x27;s <span class="label-name">Italian</span>' in html
+        assert 'Take the model\'s <span class="label-name">Spanish</span>' in html
+        assert '<label for="label-' in html and ">Correct to</label>" in html
