@@ -61,18 +61,7 @@ class Profiles:
             ngram_max=ngram_max,
             words=words,
         )
-        # The old counts first, then the new ones: the sums are added up in that order.
-        old = self.counts.tocoo()
-        parts.insert(0, (old.row.astype(np.int64), self.keys[old.col], old.data))
-        row, key, value = sum_by_class_and_key(
-            np.concatenate([part[0] for part in parts]),
-            np.concatenate([part[1] for part in parts]),
-            np.concatenate([part[2] for part in parts]),
-        )
-        vocab, col = np.unique(key, return_inverse=True)
-        shape = (len(examples.classes), len(vocab))
-        counts = sparse.csr_matrix((value, (row, col.ravel())), shape=shape)
-        counts.sort_indices()
+        counts, vocab = _merged(self, parts, len(examples.classes))
         docs = np.concatenate([self.docs, np.zeros(n_new)])
         for c, amount in examples.docs_add.items():
             docs[c] += amount
@@ -167,6 +156,93 @@ def sum_by_class_and_key(
         np.concatenate([[True], (classes[1:] != classes[:-1]) | (keys[1:] != keys[:-1])])
     )
     return classes[starts], keys[starts], np.add.reduceat(values, starts)
+
+
+def _merged(
+    profiles: Profiles, parts: list[Triples], n_classes: int
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The old counts plus the new triples, as counts over the merged, sorted vocabulary.
+
+    The old counts are already summed and sorted, so only the (small) new triples are sorted and
+    then slotted into them: a base model's millions of counts are not sorted again at each
+    training. Each sum adds the old count first, then the new ones in part order, exactly as
+    :func:`sum_by_class_and_key` over everything concatenated would.
+    """
+    old = profiles.counts.tocsr()
+    if not (old.nnz and old.has_canonical_format and old.data.dtype == np.float64):
+        return _merged_by_sorting(profiles, parts, n_classes)
+    if not parts:
+        counts = old.copy()
+        counts.resize((n_classes, old.shape[1]))
+        return counts, profiles.keys
+    new_row, new_key, new_value = (np.concatenate([part[i] for part in parts]) for i in range(3))
+    order = np.lexsort((new_key, new_row))  # stable: equal pairs stay in part order
+    new_row, new_key, new_value = new_row[order], new_key[order], new_value[order]
+    starts = np.flatnonzero(
+        np.concatenate([[True], (new_row[1:] != new_row[:-1]) | (new_key[1:] != new_key[:-1])])
+    )
+    pair_row, pair_key = new_row[starts], new_key[starts]
+    # Where each new pair falls among the old counts of its class (by key: old rows are sorted).
+    indptr = np.concatenate([old.indptr, np.full(n_classes - old.shape[0], old.indptr[-1])])
+    old_key = profiles.keys[old.indices]
+    pos = np.empty(len(pair_row), dtype=np.int64)
+    for c in np.unique(pair_row):
+        these = pair_row == c
+        lo, hi = indptr[c], indptr[c + 1]
+        pos[these] = lo + np.searchsorted(old_key[lo:hi], pair_key[these])
+    found = (pos < indptr[pair_row + 1]) & (old_key[np.minimum(pos, len(old_key) - 1)] == pair_key)
+    # Sum each pair's segment with its old count in front, where there is one.
+    lengths = np.diff(np.append(starts, len(new_key))) + found
+    seg_starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    values = np.empty(int(lengths.sum()))
+    is_new = np.ones(len(values), dtype=bool)
+    is_new[seg_starts[found]] = False
+    values[~is_new] = old.data[pos[found]]
+    values[is_new] = new_value
+    sums = np.add.reduceat(values, seg_starts)
+    data = old.data.copy()
+    data[pos[found]] = sums[found]
+    # The vocabulary gains the new keys no class had; old columns shift past the inserted ones.
+    vocab, shift = _vocabulary_with(profiles.keys, pair_key)
+    indices = old.indices.astype(np.int64) + shift[old.indices]
+    added = ~found
+    slots = pos[added]
+    data = np.insert(data, slots, sums[added])
+    indices = np.insert(indices, slots, np.searchsorted(vocab, pair_key[added]))
+    rows = np.insert(np.repeat(np.arange(n_classes), np.diff(indptr)), slots, pair_row[added])
+    counts_per_row = np.bincount(rows, minlength=n_classes)
+    new_indptr = np.concatenate([[0], np.cumsum(counts_per_row)])
+    counts = sparse.csr_matrix((data, indices, new_indptr), shape=(n_classes, len(vocab)))
+    counts.has_sorted_indices = True
+    return counts, vocab
+
+
+def _vocabulary_with(keys: np.ndarray, more: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ``keys`` with the ``more`` keys they lack, and how far each old key moved."""
+    candidates = np.unique(more)
+    at = np.searchsorted(keys, candidates)
+    unseen = candidates[(at == len(keys)) | (keys[np.minimum(at, len(keys) - 1)] != candidates)]
+    inserted_at = np.searchsorted(keys, unseen)
+    shift = np.cumsum(np.bincount(inserted_at, minlength=len(keys) + 1))[: len(keys)]
+    return np.insert(keys, inserted_at, unseen), shift
+
+
+def _merged_by_sorting(
+    profiles: Profiles, parts: list[Triples], n_classes: int
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """:func:`_merged` for any old counts: everything concatenated, sorted and summed."""
+    # The old counts first, then the new ones: the sums are added up in that order.
+    old = profiles.counts.tocoo()
+    parts = [(old.row.astype(np.int64), profiles.keys[old.col], old.data), *parts]
+    row, key, value = sum_by_class_and_key(
+        np.concatenate([part[0] for part in parts]),
+        np.concatenate([part[1] for part in parts]),
+        np.concatenate([part[2] for part in parts]),
+    )
+    vocab, col = np.unique(key, return_inverse=True)
+    counts = sparse.csr_matrix((value, (row, col.ravel())), shape=(n_classes, len(vocab)))
+    counts.sort_indices()
+    return counts, vocab
 
 
 def _count_ngrams(
