@@ -29,10 +29,13 @@ def percent(confidence: float | None) -> int | None:
 
 # A model version's parameters, metrics, baselines and card are large JSON documents. Pages that
 # list predictions or runs name the version only: decoding these for every row was most of the
-# queue page's time, so those joins defer them.
-VERSION_DOCUMENTS = tuple(
-    f"model_version__{name}" for name in ("params", "metrics", "baselines", "card")
-)
+# queue page's time, so those joins defer them (and the dashboard's calibration table's).
+def version_documents(relation: str) -> tuple[str, ...]:
+    """A related model version's large JSON documents, to defer where only its number shows."""
+    return tuple(f"{relation}__{name}" for name in ("params", "metrics", "baselines", "card"))
+
+
+VERSION_DOCUMENTS = version_documents("model_version")
 
 
 @dataclass(frozen=True)

@@ -679,3 +679,24 @@ def test_a_polled_job_that_stopped_brings_back_the_panel_with_the_button_on(
     html = response.content.decode()
     assert "Stopped without finishing" in html
     assert ' disabled title="Wait until the re-prediction' not in html
+
+
+@pytest.mark.django_db
+def test_a_calibrations_model_version_shows_by_number_without_loading_its_documents(
+    staff_client, field, active_model, django_assert_num_queries
+):
+    from catalogue.models import CollectionCalibration
+
+    CollectionCalibration.objects.create(
+        field=field, collection=CollectionFactory(name="Imported books"),
+        imported_version=active_model, n_imported=40,
+    )  # fmt: skip
+    staff_client.get(DASHBOARD)  # warm the cached counts
+
+    # The version's card and metrics are deferred: showing its number must not load them (a
+    # deferred field read costs a query per row).
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        page = staff_client.get(DASHBOARD).content.decode()
+
+    row = page[page.index("Imported books") : page.index("</tr>", page.index("Imported books"))]
+    assert f'40 <span class="meta">(v{active_model.version})</span>' in row
