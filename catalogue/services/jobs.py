@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -146,7 +146,7 @@ def jobs_reap(*, field_id: int | None = None, now: datetime | None = None) -> in
         stale = stale.filter(field_id=field_id)
     n = 0
     for job_id, touched_at in stale.values_list("pk", "touched_at"):
-        since = touched_at.isoformat(timespec="minutes")
+        since = touched_at.astimezone(UTC).strftime("%-d %b %Y %H:%M UTC")
         # Conditional, so a job that moved on meanwhile is left alone.
         n += FieldJob.objects.filter(
             pk=job_id, status__in=FieldJob.ACTIVE, touched_at__lt=cutoff

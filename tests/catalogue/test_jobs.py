@@ -178,7 +178,10 @@ def test_a_job_quiet_past_the_limit_is_failed_and_its_unsent_task_never_runs(fie
 
     running.refresh_from_db()
     assert running.status == "failed" and running.finished_at is not None
-    assert running.message.startswith("Stopped without finishing (no progress since ")
+    quiet_since = (timezone.now() - timedelta(seconds=601)).strftime("%-d %b %Y")
+    assert running.message.startswith(
+        f"Stopped without finishing (no progress since {quiet_since} "
+    )
     assert running.message.endswith("); start it again.")
     queued.refresh_from_db()
     assert queued.status == "failed"
