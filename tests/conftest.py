@@ -20,14 +20,6 @@ def _unavailable(item: pytest.Item, reason: str) -> None:
     pytest.skip(reason)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Model files at zlib level 1: the same arrays, read the same way, for a fifth of the CPU of
-    # the deployed level (hundreds of tests train and save a model).
-    from glamml.ml import artefacts
-
-    artefacts.COMPRESS_LEVEL = 1
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _unavailable(

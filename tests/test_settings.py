@@ -52,6 +52,10 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ),
         ({"GLAMML_ENV": "production"}, "SECRET_KEY must be set when GLAMML_ENV=production"),
         ({"GLAMML_ENV": "staging"}, "GLAMML_ENV='staging' is not known"),
+        (
+            {"GLAMML_MODEL_COMPRESS_LEVEL": "10"},
+            "GLAMML_MODEL_COMPRESS_LEVEL='10' must be between 0 and 9",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_naming_the_variable(env, named):
@@ -89,6 +93,21 @@ def test_with_nothing_set_it_runs_on_sqlite_with_tasks_in_process(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
+
+
+@pytest.mark.parametrize(("env", "level"), [({}, "6"), ({"GLAMML_MODEL_COMPRESS_LEVEL": "0"}, "0")])
+def test_model_files_are_compressed_at_the_configured_level(tmp_path, env, level):
+    result = run_manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from glamml.ml import artefacts; print(artefacts.COMPRESS_LEVEL)",
+        GLAMML_DATA_DIR=str(tmp_path),
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [level]
 
 
 DATABASE_OPTIONS = (

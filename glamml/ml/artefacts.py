@@ -16,8 +16,8 @@ import numpy as np
 # Fixed member timestamps make the same arrays give the same bytes (and the same checksum).
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # zlib's level for model files: 6 makes the language model about 7% smaller than 1 for five times
-# the time (1.5 s of CPU per save). The test suite, which saves models in hundreds of tests, uses 1
-# (tests/conftest.py); the arrays and how they are read are the same at any level.
+# the time (1.5 s of CPU per save). The app sets it from GLAMML_MODEL_COMPRESS_LEVEL (the test
+# settings default to 1); the arrays and how they are read are the same at any level.
 COMPRESS_LEVEL = 6
 
 
