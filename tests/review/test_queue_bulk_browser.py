@@ -36,6 +36,9 @@ def test_a_cataloguer_filters_the_queue_then_accepts_what_is_left_after_confirmi
     page.fill("#id_confidence_min", "70")
     page.click(".filters button[type=submit]")
     page.wait_for_function("document.querySelectorAll('.queue-item').length === 2")
+    # No filter request still on its way: its answer would replace the list and close the bulk
+    # panel opened below.
+    page.wait_for_load_state("networkidle")
     assert "Showing 1–2 of 2 waiting that match" in page.text_content(".queue-summary")
 
     page.click(".bulk-start summary")
