@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,18 +90,59 @@ def plan_make() -> dict[str, Any]:
 
 def run_locust(
     url: str, plan: dict[str, Any], users: int, duration: int, out: Path
-) -> list[dict[str, str]]:
-    subprocess.run(
+) -> tuple[list[dict[str, str]], dict[str, list[str]]]:
+    """locust's summary rows (one per request name, then "Aggregated") and its tally of what the
+    server answered as saved."""
+    tally = out / "tally.json"
+    done = subprocess.run(
         [str(BIN / "locust"), "-f", str(BENCH_DIR / "load_mixed_locust.py"), "--headless"]
         + ["--users", str(users), "--spawn-rate", str(users), "--run-time", f"{duration}s"]
         + ["--host", url, "--csv", str(out / "load"), "--only-summary", "--loglevel", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, "LOAD_MIXED_PLAN": json.dumps(plan)},
+        env={**os.environ, "LOAD_MIXED_PLAN": json.dumps(plan), "LOAD_MIXED_TALLY": str(tally)},
         check=False,
         capture_output=True,
+        text=True,
     )
+    if not tally.exists():
+        raise RuntimeError(f"locust stopped without its tally:\n{done.stdout}\n{done.stderr}")
     with (out / "load_stats.csv").open(newline="") as handle:
-        return list(csv.DictReader(handle))
+        return list(csv.DictReader(handle)), json.loads(tally.read_text())
+
+
+def failures(rows: list[dict[str, str]]) -> int:
+    """Requests that failed: a 5xx, or a status the page should not give."""
+    return sum(int(row["Failure Count"]) for row in rows if row["Name"] != "Aggregated")
+
+
+def table(rows: list[dict[str, str]]) -> list[str]:
+    """p50 / p95 / p99 per request, as a Markdown table."""
+    lines = ["| request | count | failed | p50 ms | p95 ms | p99 ms |"]
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
+        lines.append(
+            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} "
+            f"| {row['50%']} | {row['95%']} | {row['99%']} |"
+        )
+    return lines
+
+
+def lost(tally: dict[str, list[str]], *, since: datetime) -> list[str]:
+    """What the server answered as saved since ``since`` but the database does not hold: every
+    decision the cataloguers were told was saved has its row, and so does every flag taken."""
+    from catalogue.models import Decision, Flag
+
+    problems = []
+    decided = tally["decided"]  # an item flagged after its decision may be decided again
+    saved = Decision.objects.filter(
+        prediction__code__in=decided, reviewer__username="load-cataloguer", created_at__gte=since
+    ).count()
+    if saved != len(decided):
+        problems.append(f"{len(decided)} decisions answered as saved, {saved} in the database")
+    flags = Flag.objects.filter(comment="load test", created_at__gte=since).count()
+    if flags != len(tally["flagged"]):
+        problems.append(f"{len(tally['flagged'])} flags answered as taken, {flags} stored")
+    return problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgres"):
         parser.error("give --database-url postgres://... (a database made for the load test)")
+    from django.utils import timezone
     from scale import machine
 
     bench = Bench(
@@ -128,23 +171,21 @@ def main(argv: list[str] | None = None) -> int:
     django_setup(bench)
     plan = plan_make()
     out = Path(bench.tmp)
+    started = timezone.now()
     with gunicorn(bench, out / "gunicorn.log") as url:
-        rows = run_locust(url, plan, args.users, args.duration, out)
+        rows, tally = run_locust(url, plan, args.users, args.duration, out)
     server_errors = (out / "gunicorn.log").read_text().count("Traceback")
     print(f"machine: {machine()}; {args.users} users for {args.duration} s; {bench.database_url}")
     print()
-    print("| request | count | failed | p50 ms | p95 ms | p99 ms |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    failed = 0
-    for row in sorted(rows, key=lambda r: (r["Name"] == "Aggregated", r["Name"])):
-        failed += int(row["Failure Count"]) if row["Name"] != "Aggregated" else 0
-        print(
-            f"| {row['Name']} | {row['Request Count']} | {row['Failure Count']} "
-            f"| {row['50%']} | {row['95%']} | {row['99%']} |"
-        )
+    print("\n".join(table(rows)))
     print()
+    failed, problems = failures(rows), lost(tally, since=started)
     print(f"tracebacks in the server log: {server_errors}; failed requests: {failed}")
-    return 1 if failed or server_errors else 0
+    print(
+        f"saved: {len(tally['decided'])} decisions, {len(tally['flagged'])} flags, "
+        f"{len(tally['policy saved'])} policy saves; " + ("; ".join(problems) or "none lost")
+    )
+    return 1 if failed or server_errors or problems else 0
 
 
 if __name__ == "__main__":

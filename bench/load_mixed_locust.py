@@ -5,7 +5,9 @@ of its own, through ``X-Forwarded-For``, as behind a proxy). Cataloguers open th
 and accept an item on it. An admin opens the dashboard and saves the language policy. Every
 request is named for the table; a 5xx, or any status the page should not give, is a failure.
 The plan (``LOAD_MIXED_PLAN``, JSON from the driver) holds the session cookies, records, a
-collection and the policy form's data.
+collection and the policy form's data. What the server said it saved (each accepted item, the
+flags taken, the policy saves) is written as JSON to ``LOAD_MIXED_TALLY`` when locust quits, so
+that the driver can check every one of them is in the database.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PLAN = json.loads(os.environ.get("LOAD_MIXED_PLAN", "{}"))
+# What the server answered as saved: the decided items' codes, how many flags and policy saves.
+TALLY: dict[str, list[str]] = {"decided": [], "flagged": [], "policy saved": []}
 DECIDE = re.compile(
     r'action="(/review/items/[0-9a-f-]{36}/decide/)".*?name="review_round" value="(\d+)"', re.S
 )
@@ -33,7 +37,9 @@ class Person(HttpUser):  # type: ignore[misc]
             self.client.cookies.set("sessionid", PLAN[self.session])
         self.client.get("/", name="home")  # the CSRF cookie
 
-    def expect(self, method: str, path: str, name: str, ok: tuple[int, ...], **kw: object) -> str:
+    def expect(
+        self, method: str, path: str, name: str, ok: tuple[int, ...], **kw: object
+    ) -> tuple[int, str]:
         headers = {"X-CSRFToken": self.client.cookies.get("csrftoken", "")}
         headers.update(kw.pop("headers", {}))  # type: ignore[arg-type]
         with self.client.request(
@@ -47,7 +53,7 @@ class Person(HttpUser):  # type: ignore[misc]
         ) as response:
             if response.status_code not in ok:
                 response.failure(f"status {response.status_code}")
-            return str(response.text)
+            return response.status_code, str(response.text)
 
 
 class Visitor(Person):
@@ -72,7 +78,7 @@ class Visitor(Person):
         code = random.choice(PLAN["flaggable"])
         address = f"198.51.100.{random.randint(1, 254)}"
         # 302 back to the record; 429 once that address used its flags for the hour.
-        self.expect(
+        status, _ = self.expect(
             "POST",
             f"/records/{code}/fields/language/flag/",
             "flag",
@@ -80,6 +86,8 @@ class Visitor(Person):
             data={"comment": "load test"},
             headers={"X-Forwarded-For": address},
         )
+        if status == 302:
+            TALLY["flagged"].append(code)
 
 
 class Cataloguer(Person):
@@ -88,19 +96,21 @@ class Cataloguer(Person):
 
     @task
     def review(self) -> None:
-        page = self.expect("GET", "/review/", "review queue", (200,))
+        _, page = self.expect("GET", "/review/", "review queue", (200,))
         found = DECIDE.search(page)
         if found is None:
             return  # the queue is empty
         url, review_round = found.groups()
         # 302 to the queue; 409 when another cataloguer decided the same item first.
-        self.expect(
+        status, _ = self.expect(
             "POST",
             url,
             "decide (accept)",
             (302, 409),
             data={"action": "accept", "review_round": review_round, "next": "/review/"},
         )
+        if status == 302:
+            TALLY["decided"].append(url.split("/")[3])
 
 
 class Admin(Person):
@@ -110,10 +120,19 @@ class Admin(Person):
     @task
     def save_policy(self) -> None:
         self.expect("GET", "/review/dashboard/", "dashboard", (200,))
-        self.expect(
+        status, _ = self.expect(
             "POST",
             "/review/dashboard/fields/language/policy/",
             "save policy",
             (200, 302),
             data=PLAN["policy"],
         )
+        if status in (200, 302):
+            TALLY["policy saved"].append(str(status))
+
+
+@events.quitting.add_listener
+def tally_write(**_: object) -> None:
+    if os.environ.get("LOAD_MIXED_TALLY"):
+        with open(os.environ["LOAD_MIXED_TALLY"], "w", encoding="utf-8") as out:
+            json.dump(TALLY, out)

@@ -1,5 +1,8 @@
-"""Real processes for the fault tests: a Redis server of the test's own, which it can stop and
-start again, and Celery workers pointed at a broker."""
+"""Real processes for the fault and load tests: a Redis server of the test's own, which it can
+stop and start again, Celery workers pointed at a broker, and gunicorn as deployed.
+
+They run small in the test suite; ``GLAMML_RELIABILITY=full`` (``scripts/reliability.sh``) runs
+them at full size (:func:`sized`)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +34,20 @@ DEPLOYED_WORKER_FLAGS = [
     for flag in _COMPOSE["services"]["worker-inference"]["command"].split()
     if flag.startswith("--without-")
 ]
+
+
+def sized(small: int, full: int) -> int:
+    """``small`` in the test suite, ``full`` in the full-size run of the reliability suites."""
+    return full if os.environ.get("GLAMML_RELIABILITY", "").lower() == "full" else small
+
+
+def report(*lines: str) -> None:
+    """Add figures to the reliability run's report (``GLAMML_RELIABILITY_REPORT``, a file that
+    ``scripts/reliability.sh`` prints at the end); nothing outside that run."""
+    path = os.environ.get("GLAMML_RELIABILITY_REPORT")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n\n")
 
 
 def database_url() -> str:
@@ -149,6 +168,37 @@ def start_worker(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+@contextmanager
+def gunicorn(
+    log: Path, *, workers: int, environment: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """gunicorn serving the app against this test's database, with ``DEBUG`` off; its address
+    and its process, once it answers. ``environment`` adds the deployment's settings."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONN_MAX_AGE")}
+    env.update(GLAMML_ENV="development", DEBUG="false", DATABASE_URL=database_url(), **environment)
+    command = [sys.executable, "-m", "gunicorn", "glamml.wsgi", "--workers", str(workers)]
+    command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
+    with log.open("ab") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=30):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except OSError:
+            return False
+
+    try:
+        assert wait_for(answers, seconds=60, process=server, log=log), log.read_text()
+        yield url, server
+    finally:
+        stop_process(server)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:

@@ -32,6 +32,7 @@ from tests.processes import (
     controller,
     database_url,
     free_port,
+    gunicorn,
     records_to_predict,
     redis_server,
     start_worker,
@@ -77,24 +78,10 @@ def status_of(url: str) -> int:
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
     """gunicorn with one sync worker that keeps its connection (as in production)."""
-    port = free_port()
     log = tmp_path / "gunicorn.log"
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
-    env.update(
-        GLAMML_ENV="development",
-        DEBUG="false",
-        DATABASE_URL=database_url(),
-        CONN_MAX_AGE="600",
-        GLAMML_DATA_DIR=str(tmp_path / "data"),
-    )
-    command = [sys.executable, "-m", "gunicorn", "glamml.wsgi", "--workers", "1"]
-    command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
-    with log.open("ab") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield f"http://127.0.0.1:{port}", server, log
-    finally:
-        stop_process(server)
+    environment = {"CONN_MAX_AGE": "600", "GLAMML_DATA_DIR": str(tmp_path / "data")}
+    with gunicorn(log, workers=1, environment=environment) as (url, server):
+        yield url, server, log
 
 
 def test_the_web_server_answers_after_postgresql_ended_its_connection(web):
