@@ -65,6 +65,8 @@ class QueueItem:
     details: list[tuple[str, str]] = dc_field(default_factory=list)
     # The field's label names by code, shared between the items of a page (not copied).
     names: Mapping[str, str] = dc_field(default_factory=dict)
+    # Visitors' "this is right" on this record and field, as (label, how many), most first.
+    confirmations: list[tuple[str, int]] = dc_field(default_factory=list)
 
     @property
     def code(self) -> str:

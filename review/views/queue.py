@@ -18,7 +18,6 @@ from django.views.decorators.http import require_POST
 
 from catalogue.http import AuthenticatedHttpRequest
 from catalogue.models import Decision, Prediction
-from catalogue.selectors import confirmation_counts
 from catalogue.services.bulk import BULK_LIMIT
 from catalogue.services.decisions import (
     AlreadyDecided,
@@ -147,8 +146,6 @@ def item(request: AuthenticatedHttpRequest, code: UUID) -> HttpResponse:
         "item": queue_items_with_details([queue_item_get(prediction=prediction)])[0],
         "standing": decision_standing(prediction=prediction),
         "history": record_field_history(prediction=prediction),
-        # Weak evidence from visitors ("this is right"), by label.
-        "confirmations": confirmation_counts(record=prediction.record, fields=[prediction.field]),
         "next_url": request.get_full_path(),
         **queue_status(request),
     }

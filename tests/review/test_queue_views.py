@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from catalogue.counts import counts_forget
-from catalogue.models import Prediction
+from catalogue.models import Confirmation, Prediction
 from tests.factories import (
     CollectionFactory,
     FieldValueFactory,
@@ -17,8 +17,9 @@ from tests.review.conftest import HTMX
 
 QUEUE = reverse("review:queue")
 # Session, user, role (twice: the view and the navigation), the waiting counts (when not
-# cached), page, current values, flags, label names, the fields, and the two filter menus.
-QUEUE_QUERIES = 11
+# cached), page, current values, flags, label names, visitors' confirmations, the fields, and
+# the two filter menus.
+QUEUE_QUERIES = 12
 
 
 def item_codes(response) -> list[str]:
@@ -254,3 +255,26 @@ def test_it_orders_by_margin_or_a_stable_random_audit_sample(cataloguer_client, 
     audit = order("random")
     assert audit[0] == str(flagged.code) and sorted(audit) == sorted(order("margin"))
     assert audit == order("random")  # the same sample on every visit
+
+
+@pytest.mark.django_db
+def test_queue_cards_show_how_many_visitors_said_which_label_is_right(
+    field, labels, cataloguer_client
+):
+    confirmed = PredictionFactory(field=field, label="spa", record__identifier="bl-000101")
+    quiet = PredictionFactory(field=field, label="fra", record__identifier="bl-000102")
+    for address, label in (("10.0.0.1", "spa"), ("10.0.0.2", "spa"), ("10.0.0.3", "ita")):
+        # The visitor saw the waiting suggestion; one thought the catalogue's Italian was right.
+        Confirmation.objects.create(
+            record=confirmed.record, field=field, label=label, source="model", client_hash=address
+        )
+    for url in (QUEUE, QUEUE + "?view=focus"):
+        html = cataloguer_client.get(url).text
+        card = html.split(f'id="item-{confirmed.code}"', 1)[1].split("</article>", 1)[0]
+        assert (
+            "2 visitors said “Spanish (spa)” is right; 1 visitor said “Italian (ita)” is right"
+            in card
+        ), url
+        other = html.split(f'id="item-{quiet.code}"', 1)
+        if len(other) > 1:  # focus mode shows one item
+            assert "is right" not in other[1].split("</article>", 1)[0]
