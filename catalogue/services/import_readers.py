@@ -18,6 +18,9 @@ csv.field_size_limit(10 * 1024 * 1024)
 Rows = Iterator[tuple[str, dict[str, str]]]
 
 
+UNCLOSED_QUOTE = "a quoted value starts in this row and its closing quote never comes."
+
+
 class ImportFileError(Exception):
     """A problem with the file; nothing was stored."""
 
@@ -58,9 +61,10 @@ def rows_csv(path: Path) -> Rows:
         raise ImportFileError(f"{path}, line 1: {exc}") from None
     header = csv_header(path, header)
     yield "line 1", {h: h for h in header}
+    start = reader.line_num + 1  # the line where the row being read begins
     try:
         for row in reader:
-            line = reader.line_num
+            line, start = reader.line_num, reader.line_num + 1
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(header):
@@ -69,6 +73,10 @@ def rows_csv(path: Path) -> Rows:
                 )
             yield f"line {line}", dict(zip(header, row, strict=True))
     except csv.Error as exc:
+        if reader.line_num > start and "end of data" in str(exc):
+            # A quote left open swallows the rest of the file: the csv module only notices at
+            # the end, but the mistake is where the row with the quote began.
+            raise ImportFileError(f"{path}, line {start}: {UNCLOSED_QUOTE}") from None
         raise ImportFileError(f"{path}, line {reader.line_num}: {exc}") from None
 
 

@@ -139,6 +139,11 @@ def test_a_bad_file_stores_nothing_and_names_file_line_and_column(fixture, messa
             "identifier,title\n" + "x" * 201 + ",Too long\n",
             "long.csv, line 2, column 'identifier': the identifier is 201 characters long",
         ),
+        (  # issue 11: the message named the file's last line, not where the quote opened
+            "quote.csv",
+            'identifier,title\nok1,Fine\nbad1,"Half way\nok2,Fine\nok3,Fine\n',
+            "quote.csv, line 3: a quoted value starts in this row and its closing quote never",
+        ),
     ],
 )
 @pytest.mark.django_db

@@ -15,13 +15,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalogue import dispatch
-from catalogue.models import OutboxTask, Prediction, Record, TrainingRun
+from catalogue.models import Decision, FieldValue, OutboxTask, Prediction, Record, TrainingRun
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from catalogue.services.training.schedule import NEVER_STARTED, training_runs_reap
 from review.views.dashboard import RUN_DEFERRED
-from tests.factories import CollectionFactory, RecordFactory, spot_checks_off
-from tests.processes import broker_at, redis_server, start_worker, stop_process
+from tests.factories import (
+    CollectionFactory,
+    LabelFactory,
+    PredictionFactory,
+    RecordFactory,
+    spot_checks_off,
+)
+from tests.processes import broker_at, redis_server, sized, start_worker, stop_process
 
 __all__ = ["redis_server"]  # a fixture
 
@@ -134,6 +140,47 @@ def test_a_run_queued_too_long_is_sent_again_then_failed_with_a_reason(field, re
     assert run.status == TrainingRun.Status.FAILED
     assert run.message.startswith(NEVER_STARTED.split("{")[0])
     assert "6 hours" in run.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reviewing_during_an_outage_saves_every_decision_and_its_follow_up_waits(
+    field, cataloguer, client, redis_server
+):
+    LabelFactory(field=field, code="fra")
+    LabelFactory(field=field, code="ita")
+    collection = CollectionFactory()
+    predictions = [
+        PredictionFactory(record=RecordFactory(collection=collection)) for _ in range(sized(3, 30))
+    ]
+    actions = [
+        {"action": "accept"},
+        {"action": "correct", "label": "ita"},
+        {"action": "reject"},
+    ]
+    client.force_login(cataloguer)
+    redis_server.stop()
+    with broker_at(redis_server.url):
+        for i, prediction in enumerate(predictions):
+            response = client.post(
+                reverse("review:decide", args=[prediction.code]),
+                {**actions[i % 3], "review_round": prediction.review_round},
+            )
+            assert response.status_code == 302, response.content.decode()
+        # Every decision and its value saved; the re-reading of the collection's waiting
+        # confidences that each decision asks for waits in the outbox.
+        assert Decision.objects.filter(reviewer=cataloguer).count() == len(predictions)
+        assert FieldValue.objects.filter(source="human", is_current=True).count() == sum(
+            1 for i in range(len(predictions)) if i % 3 != 2
+        )
+        waiting = OutboxTask.objects.filter(sent_at__isnull=True)
+        assert set(waiting.values_list("name", flat=True)) == {dispatch.RECALIBRATE_COLLECTION}
+        assert waiting.count() == len(predictions)
+        redis_server.start()
+        assert dispatch.outbox_send(grace=timedelta(0)) == len(predictions)
+        assert dispatch.outbox_send(grace=timedelta(0)) == 0  # once, not again
+    assert queued_messages(redis_server) == [
+        (dispatch.RECALIBRATE_COLLECTION, [field.id, collection.id])
+    ] * len(predictions)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -38,6 +38,13 @@ def admin_page(live_server, client, admin_user, monkeypatch, background):
         yield page
 
 
+def save_threshold(page, live_server, threshold: str) -> None:
+    """On the dashboard, type the language field's threshold and save its policy."""
+    page.goto(live_server.url + reverse("review:dashboard"))
+    page.fill("#id_language-threshold", threshold)
+    page.click("#save-language")
+
+
 class Hold:
     """Stops the background task at one point until the test lets it go."""
 
@@ -70,10 +77,7 @@ def test_saving_a_threshold_returns_at_once_and_the_reroute_shows_its_count_unti
 
     monkeypatch.setattr(rerouting, "job_progress", held_progress)
     page = admin_page
-    page.goto(live_server.url + reverse("review:dashboard"))
-
-    page.fill("#id_language-threshold", "0.7")
-    page.click("#save-language")
+    save_threshold(page, live_server, "0.7")
 
     job = page.locator("#jobs-language .job")
     job.wait_for(timeout=WAIT_MS)
@@ -164,3 +168,30 @@ def test_making_a_version_active_asks_first_then_shows_the_reprediction_until_do
     assert older.status == "active"
     mine.refresh_from_db()
     assert mine.status == "succeeded"
+
+
+def test_a_save_that_fails_on_the_server_or_cannot_reach_it_says_so(
+    live_server, admin_page, field, monkeypatch
+):
+    """Issue 11: with DEBUG off htmx swapped nothing for a 500 and the admin saw nothing."""
+    from catalogue.services import policy
+
+    def broken(**_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(policy, "policy_update", broken)
+    page = admin_page
+    save_threshold(page, live_server, "0.7")
+
+    alert = page.locator("#main > #htmx-error[role=alert]")
+    alert.wait_for(timeout=WAIT_MS)
+    assert "could not do that (error 500)" in alert.inner_text()
+    assert "may not have been saved" in alert.inner_text()
+    assert page.evaluate("document.activeElement.id") == "htmx-error"
+    assert DecisionPolicy.objects.get(field=field).threshold != 0.7
+
+    # The server out of reach: the request never arrives.
+    page.route("**/policy/", lambda route: route.abort())
+    page.click("#save-language")
+    page.locator("#htmx-error", has_text="The server did not answer").wait_for(timeout=WAIT_MS)
+    assert page.locator("#htmx-error").count() == 1  # one message, replaced
