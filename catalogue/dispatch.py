@@ -68,7 +68,7 @@ SWEEP_GRACE = timedelta(seconds=10)
 # Sent rows are kept this long to show what was sent when, then deleted by the sweep.
 KEEP_SENT = timedelta(days=7)
 
-TaskArgument = int | list[int]
+TaskArgument = int | list[int] | None
 
 _discovery = threading.Lock()
 

@@ -48,7 +48,8 @@ class FieldJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Last sign of life (created, claimed, a count): a job quiet for too long lost its worker.
+    # Last sign of life (created, claimed, a count, or the queue moving in front of its waiting
+    # work): a job quiet for too long lost its worker.
     touched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

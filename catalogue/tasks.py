@@ -7,6 +7,7 @@ these tasks are registered under.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Task, shared_task
@@ -16,7 +17,7 @@ from django.db import OperationalError
 from catalogue import dispatch
 from catalogue.machine import ModelUnavailable
 from catalogue.models import Alert, Field, TrainingRun
-from catalogue.services.jobs import job_advance, job_fail, jobs_reap
+from catalogue.services.jobs import job_advance, job_fail, jobs_in_line_behind, jobs_reap
 from catalogue.services.monitoring.alerts import alert_email_send, monitoring_run
 from catalogue.services.predictions import (
     REPREDICTED,
@@ -64,10 +65,16 @@ class CountsAJob(Task):  # type: ignore[type-arg]
 
 @shared_task(name=dispatch.PREDICT_RECORDS, base=CountsAJob, **RETRIED)
 def predict_records(
-    field_id: int, record_ids: list[int], job_id: int | None = None
+    field_id: int,
+    record_ids: list[int],
+    job_id: int | None = None,
+    queued_ms: int | None = None,
 ) -> dict[str, int]:
-    """Predict and route one batch, counting it on its job. Run twice, it creates nothing the
-    second time (and counts no job past its total)."""
+    """Predict and route one batch, counting it on its job, and keep alive the jobs queued
+    behind it. Run twice, it creates nothing the second time (and counts no job past its
+    total)."""
+    if queued_ms is not None:
+        jobs_in_line_behind(queued_at=datetime.fromtimestamp(queued_ms / 1000, tz=UTC))
     field = Field.objects.filter(pk=field_id).select_related("policy").first()
     if field is None:
         return {}

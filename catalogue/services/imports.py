@@ -17,7 +17,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue import dispatch
 from catalogue.interop.marc import MARC_SOURCES
 from catalogue.models import Collection, Field, ModelVersion, Record
 from catalogue.services.applicability import predictions_settle_agreeing
@@ -32,7 +31,7 @@ from catalogue.services.import_readers import (
 )
 from catalogue.services.import_staging import BATCH, StagedRow, Staging, tables_analyze
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
-from catalogue.services.predictions import predicting_field_ids
+from catalogue.services.predictions import predicting_field_ids, predictions_enqueue
 
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
 FORMATS = ("csv", "jsonl", "marc", "marcxml")
@@ -320,6 +319,5 @@ def _enqueue_predictions(staging: Staging, *, collection: Collection) -> int:
             version_id=version.id if version else None,
             batch=settings.GLAMML_INFERENCE_BATCH_SIZE,
         ):
-            dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
-            enqueued += len(ids)
+            enqueued += predictions_enqueue(field_id=field.id, record_ids=ids)
     return enqueued

@@ -131,13 +131,39 @@ def job_fail(*, job_id: int, message: str) -> None:
     )
 
 
+def jobs_in_line_behind(*, queued_at: datetime, now: datetime | None = None) -> int:
+    """A prediction batch queued at ``queued_at`` reached a worker: mark alive the jobs whose
+    work joined the inference queue after it, and returns how many.
+
+    Such a job waits its turn behind a backlog (a large import's batches, say): its own
+    batches make no progress until the ones in front of them are done, yet the queue is
+    moving, so it has not stopped. The queue hands out messages oldest first, so a batch
+    queued *after* a job's work proves nothing about it: a job whose batches were lost (a
+    broker that lost its data) is kept alive by nothing and is reaped as before. A job
+    counts from when its task was queued (``created_at``) while it waits, and from when it
+    queued its batches (``started_at``) once a re-prediction has done so. Each job is
+    written at most once per tenth of ``GLAMML_JOB_STALE_SECONDS``, not on every batch.
+    """
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.GLAMML_JOB_STALE_SECONDS / 10)
+    waiting = Q(status=FieldJob.Status.QUEUED, created_at__gt=queued_at) | Q(
+        status=FieldJob.Status.RUNNING,
+        kind=FieldJob.Kind.REPREDICT,
+        started_at__gt=queued_at,
+        done__lt=F("total"),
+    )
+    return FieldJob.objects.filter(waiting, touched_at__lt=quiet_since).update(touched_at=now)
+
+
 def jobs_reap(*, field_id: int | None = None, now: datetime | None = None) -> int:
     """Fail the jobs (of one field, or all) with no progress for ``GLAMML_JOB_STALE_SECONDS``.
 
-    Their worker is gone: a server restarted mid-run, or a task was lost. The periodic sweep
-    calls this, and so does the dashboard when it reads a field's jobs, since the embedded demo
-    has no sweep. The job's task, if it still waits in the outbox, is not sent afterwards: the
-    person was told to start it again. Returns how many jobs it failed.
+    Progress is the job's own count, or the queue moving in front of its waiting work
+    (:func:`jobs_in_line_behind`). A job with neither lost its worker: a server restarted
+    mid-run, or a task was lost. The periodic sweep calls this, and so does the dashboard when
+    it reads a field's jobs, since the embedded demo has no sweep. The job's task, if it still
+    waits in the outbox, is not sent afterwards: the person was told to start it again.
+    Returns how many jobs it failed.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.GLAMML_JOB_STALE_SECONDS)

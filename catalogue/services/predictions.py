@@ -341,15 +341,15 @@ def _revive(prediction: Prediction, *, policy: DecisionPolicy, sensitive: set[st
 def predictions_enqueue(*, field_id: int, record_ids: list[int], job_id: int | None = None) -> int:
     """Hand the records to the inference queue in batches; returns how many were enqueued.
 
-    With ``job_id`` each batch counts itself on that job when it has run.
+    With ``job_id`` each batch counts itself on that job when it has run. Each batch carries
+    when it was queued, so that reaching a worker it shows the jobs queued after it are
+    waiting their turn, not stopped (:func:`~catalogue.services.jobs.jobs_in_line_behind`).
     """
     size = settings.GLAMML_INFERENCE_BATCH_SIZE
+    queued_ms = round(timezone.now().timestamp() * 1000)
     for start in range(0, len(record_ids), size):
         batch = record_ids[start : start + size]
-        if job_id is None:
-            dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch)
-        else:
-            dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch, job_id)
+        dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch, job_id, queued_ms)
     return len(record_ids)
 
 

@@ -18,10 +18,15 @@ from catalogue.services.jobs import (
     job_create,
     job_expect,
     job_progress,
+    jobs_in_line_behind,
     jobs_reap,
 )
 from catalogue.services.policy import policy_update
-from catalogue.services.predictions import NOTHING_TO_REPREDICT, REPREDICTED
+from catalogue.services.predictions import (
+    NOTHING_TO_REPREDICT,
+    REPREDICTED,
+    predictions_enqueue,
+)
 from catalogue.services.training.promotion import model_version_promote
 from catalogue.tasks import predict_records, reap_stale_training_runs
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
@@ -222,3 +227,97 @@ def test_the_periodic_sweep_fails_stale_jobs(field, settings):
 
     job.refresh_from_db()
     assert job.status == "failed"
+
+
+# --- jobs waiting their turn behind a backlog ---------------------------------------------------
+
+
+def _ms(moment):
+    return round(moment.timestamp() * 1000)
+
+
+def _queued_an_hour_ago(job: FieldJob) -> FieldJob:
+    """As if the job's work joined the inference queue an hour ago and has not moved since."""
+    hour_ago = timezone.now() - timedelta(hours=1)
+    FieldJob.objects.filter(pk=job.pk).update(
+        created_at=hour_ago,
+        started_at=hour_ago if job.status == "running" else None,
+        touched_at=hour_ago,
+    )
+    job.refresh_from_db()
+    return job
+
+
+@pytest.mark.django_db
+def test_a_repredict_waiting_behind_a_backlog_is_kept_while_the_queue_moves(
+    field, active_model, settings
+):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    record = RecordFactory(title=TITLES[0])
+    job = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=job.id)
+    job_expect(job=job, total=10, message=REPREDICTED)
+    # Its 10 records were queued an hour ago behind a large import's batches, none done yet.
+    job = _queued_an_hour_ago(job)
+
+    # A batch of that import, queued before the job's own, reaches a worker now.
+    predict_records(field.id, [record.id], None, _ms(job.started_at - timedelta(minutes=5)))
+
+    assert jobs_reap() == 0
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("running", 0)
+    assert Prediction.objects.filter(record=record).exists()
+
+    # Then the queue stops (every worker gone): nothing moves for longer than the limit.
+    _quiet_for(job, 601)
+    assert jobs_reap() == 1
+    job.refresh_from_db()
+    assert job.status == "failed"
+
+
+@pytest.mark.django_db
+def test_a_batch_queued_after_a_jobs_work_does_not_keep_the_job_alive(
+    field, active_model, settings
+):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    record = RecordFactory(title=TITLES[1])
+    lost = job_create(field=field, kind=FieldJob.Kind.REPREDICT)
+    job_claim(job_id=lost.id)
+    job_expect(job=lost, total=10, message=REPREDICTED)
+    lost = _queued_an_hour_ago(lost)
+    waiting = _queued_an_hour_ago(job_create(field=field, kind=FieldJob.Kind.REROUTE))
+
+    # Work queued after theirs runs: theirs went to a worker first and never reported (a broker
+    # that lost its data), so the queue moving says nothing about them.
+    predict_records(field.id, [record.id], None, _ms(timezone.now() - timedelta(minutes=1)))
+
+    assert jobs_reap() == 2
+    lost.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (lost.status, waiting.status) == ("failed", "failed")
+
+
+@pytest.mark.django_db
+def test_a_job_still_waiting_for_a_worker_is_kept_while_the_queue_moves(field, settings):
+    settings.GLAMML_JOB_STALE_SECONDS = 600
+    waiting = _queued_an_hour_ago(job_create(field=field, kind=FieldJob.Kind.REROUTE))
+
+    assert jobs_in_line_behind(queued_at=waiting.created_at - timedelta(seconds=1)) == 1
+    # Written at most once per tenth of the limit, not on every batch.
+    assert jobs_in_line_behind(queued_at=waiting.created_at - timedelta(seconds=1)) == 0
+
+    assert jobs_reap() == 0
+    waiting.refresh_from_db()
+    assert waiting.status == "queued"
+
+
+@pytest.mark.django_db
+def test_each_prediction_batch_carries_when_it_was_queued(field):
+    before = _ms(timezone.now())
+    with dispatch.watch():
+        predictions_enqueue(field_id=field.id, record_ids=[1, 2, 3], job_id=7)
+    row = OutboxTask.objects.get(name=dispatch.PREDICT_RECORDS)
+
+    field_id, ids, job_id, queued_ms = row.args
+    assert (field_id, ids, job_id) == (field.id, [1, 2, 3], 7)
+    assert before <= queued_ms <= _ms(timezone.now())
