@@ -64,9 +64,20 @@ def artefact_path(*, field: Field, version: int) -> Path:
 
 
 def active_model_version(*, field: Field) -> ModelVersion:
-    version = ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE).first()
+    """The field's active version, its field the one given.
+
+    Its model card, metrics, baselines and parameters (JSON, hundreds of kB for a language
+    model) are read only if asked for: every prediction batch reads the active version to know
+    which model to run, and decoding them was a large share of a batch's time.
+    """
+    version = (
+        ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE)
+        .defer("params", "metrics", "baselines", "card")
+        .first()
+    )
     if version is None:
         raise ModelUnavailable(NO_ACTIVE_MODEL.format(field=field.key))
+    version.field = field
     return version
 
 

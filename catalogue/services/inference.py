@@ -11,9 +11,10 @@ abstention (``("und", 0.0)``), never a confident guess.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 from catalogue.machine import Model
-from catalogue.models import Field, Record
+from catalogue.models import Field
 from glamml.ml.langid import LanguageIdentifier
 from glamml.ml.records import RecordLanguageModel
 from glamml.ml.text import record_text
@@ -22,7 +23,18 @@ from glamml.ml.text import record_text
 EXTRA_EVIDENCE = ("title_original_script", "place", "publisher")
 
 
-def text_for_model(*, record: Record, field: Field) -> str:
+class RecordText(Protocol):
+    """What a model reads of a record: a ``Record``, or a prediction batch's plain row."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def extra(self) -> Any: ...
+
+
+def text_for_model(*, record: RecordText, field: Field) -> str:
     """The text a field's model reads: the record's values named by ``field.text_source``.
 
     ``title`` and ``description`` are the record's own; any other name is a column of its
@@ -33,7 +45,7 @@ def text_for_model(*, record: Record, field: Field) -> str:
     return record_text(values, field.text_source or ["title"])
 
 
-def language_evidence(*, record: Record, field: Field) -> dict[str, str]:
+def language_evidence(*, record: RecordText, field: Field) -> dict[str, str]:
     """The texts a language model reads from ``record``, by the name the model weighs them by.
 
     The field's text is the title evidence. The description counts as notes (MARC 5xx notes
@@ -59,7 +71,7 @@ def record_reader(model: LanguageIdentifier) -> RecordLanguageModel:
 
 
 def predict_records_top_k(
-    *, model: Model, field: Field, records: Sequence[Record], k: int = 3
+    *, model: Model, field: Field, records: Sequence[RecordText], k: int = 3
 ) -> list[list[tuple[str, float]]]:
     """The ``k`` likeliest values of ``field`` for each record, best first."""
     if isinstance(model, LanguageIdentifier):
@@ -69,7 +81,7 @@ def predict_records_top_k(
 
 
 def predict_records(
-    *, model: Model, field: Field, records: Sequence[Record]
+    *, model: Model, field: Field, records: Sequence[RecordText]
 ) -> list[tuple[str, float]]:
     """The best value of ``field`` and its confidence for each record."""
     return [top[0] for top in predict_records_top_k(model=model, field=field, records=records, k=1)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.machine import Model, active_model_version, model_load
-from catalogue.models import DecisionPolicy, Field, FieldJob, ModelVersion, Prediction, Record
+from catalogue.models import Collection, DecisionPolicy, Field, FieldJob, ModelVersion, Prediction
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.calibration import calibrators_for_version
 from catalogue.services.inference import predict_records_top_k
@@ -57,13 +57,42 @@ def audit_rank(record_id: int, version_id: int) -> float:
     return stable_fraction(f"audit:{version_id}:{record_id}")
 
 
-def records_needing_prediction(*, field: Field, records: Iterable[Record]) -> list[Record]:
-    """Records whose value for ``field`` did not come from a person or the source catalogue."""
-    records = list(records)
-    settled = set(
-        settled_values(field=field).filter(record__in=records).values_list("record_id", flat=True)
-    )
-    return [r for r in records if r.id not in settled]
+class BatchRecord(NamedTuple):
+    """What a prediction batch reads of a record: a row, not a model object for each."""
+
+    id: int
+    collection_id: int
+    title: str
+    description: str
+    extra: Any
+
+
+class NewPrediction(NamedTuple):
+    """A prediction of a batch before it is stored: what the insert writes."""
+
+    record_id: int
+    label: str
+    confidence: float
+    raw_confidence: float
+    alternatives: list[list[str | float]]
+    status: str
+    routed_by: str
+    margin: float
+    audit_rank: float
+    flagged: bool
+
+
+class StoredRow(NamedTuple):
+    """A prediction the batch stored (with its id), as the value writes read it."""
+
+    id: int
+    record_id: int
+    field_id: int
+    model_version_id: int
+    label: str
+    confidence: float
+    routed_by: str
+    status: str
 
 
 def predictions_create(
@@ -79,16 +108,21 @@ def predictions_create(
     Records that already have a prediction from this model version are skipped, so running the
     same batch twice creates nothing twice. Records whose value a person or the source catalogue
     set are skipped unless ``include_settled``. ``force_review`` queues every new prediction.
+
+    The batch is read and built as plain rows: a model object per record and per prediction
+    was most of a batch's Python time once its writes were set-based.
     """
     version = model_version or active_model_version(field=field)
     model = model_load(version=version)
     result = PredictResult()
-    records = list(
-        records_for_field(field=field)
+    records = [
+        BatchRecord(*row)
+        for row in records_for_field(field=field)
         .filter(id__in=list(record_ids))
-        .select_related("collection")
         .order_by("id")
-    )
+        .values_list("id", "collection_id", "title", "description", "extra")
+    ]
+    # Read once per batch: routing new predictions and reviving old ones both need it.
     sensitive = sensitive_labels(field=field)
     todo = _todo(
         field=field,
@@ -109,6 +143,7 @@ def predictions_create(
         model=model,
         records=todo,
         top_k=top_k,
+        sensitive=sensitive,
         force_review=force_review,
     )
     with transaction.atomic():
@@ -117,7 +152,7 @@ def predictions_create(
         # checks. In the batch's transaction: one commit (a disk flush) per batch, not two, and
         # no applied value left undrawn if the worker stops between them.
         result.spot_checked = spot_checks_select(
-            field=field, record_ids=[r.id for r in todo], model_version=version
+            field=field, prediction_ids=[p.id for p in created]
         )
     result.created = len(created)
     result.skipped += len(new) - len(created)
@@ -130,28 +165,63 @@ def _todo(
     *,
     field: Field,
     version: ModelVersion,
-    records: list[Record],
+    records: list[BatchRecord],
     include_settled: bool,
     sensitive: set[str],
     result: PredictResult,
-) -> list[Record]:
+) -> list[BatchRecord]:
     """The records to predict now; counts the skipped ones and revives superseded ones."""
-    existing = dict(
-        Prediction.objects.filter(
-            field=field, model_version=version, record__in=records
-        ).values_list("record_id", "status")
-    )
+    ids = [r.id for r in records]
+    existing = _statuses_of_version(field=field, version=version, record_ids=ids)
     todo = [r for r in records if r.id not in existing]
     if not include_settled:
-        todo = records_needing_prediction(field=field, records=todo)
+        settled = _settled_among(field=field, record_ids=[r.id for r in todo])
+        todo = [r for r in todo if r.id not in settled]
     result.skipped = len(records) - len(todo)
-    superseded = [r for r in records if existing.get(r.id) == Prediction.Status.SUPERSEDED]
+    superseded = [i for i in ids if existing.get(i) == Prediction.Status.SUPERSEDED]
     if superseded:
         result.revived = _revive_batch(
-            field=field, version=version, records=superseded, sensitive=sensitive
+            field=field, version=version, record_ids=superseded, sensitive=sensitive
         )
         result.skipped -= result.revived
     return todo
+
+
+def _settled_among(*, field: Field, record_ids: list[int]) -> set[int]:
+    """Which of these records have a value a person or the source catalogue set."""
+    return set(
+        settled_values(field=field)
+        .filter(record_id__in=record_ids)
+        .values_list("record_id", flat=True)
+    )
+
+
+def _statuses_of_version(
+    *, field: Field, version: ModelVersion, record_ids: list[int]
+) -> dict[int, str]:
+    """The status of each of these records' predictions from ``version``, by record id.
+
+    On PostgreSQL one probe of the record's index per record, as in
+    :func:`~catalogue.services.routing.predictions_supersede_batch` and for the same reason: a
+    plain ``IN`` list, planned from stale statistics, read every prediction of the version.
+    """
+    if connection.vendor != "postgresql":
+        return dict(
+            Prediction.objects.filter(
+                field=field, model_version=version, record_id__in=record_ids
+            ).values_list("record_id", "status")
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT b.id, q.status FROM unnest(%s::bigint[]) AS b(id) CROSS JOIN LATERAL (
+                SELECT p.status, p.field_id, p.model_version_id
+                FROM {Prediction._meta.db_table} AS p WHERE p.record_id = b.id OFFSET 0) AS q
+            WHERE q.field_id = %s AND q.model_version_id = %s
+            """,
+            [record_ids, field.id, version.id],
+        )
+        return dict(cursor.fetchall())
 
 
 def _new_predictions(
@@ -159,81 +229,72 @@ def _new_predictions(
     field: Field,
     version: ModelVersion,
     model: Model,
-    records: list[Record],
+    records: list[BatchRecord],
     top_k: list[list[tuple[str, float]]],
-    force_review: bool,
-) -> list[Prediction]:
-    """Unsaved predictions, read as each record's collection reads the model's confidence."""
-    sensitive = sensitive_labels(field=field)
-    calibrators = calibrators_for_version(
-        field=field, version=version, model=model, collection_ids={r.collection_id for r in records}
-    )
-    return [
-        _new_prediction(
-            field=field,
-            record=record,
-            version=version,
-            alternatives=calibrators[record.collection_id].calibrate_alternatives(raw),
-            raw_confidence=raw[0][1],
-            sensitive=sensitive,
-            force_review=force_review,
-        )
-        for record, raw in zip(records, top_k, strict=True)
-    ]
-
-
-def _new_prediction(
-    *,
-    field: Field,
-    record: Record,
-    version: ModelVersion,
-    alternatives: list[tuple[str, float]],
-    raw_confidence: float,
     sensitive: set[str],
     force_review: bool,
-) -> Prediction:
-    """An unsaved prediction, routed by the field's policy (or to review, flagged)."""
-    label, confidence = alternatives[0]
-    where = route(
-        mode=field.policy.mode,
-        threshold=field.policy.threshold,
-        confidence=confidence,
-        collection_sensitive=record.collection.is_sensitive,
-        label_sensitive=label in sensitive,
-        not_a_language=never_applied(field=field, label=label),
+) -> list[NewPrediction]:
+    """The batch's predictions, read as each record's collection reads the model's confidence,
+    and routed by the field's policy (or to review, flagged)."""
+    collection_ids = {r.collection_id for r in records}
+    calibrators = calibrators_for_version(
+        field=field, version=version, model=model, collection_ids=collection_ids
     )
-    if force_review:
-        where = Route(Prediction.Status.QUEUED, FLAG)
-    return Prediction(
-        record=record,
-        field=field,
-        model_version=version,
-        label=label,
-        confidence=float(confidence),
-        raw_confidence=float(raw_confidence),
-        alternatives=[[code, round(float(p), 6)] for code, p in alternatives],
-        status=where.status,
-        routed_by=where.routed_by,
-        margin=margin_of(alternatives),
-        audit_rank=audit_rank(record.id, version.id),
-        flagged=force_review,
+    sensitive_collections = set(
+        Collection.objects.filter(id__in=collection_ids, is_sensitive=True).values_list(
+            "id", flat=True
+        )
     )
+    policy = field.policy
+    new = []
+    for record, raw in zip(records, top_k, strict=True):
+        alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
+        label, confidence = alternatives[0]
+        if force_review:
+            where = Route(Prediction.Status.QUEUED, FLAG)
+        else:
+            where = route(
+                mode=policy.mode,
+                threshold=policy.threshold,
+                confidence=confidence,
+                collection_sensitive=record.collection_id in sensitive_collections,
+                label_sensitive=label in sensitive,
+                not_a_language=never_applied(field=field, label=label),
+            )
+        new.append(
+            NewPrediction(
+                record_id=record.id,
+                label=label,
+                confidence=float(confidence),
+                raw_confidence=float(raw[0][1]),
+                alternatives=[[code, round(float(p), 6)] for code, p in alternatives],
+                status=where.status,
+                routed_by=where.routed_by,
+                margin=margin_of(alternatives),
+                audit_rank=audit_rank(record.id, version.id),
+                flagged=force_review,
+            )
+        )
+    return new
 
 
-def _store(new: list[Prediction], *, field: Field, version: ModelVersion) -> list[Prediction]:
+def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> list[StoredRow]:
     """Insert a batch of predictions and let it take effect; the ones this call created.
 
     A fixed number of statements for the whole batch: one insert (skipping any prediction
     another worker made meanwhile) that says what it created, one supersede update, and the
     batch's value writes.
     """
-    mine = {p.code: p for p in new}
+    by_record = {p.record_id: p for p in new}
     created = []
-    for pk, code in _insert(new):
-        prediction = mine[code]
-        prediction.pk = pk
-        created.append(prediction)
-    created.sort(key=lambda p: (p.confidence, p.pk))
+    for pk, record_id in _insert(new, field=field, version=version):
+        p = by_record[record_id]
+        created.append(
+            StoredRow(
+                pk, record_id, field.id, version.id, p.label, p.confidence, p.routed_by, p.status
+            )
+        )
+    created.sort(key=lambda p: (p.confidence, p.id))
     predictions_supersede_batch(
         field=field, version=version, record_ids=[p.record_id for p in created]
     )
@@ -243,53 +304,43 @@ def _store(new: list[Prediction], *, field: Field, version: ModelVersion) -> lis
     return created
 
 
-def _insert(new: list[Prediction]) -> list[tuple[int, uuid.UUID]]:
-    """Insert the predictions, skipping conflicts; (id, code) of each one inserted.
+def _insert(
+    new: list[NewPrediction], *, field: Field, version: ModelVersion
+) -> list[tuple[int, int]]:
+    """Insert the predictions, skipping conflicts; (id, record id) of each one inserted.
 
     On PostgreSQL one ``INSERT … SELECT FROM jsonb_to_recordset(…)`` with ``RETURNING``: Django's
     ``bulk_create`` spent most of a batch's storing time preparing each value in Python, and
-    needs a second query to learn what it inserted when conflicts are skipped.
+    needs a second query to learn what it inserted when conflicts are skipped. Each new
+    prediction's public code is drawn there too (``gen_random_uuid()``).
     """
     if connection.vendor != "postgresql":
-        Prediction.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-        found = Prediction.objects.filter(code__in=[p.code for p in new])
-        return list(found.values_list("id", "code"))
-    first, now = new[0], timezone.now()
-    rows = [
-        {
-            "code": str(p.code),
-            "record_id": p.record_id,
-            "label": p.label,
-            "confidence": p.confidence,
-            "alternatives": p.alternatives,
-            "status": p.status,
-            "raw_confidence": p.raw_confidence,
-            "routed_by": p.routed_by,
-            "margin": p.margin,
-            "audit_rank": p.audit_rank,
-            "flagged": p.flagged,
-        }
-        for p in new
-    ]
+        objects = [
+            Prediction(field_id=field.id, model_version_id=version.id, **p._asdict()) for p in new
+        ]
+        Prediction.objects.bulk_create(objects, ignore_conflicts=True, batch_size=1000)
+        found = Prediction.objects.filter(code__in=[p.code for p in objects])
+        return list(found.values_list("id", "record_id"))
+    now = timezone.now()
     with connection.cursor() as cursor:
         # The rows travel as one JSON document: psycopg quotes a list parameter value by value
         # in Python (a fifth of the storing time with an array per column), a string at once.
         cursor.execute(
             f"""
             INSERT INTO {Prediction._meta.db_table} (
-                code, record_id, label, confidence, alternatives, status, raw_confidence,
+                record_id, label, confidence, raw_confidence, alternatives, status,
                 routed_by, margin, audit_rank, flagged,
-                field_id, model_version_id, review_round, created_at, updated_at)
-            SELECT t.*, %s, %s, 0, %s, %s FROM jsonb_to_recordset(%s::jsonb) AS t(
-                code uuid, record_id bigint, label text, confidence float8, alternatives jsonb,
-                status text, raw_confidence float8, routed_by text, margin float8,
-                audit_rank float8, flagged bool)
+                code, field_id, model_version_id, review_round, created_at, updated_at)
+            SELECT t.*, gen_random_uuid(), %s, %s, 0, %s, %s FROM jsonb_to_recordset(%s::jsonb)
+            AS t(record_id bigint, label text, confidence float8, raw_confidence float8,
+                 alternatives jsonb, status text, routed_by text, margin float8,
+                 audit_rank float8, flagged bool)
             ON CONFLICT DO NOTHING
-            RETURNING id, code
+            RETURNING id, record_id
             """,
-            [first.field_id, first.model_version_id, now, now, json.dumps(rows)],
+            [field.id, version.id, now, now, json.dumps([p._asdict() for p in new])],
         )
-        return [(pk, code) for pk, code in cursor.fetchall()]
+        return [(pk, record_id) for pk, record_id in cursor.fetchall()]
 
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
@@ -306,18 +357,19 @@ def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
 
 
 def _revive_batch(
-    *, field: Field, version: ModelVersion, records: list[Record], sensitive: set[str]
+    *, field: Field, version: ModelVersion, record_ids: list[int], sensitive: set[str]
 ) -> int:
     """A version made active again (a rollback) takes back its own earlier suggestions.
 
     Row by row: rare (only after a rollback), and each claims its row against reviewers.
     """
     revived = 0
-    by_id = {r.id: r for r in records_needing_prediction(field=field, records=records)}
-    for prediction in Prediction.objects.filter(
-        field=field, model_version=version, record_id__in=list(by_id)
+    settled = _settled_among(field=field, record_ids=record_ids)
+    for prediction in (
+        Prediction.objects.filter(field=field, model_version=version, record_id__in=record_ids)
+        .exclude(record_id__in=settled)
+        .select_related("record__collection")
     ):
-        prediction.record = by_id[prediction.record_id]
         revived += _revive(prediction, policy=field.policy, sensitive=sensitive)
     return revived
 

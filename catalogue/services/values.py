@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Protocol
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
@@ -12,6 +14,26 @@ from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
 
 # A person's or the source catalogue's value is never replaced by a model.
 SETTLED_SOURCES = (FieldValue.Source.HUMAN, FieldValue.Source.IMPORT)
+
+
+class StoredPrediction(Protocol):
+    """What a value write reads of a stored prediction: a ``Prediction``, or a prediction
+    batch's plain row (no model object made for each)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def record_id(self) -> int: ...
+    @property
+    def field_id(self) -> int: ...
+    @property
+    def model_version_id(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def routed_by(self) -> str: ...
 
 
 @transaction.atomic
@@ -162,7 +184,7 @@ def value_put_back(*, prediction: Prediction, before: FieldValue | None, reviewe
     value_restore(record=prediction.record, field=prediction.field, earlier=before)
 
 
-def values_apply_predictions(*, predictions: list[Prediction]) -> int:
+def values_apply_predictions(*, predictions: Sequence[StoredPrediction]) -> int:
     """:func:`value_apply_prediction` for a batch of one field's predictions, in 3 statements.
 
     The same rule for each: a value a person decided or the source catalogue gave stays; a
@@ -193,7 +215,7 @@ def values_apply_predictions(*, predictions: list[Prediction]) -> int:
                 field_id=field_id,
                 label=p.label,
                 source=FieldValue.Source.MODEL,
-                prediction=p,
+                prediction_id=p.id,
                 model_version_id=p.model_version_id,
                 confidence=p.confidence,
                 policy=p.routed_by,
@@ -206,7 +228,7 @@ def values_apply_predictions(*, predictions: list[Prediction]) -> int:
     return len(todo)
 
 
-def _values_apply_predictions_pg(predictions: list[Prediction]) -> int:
+def _values_apply_predictions_pg(predictions: Sequence[StoredPrediction]) -> int:
     """:func:`values_apply_predictions` in 2 set-based statements, no model objects.
 
     The update makes history of every current value the rule replaces; what is still current

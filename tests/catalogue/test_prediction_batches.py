@@ -7,7 +7,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.models import FieldValue, ModelVersion, MonitoringPolicy, Prediction, Record
+from catalogue.models import (
+    FieldValue,
+    Label,
+    ModelVersion,
+    MonitoringPolicy,
+    Prediction,
+    Record,
+)
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create, predictions_enqueue_field
 from catalogue.services.values import value_set, values_apply_predictions
@@ -127,3 +134,123 @@ def test_a_batch_of_values_keeps_settled_and_own_values_and_replaces_the_others(
     assert FieldValue.objects.get(record_id=other, label="lat").is_current is False
     # Twice is the same as once.
     assert values_apply_predictions(predictions=predictions) == 0
+
+
+MIXED_TITLES = [
+    *TITLES,
+    "Historia de la literatura española desde sus orígenes",
+    "Die Leiden des jungen Werthers",
+    "Il nome della rosa",
+    "1848",  # no letters: an abstention, never applied
+    "Poems",
+    "Nederlandsche spraakkunst voor de scholen",
+]
+
+
+def expected_rows(field, version, records, *, rate, force_review=False):
+    """What one record at a time makes of each record: the per-record rules the batch follows."""
+    from catalogue.machine import model_load
+    from catalogue.services.calibration import calibrators_for
+    from catalogue.services.inference import predict_records_top_k
+    from catalogue.services.predictions import audit_rank, margin_of
+    from catalogue.services.routing import (
+        FLAG,
+        SPOT_CHECK,
+        never_applied,
+        route,
+        sensitive_labels,
+    )
+
+    top = predict_records_top_k(model=model_load(version=version), field=field, records=records)
+    calibrators = calibrators_for(field=field, collection_ids={r.collection_id for r in records})
+    rows = {}
+    for record, raw in zip(records, top, strict=True):
+        alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
+        label, confidence = alternatives[0]
+        status, routed_by = route(
+            mode=field.policy.mode,
+            threshold=field.policy.threshold,
+            confidence=confidence,
+            collection_sensitive=record.collection.is_sensitive,
+            label_sensitive=label in sensitive_labels(field=field),
+            not_a_language=never_applied(field=field, label=label),
+        )
+        if force_review:
+            status, routed_by = Prediction.Status.QUEUED, FLAG
+        rank = audit_rank(record.id, version.id)
+        spot_check = status == Prediction.Status.APPLIED and not force_review and rank < rate
+        rows[record.id] = {
+            "label": label,
+            "confidence": confidence,
+            "raw_confidence": raw[0][1],
+            "alternatives": [[code, round(p, 6)] for code, p in alternatives],
+            "status": Prediction.Status.QUEUED if spot_check else status,
+            "routed_by": SPOT_CHECK if spot_check else routed_by,
+            "margin": margin_of(alternatives),
+            "audit_rank": rank,
+            "flagged": force_review,
+            # The value an applied prediction wrote names the rule that applied it.
+            "value": routed_by if status == Prediction.Status.APPLIED else None,
+        }
+    return rows
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("force_review", [False, True])
+def test_a_batch_stores_what_the_rules_say_for_each_record(
+    field, active_model, admin_user, settings, force_review
+):
+    """The batch builds its rows without a model object per record; what it stores is what
+    routing, calibration, margin and audit rank give one record at a time."""
+    settings.GLAMML_NEW_COLLECTION_RATIO = 0.9  # calibration moves every confidence
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.8)
+    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.5})
+    Label.objects.update_or_create(
+        field=field, code="ita", defaults={"name": "Italian", "is_sensitive": True}
+    )
+    open_, sensitive = CollectionFactory(), CollectionFactory(is_sensitive=True)
+    ids = [
+        RecordFactory(collection=collection, title=title).id
+        for collection in (open_, sensitive)
+        for title in MIXED_TITLES
+    ]
+
+    result = predictions_create(field=field, record_ids=ids, force_review=force_review)
+
+    records = list(Record.objects.filter(id__in=ids).select_related("collection").order_by("id"))
+    expected = expected_rows(field, active_model, records, rate=0.5, force_review=force_review)
+    stored = {
+        p.record_id: {
+            "label": p.label,
+            "confidence": p.confidence,
+            "raw_confidence": p.raw_confidence,
+            "alternatives": p.alternatives,
+            "status": p.status,
+            "routed_by": p.routed_by,
+            "margin": p.margin,
+            "audit_rank": p.audit_rank,
+            "flagged": p.flagged,
+            "value": FieldValue.objects.filter(prediction=p, is_current=True)
+            .values_list("policy", flat=True)
+            .first(),
+        }
+        for p in Prediction.objects.filter(record_id__in=ids)
+    }
+    assert stored == expected
+    # Every kind of route is in the batch, so each rule was exercised.
+    routes = {row["routed_by"] for row in expected.values()}
+    if force_review:
+        assert routes == {"flag"}
+    else:
+        assert {"threshold", "sensitive-collection", "not-a-language", "spot-check"} <= routes
+        assert any(
+            r["label"] == "ita" and r["routed_by"] == "sensitive-label" for r in stored.values()
+        )
+    spot_checked = sum(1 for row in expected.values() if row["routed_by"] == "spot-check")
+    assert (result.created, result.spot_checked) == (len(ids), spot_checked)
+    values = FieldValue.objects.filter(record_id__in=ids, is_current=True)
+    assert values.count() == sum(1 for row in expected.values() if row["value"])
+    for value in values.select_related("prediction"):
+        p = value.prediction
+        assert (value.label, value.confidence) == (p.label, p.confidence)
+        assert value.model_version_id == active_model.id and value.source == FieldValue.Source.MODEL

@@ -41,15 +41,14 @@ from glamml.ml.drift import (
 def spot_checks_select(
     *,
     field: Field,
-    record_ids: Iterable[int] | None = None,
-    model_version: ModelVersion | None = None,
+    prediction_ids: Iterable[int] | None = None,
 ) -> int:
     """Send the applied predictions whose audit rank is below the audit rate to the queue.
 
-    A separate step after routing, one set-based update per batch (``record_ids``), or over
-    the whole field when no batch is given (the periodic sweep, which also catches values
-    applied by a re-route or a rollback). Running it twice selects nothing new: a selected
-    prediction is no longer ``applied`` and has its spot check.
+    A separate step after routing, one set-based update per batch (the ``prediction_ids`` it
+    created), or over the whole field when no batch is given (the periodic sweep, which also
+    catches values applied by a re-route or a rollback). Running it twice selects nothing new:
+    a selected prediction is no longer ``applied`` and has its spot check.
     """
     rate = monitoring_policy_get(field=field).audit_rate
     if rate <= 0:
@@ -58,8 +57,7 @@ def spot_checks_select(
         return _select_pg(
             field=field,
             rate=rate,
-            record_ids=None if record_ids is None else list(record_ids),
-            version_id=None if model_version is None else model_version.id,
+            prediction_ids=None if prediction_ids is None else list(prediction_ids),
         )
     candidates = Prediction.objects.filter(
         field=field,
@@ -68,10 +66,8 @@ def spot_checks_select(
         audit_rank__lt=rate,
         spot_check__isnull=True,
     )
-    if record_ids is not None:
-        candidates = candidates.filter(record_id__in=list(record_ids))
-    if model_version is not None:
-        candidates = candidates.filter(model_version=model_version)
+    if prediction_ids is not None:
+        candidates = candidates.filter(id__in=list(prediction_ids))
     with transaction.atomic():
         rows = list(
             candidates.select_for_update(of=("self",)).values_list(
@@ -100,22 +96,26 @@ def spot_checks_select(
     return len(rows)
 
 
-def _select_pg(
-    *, field: Field, rate: float, record_ids: list[int] | None, version_id: int | None
-) -> int:
+def _select_pg(*, field: Field, rate: float, prediction_ids: list[int] | None) -> int:
     """:func:`spot_checks_select` as one statement: the update claims the rows it queues (a
     row another transaction changed meanwhile is checked again, as ``select_for_update`` did)
-    and hands them to the insert of their spot checks."""
+    and hands them to the insert of their spot checks.
+
+    A batch's rows are found by primary key: planned from stale statistics, as when a large
+    catalogue is first predicted, the field's condition led to reading every applied prediction
+    of the field.
+    """
     prediction, record = Prediction._meta.db_table, Record._meta.db_table
-    batch = "" if record_ids is None else "AND p.record_id = ANY(%(records)s::bigint[])"
-    version = "" if version_id is None else "AND p.model_version_id = %(version)s"
+    # A batch's own predictions need no field condition: left out, the primary key is the
+    # only index the planner can use for them.
+    rows = "p.field_id = %(field)s" if prediction_ids is None else "p.id = ANY(%(ids)s::bigint[])"
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             WITH picked AS (
                 UPDATE {prediction} AS p SET status = %(queued)s, routed_by = %(by)s
-                WHERE p.field_id = %(field)s AND p.status = %(applied)s AND NOT p.flagged
-                  AND p.audit_rank < %(rate)s {batch} {version}
+                WHERE {rows} AND p.status = %(applied)s AND NOT p.flagged
+                  AND p.audit_rank < %(rate)s
                   AND NOT EXISTS (
                     SELECT 1 FROM {SpotCheck._meta.db_table} AS s WHERE s.prediction_id = p.id)
                 RETURNING p.id, p.record_id, p.model_version_id, p.confidence, p.review_round
@@ -136,8 +136,7 @@ def _select_pg(
                 "by": SPOT_CHECK,
                 "field": field.id,
                 "rate": rate,
-                "records": record_ids,
-                "version": version_id,
+                "ids": prediction_ids,
                 "now": timezone.now(),
             },
         )
