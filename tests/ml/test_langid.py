@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import zipfile
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from glamml.ml.evaluation import expected_calibration_error
 from glamml.ml.langid import UNDETERMINED, ArtefactError, LanguageIdentifier, artefact
@@ -249,6 +251,60 @@ def test_save_and_load_round_trip(base_model, ancient_greek_titles, tmp_path):
     # Same model, same bytes: the checksum identifies the content.
     assert model.save(tmp_path / "again.npz") == checksum
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_fractional_counts_are_stored_exactly_enough(base_model, tmp_path):
+    # A build's counts are whole numbers, stored as integers; a catalogue's examples may carry
+    # any weight, and then the counts are stored as float32, as format 2 stored every count.
+    texts = ["Geschichte der Stadt Wien", "Histoire de la ville de Lyon"]
+    model = base_model.fit_incremental(texts, ["deu", "fra"], weight=0.37)
+    assert not np.all(model._counts.data == np.round(model._counts.data))
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = LanguageIdentifier.load(path)
+    np.testing.assert_allclose(loaded._counts.toarray(), model._counts.toarray(), rtol=1e-7)
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), rtol=1e-5)
+
+
+def _write_format_2(path, model: LanguageIdentifier, long_keys: np.ndarray, counts) -> None:
+    """A format 2 file as issue 8's code wrote it: 64-bit keys, counts by profile as float32."""
+    counts = sparse.csr_matrix(counts)
+    counts.sort_indices()
+    header = {"hyper": dataclasses.asdict(model.hyper), "info": model.info}
+    np.savez(
+        path,
+        format_version=np.array(2, dtype=np.int64),
+        params=np.array(json.dumps(header)),
+        classes=np.array(model.classes_, dtype=str),
+        vocab_keys=long_keys,
+        counts_data=counts.data.astype(np.float32),
+        counts_indices=artefact._delta_encode(counts.indices, counts.indptr),
+        counts_indptr=counts.indptr.astype(np.int64),
+        totals=model._totals,
+        docs=model._docs,
+    )
+
+
+def test_a_format_2_file_is_read_with_its_keys_cut_to_40_bits(tatoeba_sentences, tmp_path):
+    texts, labels = tatoeba_sentences
+    model = LanguageIdentifier.from_examples(texts, labels)
+    # Format 2 kept all 64 bits of each hash; the top 40 are today's keys.
+    low = np.random.default_rng(3).integers(0, 2**23, len(model._keys), dtype=np.int64)
+    long_keys = model._keys | (low.astype(np.uint64) << np.uint64(1))
+    path = tmp_path / "format2.npz"
+    _write_format_2(path, model, long_keys, model._counts)
+    loaded = LanguageIdentifier.load(path)
+    assert loaded._keys.tobytes() == model._keys.tobytes()
+    assert (loaded._counts != model._counts).nnz == 0
+    assert np.array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    # Two 64-bit keys with the same top 40 bits are one n-gram now: their counts add up.
+    merged = long_keys.copy()
+    merged[1] = merged[0] | np.uint64(1 << 20)
+    _write_format_2(path, model, merged, model._counts)
+    loaded = LanguageIdentifier.load(path)
+    assert len(loaded._keys) == len(model._keys) - 1
+    dense = model._counts[:, :2].toarray().sum(axis=1)
+    np.testing.assert_array_equal(loaded._counts[:, 0].toarray().ravel(), dense)
 
 
 def test_a_missing_file_is_an_artefact_error(tmp_path):

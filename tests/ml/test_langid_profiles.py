@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from glamml.ml.langid import profiles as profiles_module
-from glamml.ml.langid.profiles import UsableExamples
+from glamml.ml.langid.profiles import Profiles, UsableExamples
 
 
 def _train(base_model, texts, labels, weights, monkeypatch, merge):
@@ -41,3 +42,22 @@ def test_added_examples_give_the_same_counts_bit_for_bit_as_sorting_everything(
     assert np.array_equal(fast.counts.indices, slow.counts.indices)
     assert fast.counts.data.tobytes() == slow.counts.data.tobytes()
     assert fast.counts.nnz > base_model._profiles().counts.nnz  # new n-grams were slotted in
+
+
+def test_pruning_drops_rare_counts_and_the_ngrams_no_profile_keeps():
+    counts = sparse.csr_matrix(np.array([[1.0, 1.0, 5.0, 0.0], [0.0, 2.0, 1.0, 1.0]]))
+    profiles = Profiles(
+        classes=["deu", "fra"],
+        keys=np.array([3, 5, 7, 9], dtype=np.uint64),
+        counts=counts,
+        totals=np.array([10.0, 8.0]),
+        docs=np.array([1.0, 2.0]),
+    )
+    everywhere = profiles.pruned(2.0)
+    assert everywhere.keys.tolist() == [5, 7]  # 3 and 9 had only counts of 1
+    assert everywhere.counts.toarray().tolist() == [[0.0, 5.0], [2.0, 0.0]]
+    assert everywhere.totals.tolist() == [10.0, 8.0] and everywhere.docs.tolist() == [1.0, 2.0]
+    # Only n-grams of one profile: key 5's 1 stays (fra has it too), so does 7's.
+    unshared = profiles.pruned(2.0, unshared_only=True)
+    assert unshared.keys.tolist() == [5, 7]
+    assert unshared.counts.toarray().tolist() == [[1.0, 5.0], [2.0, 1.0]]

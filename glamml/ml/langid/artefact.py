@@ -1,9 +1,16 @@
-"""The language identifier's file: its profiles as a plain npz (no pickles), format version 2.
+"""The language identifier's file: its profiles as a plain npz (no pickles), format version 3.
 
-The file holds the per-language n-gram counts as a sparse matrix (column indices delta-encoded,
-counts as float32), the class names, the sorted vocabulary keys, each class's totals and prior
-pseudo-counts, and a JSON header with the hyperparameters and build information. The same model
-gives the same bytes (see :func:`glamml.ml.artefacts.write_npz_atomic`), which is what lets
+The file holds the per-language n-gram counts as a sparse matrix stored by n-gram (for each
+n-gram of the sorted vocabulary, how many profiles have it, which ones as gaps, and their
+counts), the vocabulary's 40-bit keys as gaps, each class's totals and prior pseudo-counts,
+the class names, and a JSON header with the hyperparameters and build information. Integer
+arrays are stored as byte planes (all first bytes, then all second bytes...): the gaps are
+small numbers, so their high planes are nearly all zero and zlib shrinks them to little.
+Counts are stored exactly: as integers when they all are (a build's are), else as float32.
+Format 2 (64-bit keys, counts by profile) is still read: its keys are cut to 40 bits, as
+:func:`glamml.ml.langid.features.short_keys` does, and n-grams whose keys then fall together
+are added up. The same model gives the same bytes (see
+:func:`glamml.ml.artefacts.write_npz_atomic`), which is what lets
 ``scripts/build_langid_profiles.py`` be checked against the shipped checksum.
 """
 
@@ -19,7 +26,8 @@ import numpy as np
 from scipy import sparse
 
 from glamml.ml.artefacts import ArtefactError, read_npz, write_npz_atomic
-from glamml.ml.langid.profiles import Profiles
+from glamml.ml.langid.features import KEY_SHIFT, short_keys
+from glamml.ml.langid.profiles import Profiles, sum_by_class_and_key
 
 __all__ = [
     "BASE_MODEL_CHECKSUM_PATH",
@@ -33,7 +41,10 @@ __all__ = [
     "write_model",
 ]
 
-FORMAT_VERSION = 2  # 2: n-grams stored as 64-bit keys (1: as strings)
+# 3: 40-bit keys, counts by n-gram, byte planes; 2: 64-bit keys, counts by profile (still
+# read); 1: n-grams as strings (refused)
+FORMAT_VERSION = 3
+_READABLE_VERSIONS = (2, 3)
 FILE_SUFFIX = ".npz"
 
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -44,17 +55,29 @@ EVAL_SAMPLE_PATH = _DATA_DIR / "langid_eval_sample.csv"
 
 INCONSISTENT = "Model file {path} is inconsistent: {reason}"
 
-_REQUIRED_ARRAYS = (
-    "format_version",
-    "params",
-    "classes",
-    "vocab_keys",
-    "counts_data",
-    "counts_indices",
-    "counts_indptr",
-    "totals",
-    "docs",
-)
+_REQUIRED_ARRAYS = {
+    2: (
+        "params",
+        "classes",
+        "vocab_keys",
+        "counts_data",
+        "counts_indices",
+        "counts_indptr",
+        "totals",
+        "docs",
+    ),
+    3: (
+        "params",
+        "classes",
+        "key_gaps",
+        "profiles_per_key",
+        "profile_gaps",
+        "counts",
+        "counts_dtype",
+        "totals",
+        "docs",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -86,61 +109,122 @@ def _delta_decode(deltas: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return result
 
 
+def _planes(values: np.ndarray) -> np.ndarray:
+    """Unsigned integers as byte planes: row k holds the k-th byte of every value."""
+    values = np.ascontiguousarray(values.astype(values.dtype.newbyteorder("<")))
+    return values.view(np.uint8).reshape(len(values), values.itemsize).T.copy()
+
+
+def _from_planes(planes: np.ndarray, dtype: type[np.unsignedinteger]) -> np.ndarray:
+    planes = np.asarray(planes, dtype=np.uint8)
+    width = np.dtype(dtype).itemsize
+    if planes.ndim != 2 or planes.shape[0] != width:
+        raise ValueError(f"byte planes of shape {planes.shape}, expected {width} rows")
+    little = np.ascontiguousarray(planes.T).view(np.dtype(dtype).newbyteorder("<")).ravel()
+    return little.astype(dtype)
+
+
 def write_model(path: str | os.PathLike[str], model: StoredModel) -> str:
     """Write the model atomically as a deterministic npz; returns the file's sha256 hex."""
     profiles = model.profiles
-    counts = profiles.counts.tocsr()
-    counts.sort_indices()
+    by_key = profiles.counts.tocsc()
+    by_key.sort_indices()
+    short = np.asarray(profiles.keys, dtype=np.uint64) >> np.uint64(KEY_SHIFT)
+    key_gaps = np.diff(short, prepend=np.uint64(0))
+    data = by_key.data
+    whole = bool(len(data) == 0 or (np.all(data == np.round(data)) and data.min() >= 0))
+    whole = whole and bool(len(data) == 0 or data.max() < 2**32)
+    counts = _planes(data.astype(np.uint32)) if whole else data.astype(np.float32)
     header = {"hyper": model.hyper, "info": model.info}
     arrays = {
         "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
         "params": np.array(json.dumps(header, sort_keys=True)),
         "classes": np.array(profiles.classes, dtype=str),
-        "vocab_keys": profiles.keys,
-        "counts_data": counts.data.astype(np.float32),
-        "counts_indices": _delta_encode(counts.indices, counts.indptr),
-        "counts_indptr": counts.indptr.astype(np.int64),
+        "key_gaps": _planes(key_gaps),
+        "profiles_per_key": _planes(np.diff(by_key.indptr).astype(np.uint32)),
+        "profile_gaps": _planes(_delta_encode(by_key.indices, by_key.indptr)),
+        "counts": counts,
+        "counts_dtype": np.array("uint32" if whole else "float32"),
         "totals": profiles.totals,
         "docs": profiles.docs,
     }
     return write_npz_atomic(path, arrays)
 
 
-def _check_format(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    missing = [name for name in _REQUIRED_ARRAYS if name not in arrays]
-    if missing:
-        raise ArtefactError(f"Model file {path} lacks {', '.join(missing)}")
+def _check_format(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> int:
+    if "format_version" not in arrays:
+        raise ArtefactError(f"Model file {path} lacks format_version")
     try:
         version = int(arrays["format_version"])
     except (TypeError, ValueError) as exc:
         raise ArtefactError(f"Model file {path} has an unreadable format version") from exc
-    if version != FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         raise ArtefactError(
-            f"Model file {path} has format version {version}; this code reads version "
-            f"{FORMAT_VERSION}: retrain the model"
+            f"Model file {path} has format version {version}; this code reads versions "
+            f"{', '.join(map(str, _READABLE_VERSIONS))}: retrain the model"
         )
+    missing = [name for name in _REQUIRED_ARRAYS[version] if name not in arrays]
+    if missing:
+        raise ArtefactError(f"Model file {path} lacks {', '.join(missing)}")
+    return version
+
+
+def _counts_v3(arrays: dict[str, np.ndarray], n_classes: int) -> tuple[np.ndarray, Any]:
+    keys = np.cumsum(_from_planes(arrays["key_gaps"], np.uint64), dtype=np.uint64)
+    keys = (keys << np.uint64(KEY_SHIFT)) | np.uint64(1)
+    per_key = _from_planes(arrays["profiles_per_key"], np.uint32)
+    if len(per_key) != len(keys):
+        raise ValueError("profiles_per_key and key_gaps disagree")
+    indptr = np.concatenate([[0], np.cumsum(per_key, dtype=np.int64)])
+    rows = _delta_decode(_from_planes(arrays["profile_gaps"], np.uint32), indptr)
+    dtype = str(arrays["counts_dtype"])
+    if dtype == "uint32":
+        data = _from_planes(arrays["counts"], np.uint32).astype(np.float64)
+    elif dtype == "float32":
+        data = np.asarray(arrays["counts"], dtype=np.float64)
+    else:
+        raise ValueError(f"counts_dtype {dtype!r}")
+    if len(data) != len(rows):
+        raise ValueError("counts and profile_gaps disagree")
+    counts = sparse.csc_matrix((data, rows, indptr), shape=(n_classes, len(keys))).tocsr()
+    counts.sort_indices()
+    return keys, counts
+
+
+def _counts_v2(arrays: dict[str, np.ndarray], n_classes: int) -> tuple[np.ndarray, Any]:
+    """A format 2 file's counts, its 64-bit keys cut to the 40 bits the features now have."""
+    long_keys = np.asarray(arrays["vocab_keys"], dtype=np.uint64)
+    counts = sparse.csr_matrix(
+        (
+            arrays["counts_data"].astype(np.float64),
+            _delta_decode(arrays["counts_indices"], arrays["counts_indptr"]),
+            arrays["counts_indptr"],
+        ),
+        shape=(n_classes, len(long_keys)),
+    ).tocoo()
+    rows, keys, values = sum_by_class_and_key(
+        counts.row.astype(np.int64), short_keys(long_keys)[counts.col], counts.data
+    )
+    vocab, columns = np.unique(keys, return_inverse=True)
+    matrix = sparse.csr_matrix((values, (rows, columns.ravel())), shape=(n_classes, len(vocab)))
+    matrix.sort_indices()
+    return vocab, matrix
 
 
 def read_model(path: str | os.PathLike[str], *, checksum: str | None = None) -> StoredModel:
-    """Read a file written by :func:`write_model`; :class:`ArtefactError` says what is wrong.
+    """Read a file written by :func:`write_model` (or format 2's); :class:`ArtefactError`
+    says what is wrong.
 
     A missing file, a failed checksum, a missing array, another format version or arrays that
     do not fit together are all refused.
     """
     arrays = read_npz(path, checksum=checksum)
-    _check_format(path, arrays)
+    version = _check_format(path, arrays)
     try:
         header = json.loads(str(arrays["params"]))
         classes = [str(label) for label in arrays["classes"]]
-        keys = np.asarray(arrays["vocab_keys"], dtype=np.uint64)
-        counts = sparse.csr_matrix(
-            (
-                arrays["counts_data"].astype(np.float64),
-                _delta_decode(arrays["counts_indices"], arrays["counts_indptr"]),
-                arrays["counts_indptr"],
-            ),
-            shape=(len(classes), len(keys)),
-        )
+        read_counts = _counts_v3 if version == 3 else _counts_v2
+        keys, counts = read_counts(arrays, len(classes))
         profiles = Profiles(
             classes=classes, keys=keys, counts=counts, totals=arrays["totals"], docs=arrays["docs"]
         )

@@ -1,8 +1,8 @@
 """Text features of the language identifier: hashed character n-grams and words, key tables.
 
-A feature is kept as a 64-bit hash of its code points (a polynomial hash and splitmix64's
-finaliser), extracted for a whole batch with array arithmetic: this is where prediction time
-goes. :class:`KeyTable` maps keys to vocabulary columns.
+A feature is kept as a 40-bit hash of its code points (a polynomial hash and splitmix64's
+finaliser, its top 40 bits), extracted for a whole batch with array arithmetic: this is where
+prediction time goes. :class:`KeyTable` maps keys to vocabulary columns.
 """
 
 from __future__ import annotations
@@ -13,10 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "KEY_BITS",
+    "KEY_SHIFT",
     "KeyTable",
     "char_ngrams",
     "ngram_key",
     "ngram_keys",
+    "short_keys",
     "word_key",
 ]
 
@@ -45,6 +48,13 @@ _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 _MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX_2 = np.uint64(0x94D049BB133111EB)
 _ONE = np.uint64(1)
+# A key is the top KEY_BITS bits of the 64-bit hash, kept in place (the low bits are 0 but the
+# lowest, which is 1: 0 marks an empty slot in the lookup table). 40 bits rather than 64 make
+# the stored vocabulary half the size; among 700,000 kept n-grams an n-gram the model never saw
+# matches one of them by chance once in 1.6 million (see docs/langid.md, "File").
+KEY_BITS = 40
+KEY_SHIFT = 64 - KEY_BITS
+_KEEP = np.uint64(((1 << KEY_BITS) - 1) << KEY_SHIFT)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -54,13 +64,19 @@ def _mix(h: np.ndarray) -> np.ndarray:
     h = h ^ (h >> np.uint64(27))
     h = h * _MIX_2
     h = h ^ (h >> np.uint64(31))
-    return h | _ONE  # 0 marks an empty slot in the lookup table
+    return short_keys(h)
+
+
+def short_keys(h: np.ndarray) -> np.ndarray:
+    """The stored form of 64-bit hashes (also of a format 2 file's keys): their top
+    :data:`KEY_BITS` bits in place, the lowest bit set."""
+    return (h & _KEEP) | _ONE
 
 
 def ngram_keys(
     cleaned: Sequence[str], ngram_min: int, ngram_max: int, *, words: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """64-bit keys of the n-grams :func:`char_ngrams` spells out, for a batch of cleaned texts.
+    """Keys of the n-grams :func:`char_ngrams` spells out, for a batch of cleaned texts.
 
     Returns ``(keys, text_index)``, one entry per n-gram occurrence. Done with array arithmetic
     over the whole batch rather than a Python loop per n-gram: this is where prediction time

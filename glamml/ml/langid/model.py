@@ -2,7 +2,7 @@
 
 The model is nothing but counts: for each language, how often each character n-gram (1-4
 letters, with word-boundary markers) and each whole word occurred in its training text, weighted
-by source. N-grams are kept as 64-bit hashes of their letters, extracted for a whole batch with
+by source. N-grams are kept as 40-bit hashes of their letters, extracted for a whole batch with
 array arithmetic and looked up in an open-addressing table, which is what makes prediction fast.
 That makes the model compact to ship (``data/langid_profiles.npz``, built by
 ``scripts/build_langid_profiles.py``), cheap to re-train (in-domain examples are added to the

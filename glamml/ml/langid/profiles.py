@@ -32,7 +32,7 @@ class Profiles:
     """Per-language weighted n-gram counts: everything a language model learnt."""
 
     classes: list[str]
-    keys: np.ndarray  # sorted, distinct 64-bit n-gram keys: the vocabulary's columns
+    keys: np.ndarray  # sorted, distinct n-gram keys (40-bit, see features): the columns
     counts: sparse.csr_matrix  # (classes, vocabulary) weighted counts
     totals: np.ndarray  # per class: weighted number of n-grams in its training text
     docs: np.ndarray  # per class: prior pseudo-count
@@ -95,6 +95,31 @@ class Profiles:
         return Profiles(
             classes=self.classes,
             keys=self.keys[kept],
+            counts=matrix,
+            totals=self.totals,
+            docs=self.docs,
+        )
+
+    def pruned(self, min_count: float, *, unshared_only: bool = False) -> Profiles:
+        """Without the counts below ``min_count`` (with ``unshared_only``, only those of
+        n-grams no other profile has); n-grams left in no profile leave the vocabulary.
+
+        Totals and priors are kept, as :meth:`truncated` keeps them.
+        """
+        counts = self.counts.tocsr()
+        drop = counts.data < min_count
+        if unshared_only:
+            profiles_per_key = np.bincount(counts.indices, minlength=counts.shape[1])
+            drop &= profiles_per_key[counts.indices] == 1
+        kept = counts.copy()
+        kept.data[drop] = 0
+        kept.eliminate_zeros()
+        used = np.flatnonzero(np.bincount(kept.indices, minlength=counts.shape[1]))
+        matrix = kept[:, used].tocsr()
+        matrix.sort_indices()
+        return Profiles(
+            classes=self.classes,
+            keys=self.keys[used],
             counts=matrix,
             totals=self.totals,
             docs=self.docs,

@@ -87,6 +87,30 @@ def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> lis
 
 def part_nll(part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]) -> float:
     """Summed negative log-likelihood of the targets, as RecordLanguageModel.combine scores."""
+    logits, evidence = _part_logits(part, settings, field_names)
+    n = len(part.targets)
+    log_p = logits[np.arange(n), part.targets] - np.log(np.exp(logits).sum(axis=1))
+    lapse = RecordLanguageModel._lapse(evidence, settings)
+    p = np.exp(log_p) * (1.0 - lapse) + lapse / len(part.log_prior)
+    return float(-np.log(np.maximum(p, 1e-12)).sum())
+
+
+def part_probabilities(
+    part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]
+) -> np.ndarray:
+    """Each item's probability for every language (``part_nll``'s, for all labels)."""
+    logits, evidence = _part_logits(part, settings, field_names)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    lapse = RecordLanguageModel._lapse(evidence, settings)[:, None]
+    result: np.ndarray = p * (1.0 - lapse) + lapse / len(part.log_prior)
+    return result
+
+
+def _part_logits(
+    part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Logits shifted to a maximum of 0, and each item's weighted evidence."""
     n = len(part.targets)
     logits = np.repeat(settings.prior_weight * part.log_prior[None, :], n, axis=0)
     evidence = np.zeros(n)
@@ -106,10 +130,7 @@ def part_nll(part: ScoredPart, settings: RecordSettings, field_names: tuple[str,
         logits += weight * folded
         evidence += weight * lengths
     logits -= logits.max(axis=1, keepdims=True)
-    log_p = logits[np.arange(n), part.targets] - np.log(np.exp(logits).sum(axis=1))
-    lapse = RecordLanguageModel._lapse(evidence, settings)
-    p = np.exp(log_p) * (1.0 - lapse) + lapse / len(part.log_prior)
-    return float(-np.log(np.maximum(p, 1e-12)).sum())
+    return logits, evidence
 
 
 def weighted_nll(
