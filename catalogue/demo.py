@@ -26,6 +26,7 @@ from catalogue.models import (
     Label,
     ModelVersion,
     Prediction,
+    TrainingRun,
 )
 from catalogue.roles import cataloguer_group
 from catalogue.services.applicability import field_set_collections
@@ -180,7 +181,7 @@ def demo_train() -> str:
     if _active_model_usable(field):
         return "An active language model exists; not retraining (run `manage.py train`)."
     with transaction.atomic():
-        run = training_run_create(field=field)
+        run = training_run_create(field=field, trigger=TrainingRun.Trigger.DEMO)
     run.refresh_from_db()
     return f"Training run: {run.status}. {run.message}"
 
@@ -253,7 +254,7 @@ def demo_label_fields(*, rows: int | None = None) -> dict[str, int]:
         counts[key] = len(sample)
         if _needs_training(field):
             with transaction.atomic():
-                training_run_create(field=field)
+                training_run_create(field=field, trigger=TrainingRun.Trigger.DEMO)
     return counts
 
 

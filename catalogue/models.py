@@ -209,6 +209,7 @@ class TrainingRun(models.Model):
         COMMAND = "command", "Command line"
         MONITORING = "monitoring", "Monitoring: drift or falling live precision"
         BASE = "base", "The shipped base model, for a new deployment"
+        DEMO = "demo", "The demo's set-up (manage.py demo)"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="training_runs")

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from catalogue.demo import LABEL_SAMPLES, demo_label_fields
-from catalogue.models import Field, Label, Record
+from catalogue.models import Field, Label, Record, TrainingRun
 
 
 def _file_labels(filename: str, key: str) -> set[str]:
@@ -35,3 +35,16 @@ def test_a_demo_database_from_a_smaller_vocabulary_gains_the_missing_labels():
     demo_label_fields(rows=300)
     codes = set(object_type.labels.values_list("code", flat=True))
     assert codes == _file_labels("tate-object-type.csv", "object_type")
+
+
+@pytest.mark.django_db
+def test_the_demos_training_runs_say_they_ran_for_the_demos_set_up():
+    demo_label_fields(rows=30)
+
+    runs = TrainingRun.objects.select_related("field")
+    assert {(r.field.key, r.get_trigger_display()) for r in runs} == {
+        ("genre", "The demo's set-up (manage.py demo)"),
+        ("object_type", "The demo's set-up (manage.py demo)"),
+    }
+    # What the version's card and page then say ("Created … by the demo's set-up."):
+    # tests/ml/test_cards.py.

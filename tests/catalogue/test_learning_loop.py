@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 def test_a_label_field_trains_with_baselines_on_a_frozen_split(genre, genre_records):
     run = train(genre)
     assert run.status == "succeeded", run.message
+    # The metric in words, not its key ("held-out macro_f1").
+    assert "; held-out macro-F1 0." in run.message
     version = run.model_version
     assert version.status == "active"
     assert set(version.baselines) == {"stratified", "majority", "rules"}
@@ -89,7 +91,7 @@ def candidate(field, *, model: float, rules: float) -> ModelVersion:
 def test_the_gate_keeps_a_candidate_that_does_not_beat_the_rules(genre):
     gate = promotion_gate(version=candidate(genre, model=0.7, rules=0.7), active_metrics=None)
     assert not gate.promote
-    assert "does not beat the rules baseline on macro_f1" in gate.reason
+    assert "does not beat the rules baseline on macro-F1" in gate.reason
 
 
 @pytest.mark.django_db

@@ -271,6 +271,7 @@ def test_the_card_says_when_and_by_whom_in_a_sentence(object_type_card):
     for trigger, words in (
         ("manual", "in a training run started by hand"),
         ("schedule", "by the retraining schedule, after new decisions arrived"),
+        ("demo", "by the demo's set-up"),
     ):
         intro = model_card({**object_type_card, "created_by": trigger}).intro
         assert intro[0] == plain(f"Created 1 Mar 2025 12:00 UTC {words}.")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from catalogue import dispatch
 from catalogue.models import FieldJob, ModelVersion
 from catalogue.services.jobs import job_create
+from glamml.ml.cards.sections import METRIC_NAMES
 from glamml.ml.training import beats_rules, is_better
 
 
@@ -27,12 +28,13 @@ def promotion_gate(*, version: ModelVersion, active_metrics: dict[str, Any] | No
     metric = field.metric
     if not field.policy.auto_promote:
         return Gate(False, "Kept as a candidate: this field's versions are promoted by an admin.")
+    named = METRIC_NAMES.get(metric, metric)
     if version.baselines and not beats_rules(version.metrics, version.baselines, metric=metric):
-        return Gate(False, f"Kept as a candidate: it does not beat the rules baseline on {metric}.")
+        return Gate(False, f"Kept as a candidate: it does not beat the rules baseline on {named}.")
     if active_metrics is not None and not is_better(version.metrics, active_metrics, metric=metric):
         return Gate(
             False,
-            f"Kept as a candidate: worse than the active version on {metric} "
+            f"Kept as a candidate: worse than the active version on {named} "
             f"({version.metrics.get(metric, 0):.3f} < {active_metrics.get(metric, 0):.3f}).",
         )
     return Gate(True, "Promoted: it is now the active version.")

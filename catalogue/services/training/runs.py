@@ -24,6 +24,7 @@ from catalogue.services.training.cards import card_facts
 from catalogue.services.training.examples import field_rules, training_examples
 from catalogue.services.training.promotion import model_version_promote, promotion_gate
 from catalogue.services.training.splits import Sides, split_assign, split_sides
+from glamml.ml.cards.sections import METRIC_NAMES
 from glamml.ml.examples import Example
 from glamml.ml.training import (
     TrainingReport,
@@ -126,7 +127,8 @@ def _execute(run: TrainingRun, field: Field) -> TrainingRun:
         metric = field.metric
         message = (
             f"Trained v{version.version} on {len(sides.train)} labelled records; held-out "
-            f"{metric} {report.metrics.get(metric, 0):.3f} on {len(sides.test)} records. "
+            f"{METRIC_NAMES.get(metric, metric)} {report.metrics.get(metric, 0):.3f} "
+            f"on {len(sides.test)} records. "
             f"{gate.reason}"
         )
         return _finish(

@@ -44,6 +44,7 @@ MADE_BY_TRIGGER = {
     "command": "from the command line",
     "monitoring": "when monitoring asked for it (drift or falling live precision)",
     "base": "from the shipped base model, for a new deployment",
+    "demo": "by the demo's set-up",
 }
 # How many of the weakest labels the per-label section names.
 WEAKEST = 3
