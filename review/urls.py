@@ -40,6 +40,7 @@ urlpatterns = [
     path("fields/new/", views.field_create, name="field_create"),
     path("fields/<slug:key>/rules/", views.field_rules, name="field_rules"),
     path("fields/<slug:key>/collections/", views.field_collections, name="field_collections"),
+    path("fields/<slug:key>/model/", views.field_model_params, name="field_model_params"),
     path("monitoring/", views.monitoring, name="monitoring"),
     path("monitoring/alerts/<uuid:code>/", views.monitoring_alert, name="monitoring_alert"),
     path(

@@ -58,6 +58,7 @@ def screens(genre, genre_records, field):
         reverse("review:field_create"),
         reverse("review:field_rules", args=[genre.key]),
         reverse("review:field_collections", args=[genre.key]),
+        reverse("review:field_model_params", args=[genre.key]),
         reverse("review:monitoring"),
         reverse("review:monitoring_field", args=[genre.key]),
         reverse("review:monitoring_alert", args=[alert.code]),

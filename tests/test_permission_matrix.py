@@ -161,6 +161,7 @@ MATRIX: dict[str, tuple[str, tuple[int, int, int, int]]] = {
     "review:field_create": ("GET", ADMINS_PAGE),
     "review:field_rules": ("GET", ADMINS_PAGE),
     "review:field_collections": ("GET", ADMINS_PAGE),
+    "review:field_model_params": ("GET", ADMINS_PAGE),
     "review:monitoring": ("GET", ADMINS_PAGE),
     "review:monitoring_alert": ("GET", ADMINS_PAGE),
     "review:monitoring_alert_acknowledge": ("POST", ADMINS_POST),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 
-from catalogue.models import Collection, DecisionPolicy, Field, Label
+from catalogue.models import Collection, DecisionPolicy, Field, Label, PolicyChange
 from glamml.ml.langid import UNDETERMINED
 from glamml.ml.languages import language_name
-from glamml.ml.textclf import check_params
+from glamml.ml.textclf import DEFAULT_PARAMS, ParamError, check_params
 
 LANGUAGE = "language"
 
@@ -46,6 +47,10 @@ FIELD_EXISTS = "A field with the key {key!r} exists already."
 TOO_FEW_LABELS = "A label field needs at least two labels; {key!r} has {n}."
 BAD_MODEL_PARAMS = "Field {key!r}: {error}"
 BAD_TEXT_SOURCE = "Field {key!r} reads {name!r}, which is not title, description or a column name."
+NO_MODEL_PARAMS = (
+    "Field {key!r} is a language field: its model's settings are fitted when its profiles are "
+    "built, not set here."
+)
 
 
 @transaction.atomic
@@ -100,3 +105,48 @@ def field_create(
         field=field, mode=mode, threshold=settings.GLAMML_DEFAULT_THRESHOLD
     )
     return field
+
+
+def _off_default(params: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if value != DEFAULT_PARAMS[name]}
+
+
+def field_model_params(field: Field) -> dict[str, Any]:
+    """Every setting a label field's next training run will use: its own over the defaults."""
+    return check_params(field.model_params)
+
+
+@transaction.atomic
+def field_set_model_params(
+    *, field: Field, params: dict[str, Any], changed_by: User | None
+) -> bool:
+    """Set a label field's classifier settings for its next training runs; ``True`` if changed.
+
+    Only settings that differ from the defaults are kept, so a field left at a default follows
+    it. Raises :class:`glamml.ml.textclf.ParamError` naming the bad parameter (nothing is
+    saved). The active model version is not touched: the settings apply from the next run, and
+    the change is logged with the field's policy.
+    """
+    if field.kind != Field.Kind.LABEL:
+        raise ValueError(NO_MODEL_PARAMS.format(key=field.key))
+    try:
+        checked = check_params(params)
+    except ParamError as exc:
+        raise ParamError(exc.param, BAD_MODEL_PARAMS.format(key=field.key, error=exc)) from None
+    kept = _off_default(checked)
+    try:  # as the form writes them, so that the log shows only what changed
+        before = _off_default(check_params(field.model_params))
+    except ParamError:
+        before = dict(field.model_params or {})
+    if kept == before:
+        return False
+    field.model_params = kept
+    field.save(update_fields=["model_params"])
+    PolicyChange.objects.create(
+        policy=field.policy,
+        changed_by=changed_by,
+        attribute="model_params",
+        old_value=before,
+        new_value=kept,
+    )
+    return True

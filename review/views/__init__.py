@@ -13,7 +13,7 @@ from review.views.dashboard import (
     training_run_detail,
 )
 from review.views.experiments import experiments, experiments_json
-from review.views.fields import field_create
+from review.views.fields import field_create, field_model_params
 from review.views.flags import flags
 from review.views.models import model_card, model_version_detail, model_version_promote
 from review.views.monitoring import (
@@ -43,6 +43,7 @@ __all__ = [
     "experiments",
     "experiments_json",
     "field_create",
+    "field_model_params",
     "field_job_detail",
     "field_rules",
     "flags",

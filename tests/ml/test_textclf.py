@@ -12,7 +12,7 @@ import skops.io as sio
 from glamml.ml import training
 from glamml.ml.artefacts import ArtefactError
 from glamml.ml.evaluation import evaluate
-from glamml.ml.textclf import TextClassifier, TrainingDataError
+from glamml.ml.textclf import ParamError, TextClassifier, TrainingDataError, check_params
 
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "label-samples"
 
@@ -105,10 +105,39 @@ def test_params_describe_the_model_and_are_json(genre_model):
 def test_unknown_or_bad_params_are_refused():
     with pytest.raises(ValueError, match="unknown parameter"):
         TextClassifier(params={"ngrams": 3})
-    with pytest.raises(ValueError, match="C must be positive"):
+    with pytest.raises(ValueError, match="C must be a positive"):
         TextClassifier(params={"C": 0})
     with pytest.raises(ValueError, match="cannot both be None"):
         TextClassifier(params={"word_ngrams": None, "char_ngrams": None})
+
+
+@pytest.mark.parametrize(
+    ("params", "bad"),
+    [
+        ({"C": "strong"}, "C"),
+        ({"C": float("inf")}, "C"),
+        ({"folds": 1}, "folds"),
+        ({"folds": 2.5}, "folds"),
+        ({"min_df": "two"}, "min_df"),
+        ({"seed": None}, "seed"),
+        ({"max_features": True}, "max_features"),
+        ({"char_ngrams": [3, 2]}, "char_ngrams"),
+        ({"class_weight": "even"}, "class_weight"),
+        ({"calibration": "isotonic"}, "calibration"),
+        ({"depth": 3}, "depth"),
+    ],
+)
+def test_a_bad_param_is_named_in_the_error(params, bad):
+    # The admin screen puts the message beside the input it names.
+    with pytest.raises(ParamError) as caught:
+        check_params(params)
+    assert caught.value.param == bad
+    assert bad in str(caught.value)
+
+
+def test_params_given_as_text_are_read_as_numbers():
+    params = check_params({"C": "3", "folds": "4", "max_features": None})
+    assert (params["C"], params["folds"], params["max_features"]) == (3.0, 4, None)
 
 
 def test_it_round_trips_through_a_file(small_model, tmp_path, label_samples):

@@ -298,3 +298,147 @@ def test_the_dashboards_change_log_names_a_rules_edit_instead_of_printing_the_pa
     log = html.split('id="changes-genre-title"', 1)[1].split("</ul>", 1)[0]
     assert "rules for Fiction added (3 patterns)</summary>" in log
     assert "rules:Fiction" not in log
+
+
+# --- a label field's model settings --------------------------------------------------------------
+
+
+def params_url(key: str = "genre") -> str:
+    return reverse("review:field_model_params", args=[key])
+
+
+def params_data(**changes: str) -> dict[str, str]:
+    """The form as it comes with every setting at its default, with ``changes``."""
+    data = {
+        "word_ngrams": "1-2",
+        "char_ngrams": "2-5",
+        "max_features": "50000",
+        "min_df": "1",
+        "C": "10",
+        "class_weight": "balanced",
+        "calibration": "temperature+bias",
+        "folds": "5",
+        "max_chars": "5000",
+        "seed": "0",
+    }
+    return {**data, **changes}
+
+
+@pytest.mark.django_db
+def test_the_settings_page_shows_the_fields_settings_and_what_the_active_version_used(
+    staff_client, genre
+):
+    genre.model_params = {"C": 3.0, "char_ngrams": None}
+    genre.save()
+    ModelVersionFactory(field=genre, version=4, params={"C": 10.0, "char_ngrams": [2, 5]})
+
+    response = staff_client.get(params_url())
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert (form["C"].value(), form["char_ngrams"].value(), form["folds"].value()) == (
+        "3",
+        "none",
+        5,
+    )
+    html = response.content.decode()
+    assert "v4 was trained with <code>2-5</code>" in html
+    assert "Default: <code>10</code>" in html
+
+
+@pytest.mark.django_db
+def test_saving_settings_keeps_only_those_off_their_default_and_logs_the_change(
+    staff_client, admin_user, genre
+):
+    response = staff_client.post(params_url(), params_data(C="3", word_ngrams="1", seed=""))
+
+    assert response.status_code == 302
+    genre.refresh_from_db()
+    assert genre.model_params == {"C": 3.0, "word_ngrams": [1, 1]}
+    change = PolicyChange.objects.get()
+    assert (change.attribute, change.old_value, change.new_value, change.changed_by) == (
+        "model_params",
+        {},
+        {"C": 3.0, "word_ngrams": [1, 1]},
+        admin_user,
+    )
+    page = staff_client.get(response.url).content.decode()
+    assert "Saved the model settings of Genre: C 3.0, word_ngrams [1, 1]." in page
+
+    # Saved again unchanged: nothing new is logged.
+    staff_client.post(params_url(), params_data(C="3", word_ngrams="1-1"))
+    assert PolicyChange.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "named", "message"),
+    [
+        ({"C": "0"}, "C", "C must be a positive finite number, got 0.0"),
+        ({"C": "strong"}, "C", "C must be a number, got 'strong'"),
+        ({"folds": "1"}, "folds", "folds must be at least 2, got 1"),
+        ({"folds": "2.5"}, "folds", "folds must be a whole number, got '2.5'"),
+        ({"char_ngrams": "5-2"}, "char_ngrams", "char_ngrams must satisfy 1 <= min <= max"),
+        ({"word_ngrams": "one"}, "word_ngrams", "word_ngrams must be MIN-MAX"),
+        ({"calibration": "isotonic"}, "calibration", "Select a valid choice."),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_it_and_nothing_is_saved(
+    staff_client, genre, changes, named, message
+):
+    response = staff_client.post(params_url(), params_data(**changes))
+
+    assert response.status_code == 422
+    form = response.context["form"]
+    assert list(form.errors) == [named]
+    assert message in form.errors[named][0]
+    html = response.content.decode()
+    assert "Nothing was saved" in html
+    assert any(p.startswith(named) and message in p for p in form.problems())
+    assert 'aria-invalid="true"' in html
+    genre.refresh_from_db()
+    assert genre.model_params == {}
+    assert not PolicyChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_bad_setting_is_named_at_once(staff_client, genre):
+    response = staff_client.post(params_url(), params_data(C="0", folds="two", min_df="0"))
+
+    assert response.status_code == 422
+    assert sorted(response.context["form"].errors) == ["C", "folds", "min_df"]
+
+
+@pytest.mark.django_db
+def test_leaving_out_both_kinds_of_n_grams_is_refused_naming_both(staff_client, genre):
+    response = staff_client.post(params_url(), params_data(word_ngrams="none", char_ngrams="none"))
+
+    assert response.status_code == 422
+    assert response.context["form"].problems() == [
+        "word_ngrams and char_ngrams cannot both be None"
+    ]
+    genre.refresh_from_db()
+    assert genre.model_params == {}
+
+
+@pytest.mark.django_db
+def test_a_cataloguer_may_not_see_or_change_the_settings(cataloguer_client, genre):
+    assert cataloguer_client.get(params_url()).status_code == 403
+    assert cataloguer_client.post(params_url(), params_data(C="3")).status_code == 403
+    genre.refresh_from_db()
+    assert genre.model_params == {}
+
+
+@pytest.mark.django_db
+def test_the_language_field_has_no_settings_to_set_here(staff_client):
+    from tests.factories import language_field
+
+    field = language_field()
+
+    page = staff_client.get(params_url(field.key))
+    assert page.status_code == 200
+    assert "fitted when its profiles are built" in page.content.decode()
+    assert "form" not in page.context or page.context["form"] is None
+    assert staff_client.post(params_url(field.key), params_data(C="3")).status_code == 400
+    field.refresh_from_db()
+    assert field.model_params == {}

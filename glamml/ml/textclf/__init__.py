@@ -9,6 +9,7 @@ from __future__ import annotations
 from glamml.ml.artefacts import ArtefactError
 from glamml.ml.textclf.model import (
     DEFAULT_PARAMS,
+    ParamError,
     TextClassifier,
     TrainingDataError,
     check_params,
@@ -17,6 +18,7 @@ from glamml.ml.textclf.model import (
 __all__ = [
     "DEFAULT_PARAMS",
     "ArtefactError",
+    "ParamError",
     "TextClassifier",
     "TrainingDataError",
     "check_params",
