@@ -34,6 +34,9 @@ class HarvestSource(models.Model):
     resumption_token = models.TextField(blank=True)
     # The from-date of the harvest under way (empty: everything).
     harvest_from = models.CharField(max_length=40, blank=True)
+    # The server's responseDate at the first page of the harvest under way (kept across a
+    # resume): when it finishes, this becomes harvested_until.
+    harvest_started = models.CharField(max_length=40, blank=True)
     # The server's responseDate when the last complete harvest began: the next from-date.
     harvested_until = models.CharField(max_length=40, blank=True)
     records_harvested = models.PositiveIntegerField(default=0)

@@ -9,7 +9,7 @@ import zipfile
 from catalogue.machine import model_dir
 from catalogue.models import Field, ModelVersion
 from catalogue.services.monitoring.report import monitoring_card_facts
-from catalogue.services.sharing import SharingError, licence_check, licence_text
+from catalogue.services.sharing import LICENCES, SharingError, licence_check, licence_text
 from review.cards import model_card_markdown, version_card_facts
 
 # The language profiles every language model starts from hold n-gram counts of CC BY-SA texts.
@@ -55,7 +55,10 @@ def model_bundle(*, version: ModelVersion, licence: str) -> bytes:
         card = model_card_markdown(
             version_card_facts(version), monitoring_card_facts(version=version)
         )
-        bundle.writestr(f"{name}/MODEL_CARD.md", card if version.card else "No model card.\n")
+        card = card if version.card else "No model card.\n"
+        # The card says its licence too, so a copy that travels without LICENSE.txt still does.
+        card += f"\n## Licence\n\nShared under {LICENCES[licence]} ({licence}).\n"
+        bundle.writestr(f"{name}/MODEL_CARD.md", card)
         bundle.writestr(f"{name}/metrics.json", json.dumps(metrics, indent=2, default=str))
         what = f"The {field.name} model v{version.version}"
         bundle.writestr(f"{name}/LICENSE.txt", licence_text(licence, what=what))

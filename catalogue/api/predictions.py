@@ -20,6 +20,7 @@ from catalogue.api.schemas import (
     PredictionPage,
     PredictOut,
     Slug,
+    refuse_unknown_query,
 )
 from catalogue.machine import ModelUnavailable
 from catalogue.models import Field, Prediction
@@ -83,6 +84,7 @@ def record_predictions(request: HttpRequest, code: UUID) -> list[dict[str, objec
 def predictions_list(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, object]:
     """Predictions by status (default: waiting for review), least confident first (cataloguers)."""
     _require_cataloguer(request)
+    refuse_unknown_query(request, QueueQuery)
     predictions = Prediction.objects.filter(status=query.status)
     if query.field is not None:
         predictions = predictions.filter(field__key=query.field)

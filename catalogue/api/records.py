@@ -23,6 +23,7 @@ from catalogue.api.schemas import (
     RecordsIn,
     Slug,
     SubmitOut,
+    refuse_unknown_query,
 )
 from catalogue.interop.records import ExportRecord, export_records
 from catalogue.models import Record
@@ -83,6 +84,7 @@ def collections_list(request: HttpRequest) -> list[dict[str, object]]:
 @router.get("/records", response={200: RecordPage, 401: Error, 404: Error, 422: Error})
 def records_list(request: HttpRequest, query: Query[PageQuery]) -> dict[str, object]:
     """Records you may see (of one collection, or all), oldest first, with current values."""
+    refuse_unknown_query(request, PageQuery)
     records = Record.objects.filter(collection__in=visible_collections(request))
     if query.collection is not None:
         records = records.filter(collection=get_collection_for_visitor(request, query.collection))

@@ -1,4 +1,5 @@
-"""What the API accepts and returns. Every request body refuses fields it does not know."""
+"""What the API accepts and returns. Every request body and query refuses fields it does not
+know."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
+from django.http import HttpRequest
 from ninja import Schema
+from ninja.errors import ValidationError
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic.config import JsonDict
 
@@ -38,6 +41,16 @@ class Strict(Schema):
     """A request body: an unknown field is an error that names it, never silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def refuse_unknown_query(request: HttpRequest, query: type[Schema]) -> None:
+    """A query parameter ``query`` does not declare is a 422 naming it, as in a body: a
+    misspelt filter (``?colection=books``) must not answer with every record."""
+    unknown = sorted(set(request.GET) - set(query.model_fields))
+    if unknown:
+        raise ValidationError(
+            [{"loc": ("query", name), "msg": "Extra inputs are not permitted"} for name in unknown]
+        )
 
 
 class ErrorItem(Schema):

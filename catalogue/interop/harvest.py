@@ -172,15 +172,7 @@ def harvest_run(
     source.save()
     started = ""
     try:
-        pages = _list_records(sickle, source=source, resumed=result.resumed)
-        for response in pages:
-            started = started or (response.xml.findtext(f".//{{{OAI_NS}}}responseDate") or "")
-            result.pages += 1
-            token = (pages.resumption_token.token or "") if pages.resumption_token else ""
-            stored = _store_page(response, source=source, token=token, number=result.pages)
-            result.records += stored
-            if progress:
-                progress(stored)
+        started = _harvest_pages(sickle, source=source, result=result, progress=progress)
     except NoRecordsMatch:
         result.nothing_new = True
     except (*OAI_ERRORS, ImportFileError, requests.RequestException, etree.XMLSyntaxError) as exc:
@@ -195,17 +187,44 @@ def harvest_run(
     HarvestSource.objects.filter(pk=source.pk).update(
         status=HarvestSource.Status.DONE,
         resumption_token="",
+        harvest_started="",
         harvested_until=started or source.harvested_until,
         message="",
     )
     return result
 
 
-def _list_records(sickle: Sickle, *, source: HarvestSource, resumed: bool) -> Any:
-    """The ListRecords pages: after the stored token, else from the source's from-date."""
+def _harvest_pages(
+    sickle: Sickle,
+    *,
+    source: HarvestSource,
+    result: HarvestResult,
+    progress: Callable[[int], None] | None,
+) -> str:
+    """Store each page in turn; the server's responseDate at the harvest's first page."""
+    pages, restarted = _list_records(sickle, source=source, resumed=result.resumed)
+    # A resumed harvest began when its first page was served, not when it resumed: a record
+    # changed in between, on a page already stored, must come with the next incremental harvest.
+    started = source.harvest_started if result.resumed and not restarted else ""
+    for response in pages:
+        started = started or (response.xml.findtext(f".//{{{OAI_NS}}}responseDate") or "")
+        result.pages += 1
+        token = (pages.resumption_token.token or "") if pages.resumption_token else ""
+        stored = _store_page(
+            response, source=source, token=token, number=result.pages, started=started
+        )
+        result.records += stored
+        if progress:
+            progress(stored)
+    return started
+
+
+def _list_records(sickle: Sickle, *, source: HarvestSource, resumed: bool) -> tuple[Any, bool]:
+    """The ListRecords pages: after the stored token, else from the source's from-date; and
+    whether a resumed harvest had to start again from its first page."""
     if resumed:
         try:
-            return sickle.ListRecords(resumptionToken=source.resumption_token)
+            return sickle.ListRecords(resumptionToken=source.resumption_token), False
         except BadResumptionToken:
             # The server forgot the token (they expire): start the interrupted harvest again.
             # Pages stored before are imported again, which changes nothing.
@@ -215,10 +234,12 @@ def _list_records(sickle: Sickle, *, source: HarvestSource, resumed: bool) -> An
         params["set"] = source.set_spec
     if source.harvest_from:
         params["from"] = _from_date(sickle, source.harvest_from)
-    return sickle.ListRecords(**params)
+    return sickle.ListRecords(**params), resumed
 
 
-def _store_page(response: Any, *, source: HarvestSource, token: str, number: int) -> int:
+def _store_page(
+    response: Any, *, source: HarvestSource, token: str, number: int, started: str
+) -> int:
     """Import one page with the token that follows it, in one transaction; records stored."""
     where = f"{source.url} page {number}"
     prefix = source.metadata_prefix
@@ -232,6 +253,7 @@ def _store_page(response: Any, *, source: HarvestSource, token: str, number: int
         )
         HarvestSource.objects.filter(pk=source.pk).update(
             resumption_token=token,
+            harvest_started=started,
             records_harvested=F("records_harvested") + imported.rows,
         )
     return imported.rows

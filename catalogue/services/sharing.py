@@ -109,13 +109,18 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> list[str]
     return lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _composition(data: TrainingData) -> list[str]:
     labels = Counter(r["label"] for r in data.rows)
     names = label_names(field=data.field, codes=labels)
     by_source = Counter(r["source"] for r in data.rows)
     collections = Counter(r["collection"] for r in data.rows)
     return [
-        f"{len(data.rows)} records, {len(labels)} labels, from {len(collections)} collections "
+        f"{_count(len(data.rows), 'record')}, {_count(len(labels), 'label')}, from "
+        f"{_count(len(collections), 'collection')} "
         f"({', '.join(f'{c}: {n}' for c, n in sorted(collections.items()))}). "
         f"{by_source.get('import', 0)} values came from the source catalogues, "
         f"{by_source.get('human', 0)} were decided by cataloguers.",
@@ -144,7 +149,8 @@ def _labellers(data: TrainingData) -> list[str]:
         dates = [r["date"][:10] for r in human]
         per_person = ", ".join(f"{who}: {n}" for who, n in people.most_common())
         lines.append(
-            f"- {len(human)} values decided by {len(people)} cataloguers in glamml's review "
+            f"- {_count(len(human), 'value')} decided by {_count(len(people), 'cataloguer')} in "
+            "glamml's review "
             f"queue between {min(dates)} and {max(dates)} ({per_person}). Names are replaced "
             "by pseudonyms, the same within this file."
         )

@@ -83,7 +83,8 @@ def test_the_datasheet_counts_each_label_and_says_who_labelled_when(labelled):
         "Distribution and maintenance",
     ):
         assert f"## {heading}" in sheet
-    assert "2 values decided by 1 cataloguers" in sheet
+    assert "2 values decided by 1 cataloguer in glamml's review queue" in sheet
+    assert "299 records, 2 labels, from 1 collection (bl: 299)" in sheet
     assert "297 values as the source catalogues gave them" in sheet
     assert "Licence: **CC-BY-4.0**" in sheet
 

@@ -31,6 +31,11 @@ def test_an_admin_downloads_a_model_with_its_card_metrics_and_licence(
         metrics = json.loads(bundle.read("language-v1/metrics.json"))
         assert metrics["sha256"] == active_model.checksum and metrics["licence"] == "CC-BY-SA-4.0"
         assert "CC-BY-SA-4.0" in bundle.read("language-v1/LICENSE.txt").decode()
+        card = bundle.read("language-v1/MODEL_CARD.md").decode()
+        assert card.endswith(
+            "## Licence\n\nShared under Creative Commons Attribution-ShareAlike 4.0 "
+            "International (CC-BY-SA-4.0).\n"
+        )
 
 
 @pytest.mark.django_db

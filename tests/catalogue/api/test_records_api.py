@@ -171,6 +171,30 @@ def test_a_wrong_or_unknown_field_is_named_and_nothing_is_stored(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/records?colection=hidden", "query.colection"),
+        ("/api/predictions?stauts=applied", "query.stauts"),
+    ],
+)
+def test_a_misspelt_query_parameter_is_named_not_ignored(
+    client: Client, books, as_cataloguer, url, field
+):
+    # Ignored, the typo would answer with every record, or with the queue instead of the
+    # applied predictions, and look like a right answer.
+    response = client.get(url, **as_cataloguer)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": field, "message": "Extra inputs are not permitted"}
+    ]
+    assert response.json()["detail"] == f"{field}: Extra inputs are not permitted"
+    assert client.get("/api/records?limit=x", **as_cataloguer).json()["errors"][0]["field"] == (
+        "query.limit"
+    )
+
+
+@pytest.mark.django_db
 def test_an_unknown_label_or_a_repeated_identifier_names_the_record(
     client: Client, books, as_cataloguer
 ):

@@ -53,6 +53,43 @@ def test_it_imports_marc_with_the_default_mapping(tmp_path, writer):
 
 
 @pytest.mark.django_db
+def test_other_titles_the_publication_264_and_only_the_880_linked_to_245(tmp_path):
+    record = book("v1", "Voĭna i mir", original_script="Война и мир")
+    record.remove_fields("260")
+    for second, place, name in [("0", "Tula :", "Printer,"), ("1", "Moskva :", "Khud. lit.,")]:
+        record.add_field(
+            Field(
+                tag="264",
+                indicators=Indicators(" ", second),
+                subfields=[Subfield("a", place), Subfield("b", name)],
+            )
+        )
+    record.add_field(
+        Field(
+            tag="246", indicators=Indicators("3", "1"), subfields=[Subfield("a", "War and peace")]
+        )
+    )
+    record.add_field(
+        Field(tag="240", indicators=Indicators("1", "0"), subfields=[Subfield("a", "Vojna i mir")])
+    )
+    # An 880 linked to the publication field comes first: it is not the original-script title.
+    record.fields.insert(
+        0,
+        Field(
+            tag="880",
+            indicators=Indicators(" ", "1"),
+            subfields=[Subfield("6", "264-02"), Subfield("a", "Москва :")],
+        ),
+    )
+    path = write_marc(tmp_path / "264.mrc", [record])
+    records_import(path=path, collection=CollectionFactory(), fmt="marc")
+    extra = Record.objects.get().extra
+    assert extra["title_original_script"] == "Война и мир"
+    assert extra["other_titles"] == "War and peace | Vojna i mir"
+    assert (extra["place"], extra["publisher"]) == ("Moskva", "Khud. lit.")
+
+
+@pytest.mark.django_db
 def test_it_reads_marc_8_records_as_unicode(tmp_path):
     # 0xE8 is MARC-8's combining umlaut, written before the letter it goes on.
     path = write_marc(tmp_path / "marc8.mrc", [book("m1", "M\xe8uller und S\xe8ohne", marc8=True)])
