@@ -25,10 +25,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def genre_rows() -> list[dict[str, str]]:
+    """The British Library genre sample, every language, in a fixed pseudo-random order."""
+    rows = _rows(GENRE_SAMPLE)
+    return sorted(rows, key=lambda r: hashlib.sha256(r["identifier"].encode()).hexdigest())
+
+
 def english_rows() -> list[dict[str, str]]:
     """British Library books catalogued in English, in a fixed pseudo-random order."""
-    rows = [r for r in _rows(GENRE_SAMPLE) if r["language"] == "eng"]
-    return sorted(rows, key=lambda r: hashlib.sha256(r["identifier"].encode()).hexdigest())
+    return [r for r in genre_rows() if r["language"] == "eng"]
 
 
 def finnish_rows() -> list[dict[str, str]]:

@@ -29,6 +29,14 @@ def test_monitor_prints_the_figures_the_page_shows_as_json(
     assert report["settings"]["audit_rate"] == 0.5
     assert {a["collection"] for a in report["open_alerts"]} >= {"jp"}
     assert report["days"][-1]["predicted"] == 300
+    # 10 of the 30 spot checks were corrected, each to the model's other label.
+    assert (report["days"][-1]["corrections"], report["days"][-1]["corrections_unknown"]) == (10, 0)
+    # The charts' numbers too: the confidence histogram against the held-out records, and
+    # each drift score day by day.
+    assert sum(row["live"] for row in report["confidence"]) == 300
+    assert all(row["held_out"] is not None for row in report["confidence"])
+    (day,) = report["drift"]["script"]["by_day"]
+    assert (day["day"], day["crossed"]) == (report["latest_snapshot"], True)
 
 
 def test_monitor_can_take_the_snapshot_and_speaks_plainly(

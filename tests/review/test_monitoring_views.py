@@ -75,6 +75,8 @@ def test_the_page_shows_each_figure_as_a_chart_with_its_numbers_beside_it(
     assert '<abbr title="Script against the training records">Script</abbr>' in page
     assert "▲" in page  # a crossing, said in the table, not only drawn
     assert "Drift in Genre in Japanese" in page  # the open alert
+    # The day's corrections, and how many named a label the model cannot predict.
+    assert '<td>10 <span class="meta">(0)</span></td>' in page
     japanese = client.get(field_url(field.key) + "?collection=jp").content.decode()
     assert 'Monitoring: Genre <span class="meta">in Japanese</span>' in japanese
 
@@ -212,3 +214,25 @@ def test_a_spot_check_says_in_the_queue_why_it_is_there(client, field, catalogue
     page = client.get(reverse("review:queue")).content.decode()
 
     assert "A spot check: a random sample of values the model applied on its own." in page
+
+
+def test_the_dashboard_sets_live_precision_beside_the_held_out_estimate(
+    client, admin_user, genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+):
+    field = watched_with_drift_and_spot_checks(
+        genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
+    )
+    client.force_login(admin_user)
+
+    page = client.get(reverse("review:dashboard")).content.decode()
+
+    # The field's threshold panel: the held-out estimate, then what spot checks found live.
+    start = page.index(f'id="preview-{field.key}-result"')
+    panel = page[start : page.index("</div>", page.index("live-estimate", start))]
+    held_out = panel.index("the active model was right <strong>")
+    live = panel.index(
+        "Spot checks of what the active model applied: people confirmed "
+        "<strong>67% (20 of 30; 95% Wilson interval"
+    )
+    assert held_out < live
+    assert f'href="{field_url(field.key)}"' in panel[live:]

@@ -103,6 +103,8 @@ class DayRow:
     sent_to_people: int
     mean_confidence: float | None
     decisions: int
+    corrections: int
+    corrections_unknown: int  # corrections to a label the model cannot predict
     spot_checks: int
     flags: int
     records: int
@@ -169,6 +171,8 @@ def _day_row(snapshot: Snapshot) -> DayRow:
         sent_to_people=s.get("sent_to_people", 0),
         mean_confidence=(s["confidence_sum"] / s["predicted"]) if s.get("predicted") else None,
         decisions=decisions,
+        corrections=s.get("corrections", 0),
+        corrections_unknown=s.get("corrections_unknown", 0),
         spot_checks=(s.get("spot_checks") or {}).get("selected", 0),
         flags=s.get("flags", 0),
         records=s.get("records", 0),
@@ -206,7 +210,8 @@ def _label_columns(
 
 
 def _confidence_rows(window: dict[str, Any], reference: DriftReference | None) -> list[BandRow]:
-    live = window.get("confidence") or []
+    # The model's own confidence (before each collection's calibration), like the reference's.
+    live = window.get("model_confidence") or []
     ref = (reference.profile.get("confidence") if reference is not None else None) or []
     live_total, ref_total = sum(live), sum(ref)
     rows = []
@@ -375,6 +380,8 @@ def _day_as_json(row: DayRow) -> dict[str, Any]:
         "share_to_people": row.share_to_people,
         "mean_confidence": row.mean_confidence,
         "decisions": row.decisions,
+        "corrections": row.corrections,
+        "corrections_unknown": row.corrections_unknown,
         "spot_checks": row.spot_checks,
         "flags": row.flags,
         "flags_per_thousand": row.flags_per_thousand,
@@ -413,9 +420,25 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
                 "line": series.line,
                 "crossed": series.latest.crossed if series.latest else False,
                 "day": series.latest.day.isoformat() if series.latest else None,
+                "by_day": [
+                    {"day": p.day.isoformat(), "distance": p.distance, "crossed": p.crossed}
+                    for p in series.points
+                ],
             }
             for series in report.drift
         },
+        "confidence": [
+            {
+                "band": row.band,
+                "live": row.live,
+                "live_share": round(row.live_share, 4),
+                "held_out": row.reference,
+                "held_out_share": (
+                    None if row.reference_share is None else round(row.reference_share, 4)
+                ),
+            }
+            for row in report.confidence
+        ],
         "days": [_day_as_json(row) for row in report.days],
         "labels": {
             column.name: {s.label: s.count for s in column.shares} for column in report.labels
@@ -425,6 +448,8 @@ def report_as_json(report: MonitoringReport) -> dict[str, Any]:
                 "band": row.band,
                 "decided": row.decided,
                 "accepted": row.accepted,
+                "corrected": row.corrected,
+                "rejected": row.rejected,
                 "mean_confidence": round(row.confidence, 4),
                 "acceptance": _share(row.acceptance),
             }

@@ -95,6 +95,7 @@ def _empty() -> Stats:
         "superseded": 0,
         "labels": {},
         "confidence": [0] * N_BANDS,
+        "model_confidence": [0] * N_BANDS,
         "confidence_sum": 0.0,
         "decisions": {action: [0] * N_BANDS for action in ACTIONS},
         "decided_confidence_sum": [0.0] * N_BANDS,
@@ -119,14 +120,17 @@ def day_stats(
     stats: dict[int, Stats] = defaultdict(_empty)
     predicted = Prediction.objects.filter(field=field, created_at__gte=start, created_at__lt=end)
     rows = predicted.values_list(
-        "record__collection_id", "status", "label", "confidence", "spot_check__id"
+        "record__collection_id", "status", "label", "confidence", "raw_confidence", "spot_check__id"
     )
-    for collection_id, status, label, confidence, spot_check in rows.iterator(chunk_size=5000):
+    for collection_id, status, label, confidence, raw, spot_check in rows.iterator(chunk_size=5000):
         s = stats[collection_id]
         s["predicted"] += 1
         _bump(s["status"], status)
         _bump(s["labels"], label)
         s["confidence"][band_index(confidence)] += 1
+        # What the model itself said, before the collection's calibration: what the held-out
+        # reference holds, so the confidence drift score compares like with like.
+        s["model_confidence"][band_index(confidence if raw is None else raw)] += 1
         s["confidence_sum"] += confidence
         if spot_check is not None or status == Prediction.Status.APPLIED:
             s["applied_by_model"] += 1
@@ -206,7 +210,10 @@ def _rounded(stats: Stats) -> Stats:
 
 
 def window_total(rows: Iterable[Stats]) -> Stats:
-    total: Stats = merge_counts([_empty(), *rows])
+    # A row taken before snapshots kept the model's own confidence counts its calibrated one.
+    total: Stats = merge_counts(
+        [_empty(), *({"model_confidence": r.get("confidence"), **r} for r in rows)]
+    )
     return total
 
 
@@ -223,7 +230,7 @@ def drift_scores(
     pairs = {
         "labels": (window.get("labels"), reference.get("labels")),
         "labels_previous": (window.get("labels"), previous.get("labels")),
-        "confidence": (window.get("confidence"), reference.get("confidence")),
+        "confidence": (window.get("model_confidence"), reference.get("confidence")),
         "length": (live_input.get("length"), reference.get("length")),
         "script": (live_input.get("scripts"), reference.get("scripts")),
         "unseen": (live_input.get("unseen"), reference.get("unseen")),
