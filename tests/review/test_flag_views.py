@@ -32,8 +32,8 @@ def test_it_lists_open_flags_with_a_link_to_each_queue_item(cataloguer_client, l
         assert text in html, text
     # Names a person reads, each with its code once, as everywhere else in the app.
     row = html.split("bl-000777", 1)[1].split("</tr>", 1)[0]
-    assert "<td>French (fra)</td>" in row
-    assert "<td>Italian (ita)</td>" in row
+    assert '<td data-label="Flagged value">French (fra)</td>' in row
+    assert '<td data-label="Proposed">Italian (ita)</td>' in row
     assert "<code>" not in row and "label-code" not in row
     assert reverse("review:item", args=[prediction.code]) in html
     assert "Already dealt with" not in html
