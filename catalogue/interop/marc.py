@@ -63,8 +63,10 @@ _FINAL_PERIOD = re.compile(r"(?<=[^\s.]{4})\.$")
 
 _READER_ERRORS = {
     marc_errors.RecordLengthInvalid: "the record length in the leader (bytes 0-4) is not a number",
-    marc_errors.TruncatedRecord: "the record is shorter than its leader says (truncated file?)",
-    marc_errors.EndOfRecordNotFound: "the record does not end with the record terminator (0x1D)",
+    marc_errors.TruncatedRecord: "the file ends before the record length in the leader (bytes "
+    "0-4) says the record does: a truncated file, or a wrong length",
+    marc_errors.EndOfRecordNotFound: "the record does not end with the record terminator (0x1D) "
+    "where the record length in the leader (bytes 0-4) says: a wrong length, or a damaged file",
     marc_errors.RecordLeaderInvalid: "the leader is not 24 characters long",
     marc_errors.BaseAddressInvalid: "the base address of data (leader 12-16) is wrong",
     marc_errors.BaseAddressNotFound: "the base address of data (leader 12-16) is missing",

@@ -15,7 +15,12 @@ from catalogue.services.decisions import decision_make
 from catalogue.services.imports import records_import
 from catalogue.services.predictions import predictions_create
 from tests.catalogue.interop.marc_files import book, write_marcxml
-from tests.factories import spot_checks_off
+from tests.factories import (
+    FieldValueFactory,
+    ModelVersionFactory,
+    RecordFactory,
+    spot_checks_off,
+)
 
 
 def exported(collection, fmt, **kwargs) -> bytes:
@@ -139,3 +144,30 @@ def test_a_public_export_hides_model_values_when_the_policy_does(reviewed_collec
     assert rows["k2"]["language"] == ""
     assert rows["k3"]["language_user"] == ""  # no cataloguer names in a public export
     assert rows["k3"]["language"] == "ita"
+
+
+@pytest.mark.django_db
+def test_a_label_a_model_applied_is_a_655_with_its_own_883(genre, field, settings):
+    settings.GLAMML_INSTITUTION = "XX-GlaML"
+    collection = Collection.objects.create(slug="art", name="Art")
+    record = RecordFactory(collection=collection, identifier="a1", title="A novel")
+    FieldValueFactory(record=record, field=field, label="eng", source="import")
+    FieldValueFactory(
+        record=record,
+        field=genre,
+        label="Fiction",
+        source="model",
+        model_version=ModelVersionFactory(field=genre, version=4),
+        confidence=0.8125,
+    )
+    (out,) = pymarc.parse_xml_to_array(io.BytesIO(exported(collection, "marcxml")), strict=True)
+    assert out["041"].get_subfields("8") == []  # the catalogue's language: no 883
+    (form,) = out.get_fields("655")
+    assert (form["a"], form["8"]) == ("Fiction", "1\\p")
+    (provenance,) = out.get_fields("883")
+    assert provenance.get_subfields("8", "a", "c", "q") == [
+        "1\\p",
+        "glamml genre v4",
+        "0.8125",
+        "XX-GlaML",
+    ]

@@ -98,6 +98,14 @@ RECORD = """<record><header><identifier>oai:example:{id}</identifier>
 ERROR = """<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T10:00:00Z</responseDate>
 <request>{base}</request><error code="badArgument">from is not a date</error></OAI-PMH>"""
+MARC_RECORD = """<record><header><identifier>oai:example:{id}</identifier>
+<datestamp>2026-01-01</datestamp></header><metadata><record xmlns="{ns}">
+<leader>00000nam a2200000 a 4500</leader><controlfield tag="001">{id}</controlfield>
+<controlfield tag="008">850101s1869    ru            000 1 rus d</controlfield>
+<datafield tag="245" ind1="1" ind2="0"><subfield code="6">880-01</subfield>
+<subfield code="a">Voĭna i mir /</subfield></datafield>
+<datafield tag="880" ind1="1" ind2="0"><subfield code="6">245-01</subfield>
+<subfield code="a">Война и мир /</subfield></datafield></record></metadata></record>"""
 IDENTIFY = """<?xml version="1.0" encoding="UTF-8"?>
 <OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><responseDate>2026-01-01T10:00:00Z</responseDate>
 <request verb="Identify">{base}</request><Identify><repositoryName>Example</repositoryName>
@@ -114,6 +122,7 @@ class FlakyRepository:
         self.healed = False
         self.answer_error = False
         self.forget_token_once = False
+        self.marc_records = ""  # what a marcxml ListRecords answers
         repository = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -139,6 +148,8 @@ class FlakyRepository:
             return 200, IDENTIFY.format(base=base)
         if self.answer_error:
             return 200, ERROR.format(base=base)
+        if params.get("metadataPrefix") == "marcxml":
+            return 200, PAGE.format(day=1, base=base, records=self.marc_records, token="")
         if params.get("resumptionToken") == "page-2":
             if self.forget_token_once:
                 self.forget_token_once = False
@@ -225,3 +236,18 @@ def test_a_resumed_harvest_whose_token_expired_starts_that_harvest_again(flaky, 
     assert result.resumed and result.pages == 2
     assert Record.objects.count() == 3
     assert HarvestSource.objects.get().status == "done"
+
+
+def test_a_marcxml_harvest_reads_marc_and_refuses_metadata_in_another_namespace(flaky, field):
+    flaky.marc_records = MARC_RECORD.format(id="m1", ns="http://www.loc.gov/MARC21/slim")
+    harvest_run(url=flaky.url, collection=CollectionFactory(slug="marc"), prefix="marcxml")
+    record = Record.objects.get(identifier="m1")
+    assert (record.title, record.extra["title_original_script"]) == ("Voĭna i mir", "Война и мир")
+    assert record.values.get(is_current=True).label == "rus"
+
+    flaky.marc_records = MARC_RECORD.format(id="m2", ns="http://example.org/not-marc")
+    with pytest.raises(HarvestError) as caught:
+        harvest_run(url=flaky.url, collection=CollectionFactory(slug="other"), prefix="marcxml")
+    assert "record 1 (oai:example:m2)" in str(caught.value)
+    assert "'http://example.org/not-marc', not MARCXML's" in str(caught.value)
+    assert not Record.objects.filter(collection__slug="other").exists()

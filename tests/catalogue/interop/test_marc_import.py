@@ -196,11 +196,32 @@ def test_a_truncated_record_names_the_file_and_record(tmp_path):
 
 
 @pytest.mark.django_db
-def test_a_wrong_record_length_names_the_leader(tmp_path):
-    data = book("l1", "Title").as_marc()
+@pytest.mark.parametrize(
+    ("length", "problem"),
+    [
+        (b"x0abc", "is not a number"),
+        (b"00100", "does not end with the record terminator"),  # shorter than the record
+    ],
+)
+def test_a_wrong_record_length_names_the_leader(tmp_path, length, problem):
+    data = book("l1", "Title").as_marc() + book("l2", "Second").as_marc()
     path = tmp_path / "leader.mrc"
-    path.write_bytes(b"x0abc" + data[5:])
-    assert_nothing_stored(path, "marc", "record 1", "leader (bytes 0-4)")
+    path.write_bytes(length + data[5:])
+    assert_nothing_stored(path, "marc", "record 1", "leader (bytes 0-4)", problem)
+
+
+@pytest.mark.django_db
+def test_a_marcxml_leader_of_the_wrong_length_is_named(tmp_path):
+    path = write_marcxml(tmp_path / "leader.xml", [book("x1", "Fine"), book("x2", "Short leader")])
+    element = f"<leader>{book('x2', 'Short leader').leader}</leader>"
+    text = path.read_text()
+    last = text.rindex(element)  # the second record's
+    path.write_text(
+        text[:last] + element.replace(element[8:32], element[8:28]) + text[last + len(element) :]
+    )
+    assert_nothing_stored(
+        path, "marcxml", "record 2", "the leader has 20 characters; a MARC leader has 24"
+    )
 
 
 @pytest.mark.django_db
