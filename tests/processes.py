@@ -6,11 +6,13 @@ them at full size (:func:`sized`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -50,9 +52,76 @@ def report(*lines: str) -> None:
             out.write("\n".join(lines) + "\n\n")
 
 
-def database_url() -> str:
+def database_url(*, port: int | None = None) -> str:
+    """This test's database; through ``port`` on the loopback instead, if given."""
     s = connection.settings_dict
-    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    host, port = (s["HOST"] or LOOPBACK, s["PORT"] or 5432) if port is None else (LOOPBACK, port)
+    return f"postgres://{s['USER']}@{host}:{port}/{s['NAME']}"
+
+
+LOOPBACK = "127.0.0.1"
+
+
+class DatabaseOutage:
+    """A relay on a free loopback port to this test's PostgreSQL server, which the test takes
+    down and brings back: as a database restart looks to the processes connected through it
+    (:meth:`stop` cuts every connection and refuses new ones until :meth:`start`), without
+    touching the server the other tests share."""
+
+    def __init__(self) -> None:
+        s = connection.settings_dict
+        self.target = (s["HOST"] or LOOPBACK, int(s["PORT"] or 5432))
+        self.port = free_port()
+        self.url = database_url(port=self.port)
+        self._up = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._accepting: threading.Thread | None = None
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((LOOPBACK, self.port))
+        listener.listen(64)
+        listener.settimeout(0.1)  # so that the accepting thread sees stop() soon
+        self._up.set()
+        self._accepting = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._accepting.start()
+
+    def stop(self) -> None:
+        self._up.clear()
+        if self._accepting is not None:
+            self._accepting.join()  # the port is closed: connections are refused
+        with self._lock:
+            cut, self._sockets = self._sockets, []
+        for sock in cut:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        with listener:
+            while self._up.is_set():
+                try:
+                    client, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                client.settimeout(None)
+                upstream = socket.create_connection(self.target)
+                with self._lock:
+                    self._sockets += [client, upstream]
+                for source, sink in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=_relay, args=(source, sink), daemon=True).start()
+
+
+def _relay(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        sink.shutdown(socket.SHUT_WR)
 
 
 def free_port() -> int:
@@ -178,7 +247,8 @@ def gunicorn(
     and its process, once it answers. ``environment`` adds the deployment's settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONN_MAX_AGE")}
-    env.update(GLAMML_ENV="development", DEBUG="false", DATABASE_URL=database_url(), **environment)
+    env.update({"GLAMML_ENV": "development", "DEBUG": "false", "DATABASE_URL": database_url()})
+    env.update(environment)
     command = [sys.executable, "-m", "gunicorn", "glamml.wsgi", "--workers", str(workers)]
     command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "-"]
     with log.open("ab") as out:

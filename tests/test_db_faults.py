@@ -1,8 +1,11 @@
 """Processes that outlive their database connections: PostgreSQL ends them (a restart, a
-failover, ``pg_terminate_backend``) and the web server and the workers carry on.
+failover, ``pg_terminate_backend``) or goes down for a while, and the web server and the workers
+carry on, nobody restarting them.
 
 Real processes against this test's PostgreSQL database: gunicorn as deployed, Celery workers
-with the options of docker-compose.yml, a redis-server of the test's own.
+with the options of docker-compose.yml, a redis-server of the test's own. A database outage is
+played by a relay in front of the server (``tests.processes.DatabaseOutage``): the server is
+shared by other test runs, so the test cuts and refuses the connections instead of restarting it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -28,6 +32,7 @@ from catalogue.models import Decision, FieldValue, Prediction
 from tests.factories import CollectionFactory, LabelFactory, PredictionFactory
 from tests.processes import (
     ROOT,
+    DatabaseOutage,
     broker_at,
     controller,
     database_url,
@@ -35,6 +40,7 @@ from tests.processes import (
     gunicorn,
     records_to_predict,
     redis_server,
+    sized,
     start_worker,
     stop_process,
     wait_for,
@@ -99,44 +105,57 @@ def test_the_web_server_answers_after_postgresql_ended_its_connection(web):
     assert "Letters" in urllib.request.urlopen(base + "/", timeout=30).read().decode()
 
 
+@contextmanager
+def a_batch_held_at_its_first_write(
+    redis_server, field, ids, worker: subprocess.Popen[bytes], log: Path
+) -> Iterator[psycopg.Connection]:
+    """Send the batch while the test holds the predictions table, so that it waits at its first
+    write (mid-batch, whatever the machine's speed); the lock goes when the block ends."""
+    with controller() as conn:
+        conn.execute("LOCK TABLE catalogue_prediction IN SHARE ROW EXCLUSIVE MODE")
+        with broker_at(redis_server.url):
+            dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
+        assert wait_for(
+            lambda: waiting_on_a_lock(conn) == 1, seconds=120, process=worker, log=log
+        ), log.read_text()
+        yield conn
+        conn.rollback()
+
+
+def the_batch_is_written(worker: subprocess.Popen[bytes], log: Path, field, ids) -> None:
+    """The worker writes a prediction for every record of the batch, and is still up."""
+    done = wait_for(
+        lambda: Prediction.objects.filter(field=field).count() >= len(ids),
+        seconds=180,
+        process=worker,
+        log=log,
+    )
+    assert done, log.read_text()
+    assert worker.poll() is None
+
+
+def assert_one_prediction_per_record(field, ids) -> None:
+    assert Prediction.objects.filter(field=field).count() == len(ids)
+    assert Prediction.objects.filter(field=field).values("record").distinct().count() == len(ids)
+
+
 def test_a_worker_finishes_its_batch_once_after_postgresql_ended_it_mid_batch(
     active_model, redis_server, data_dir, tmp_path, monkeypatch
 ):
     field = active_model.field
-    ids = records_to_predict(60)
+    ids = records_to_predict(sized(60, 2000))
     monkeypatch.setenv("CONN_MAX_AGE", "600")  # the worker keeps its connection, as deployed
     log = tmp_path / "worker.log"
     worker = start_worker(redis_server.url, data_dir, log=log, pool="prefork")
     try:
-        with controller() as conn:
-            # Hold the predictions table so that the batch stops at its first write, then end
-            # its connection there: mid-batch, whatever the machine's speed.
-            conn.execute("LOCK TABLE catalogue_prediction IN SHARE ROW EXCLUSIVE MODE")
-            with broker_at(redis_server.url):
-                dispatch.enqueue(dispatch.PREDICT_RECORDS, field.id, ids)
-
-            assert wait_for(
-                lambda: waiting_on_a_lock(conn) == 1,
-                seconds=120,
-                process=worker,
-                log=log,
-            ), log.read_text()
-            assert end_other_backends(conn) >= 1
-            conn.rollback()  # the lock goes; the database is back
-        done = wait_for(
-            lambda: Prediction.objects.filter(field=field).count() >= len(ids),
-            seconds=120,
-            process=worker,
-            log=log,
-        )
-        assert done, log.read_text()
-        assert worker.poll() is None
+        with a_batch_held_at_its_first_write(redis_server, field, ids, worker, log) as conn:
+            assert end_other_backends(conn) >= 1  # its connection ended there: mid-batch
+        the_batch_is_written(worker, log, field, ids)
     finally:
         stop_process(worker)
     text = log.read_text()
     assert "terminating connection" in text  # the batch met the outage, and was retried
-    assert Prediction.objects.filter(field=field).count() == len(ids)
-    assert Prediction.objects.filter(field=field).values("record").distinct().count() == len(ids)
+    assert_one_prediction_per_record(field, ids)
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
@@ -222,3 +241,71 @@ def test_the_development_server_keeps_no_connection_after_a_burst_of_requests(tm
             assert wait_for(lambda: server_connections() == 0, seconds=10, process=server, log=log)
     finally:
         stop_process(server)
+
+
+@pytest.fixture
+def database_outage() -> Iterator[DatabaseOutage]:
+    outage = DatabaseOutage()
+    outage.start()
+    yield outage
+    outage.stop()
+
+
+def test_while_postgresql_is_down_pages_answer_503_and_afterwards_200_without_a_restart(
+    database_outage, tmp_path
+):
+    CollectionFactory(name="Letters")
+    log = tmp_path / "gunicorn.log"
+    environment = {
+        "DATABASE_URL": database_outage.url,  # every connection through the outage's relay
+        "CONN_MAX_AGE": "600",
+        "GLAMML_DATA_DIR": str(tmp_path / "data"),
+    }
+    with gunicorn(log, workers=1, environment=environment) as (base, server):
+        assert status_of(base + "/") == 200
+
+        database_outage.stop()  # its kept connection cut, new ones refused
+        try:
+            with urllib.request.urlopen(base + "/", timeout=30):
+                pytest.fail("answered while the database was down")
+        except urllib.error.HTTPError as exc:
+            down = exc
+        assert down.code == 503
+        assert down.headers["Retry-After"] == "30"
+        assert "The database is not answering" in down.read().decode()
+
+        database_outage.start()
+        assert status_of(base + "/") == 200, log.read_text()
+        assert "Letters" in urllib.request.urlopen(base + "/", timeout=30).read().decode()
+        assert server.poll() is None
+    assert "Traceback" not in log.read_text()
+
+
+def test_a_worker_whose_database_goes_down_mid_batch_finishes_it_once_when_it_is_back(
+    active_model, redis_server, data_dir, tmp_path, database_outage, monkeypatch
+):
+    field = active_model.field
+    ids = records_to_predict(sized(60, 2000))
+    monkeypatch.setenv("CONN_MAX_AGE", "600")
+    log = tmp_path / "worker.log"
+    worker = start_worker(
+        redis_server.url,
+        data_dir,
+        log=log,
+        pool="prefork",
+        environment={"DATABASE_URL": database_outage.url},
+    )
+    try:
+        with a_batch_held_at_its_first_write(redis_server, field, ids, worker, log):
+            database_outage.stop()
+        # Down: the batch failed, and its retry found the database refusing connections.
+        assert wait_for(
+            lambda: log.read_text().count("Retry in") >= 2, seconds=60, process=worker, log=log
+        ), log.read_text()
+        assert not Prediction.objects.filter(field=field).exists()
+        database_outage.start()
+        the_batch_is_written(worker, log, field, ids)
+    finally:
+        stop_process(worker)
+    assert "Connection refused" in log.read_text()  # it met the server down, not only a cut
+    assert_one_prediction_per_record(field, ids)

@@ -21,6 +21,8 @@ from tests.processes import (
     controller,
     records_to_predict,
     redis_server,
+    report,
+    sized,
     start_worker,
     stop_process,
     wait_for,
@@ -81,7 +83,7 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
     active_model, redis_server, data_dir, tmp_path
 ):
     field = active_model.field
-    ids = records_to_predict(120)
+    ids = records_to_predict(sized(120, 2000))
     log = tmp_path / "worker.log"
     worker = start_worker(
         redis_server.url, data_dir, log=log, pool="prefork", environment=SHORT_VISIBILITY
@@ -130,5 +132,10 @@ def test_a_batch_held_by_a_killed_worker_is_done_by_the_next_within_a_minute(
         stop_process(worker)
     assert redelivered and done, log.read_text()
     assert resumed_after < 60, f"resumed {resumed_after:.0f} s after the kill"
+    report(
+        f"Killed worker: a {len(ids)}-record batch, the worker killed mid-batch, taken again "
+        f"{resumed_after:.0f} s after the kill (visibility {VISIBILITY_TIMEOUT} s); "
+        f"{len(ids)} predictions, one per record"
+    )
     # Exactly one prediction per record: the second delivery created nothing twice.
     assert Prediction.objects.filter(field=field).values("record").distinct().count() == len(ids)

@@ -24,9 +24,11 @@ from catalogue.models import Collection, FieldValue, Record
 from catalogue.services.imports import ImportFileError, records_import
 from tests.catalogue.interop.marc_files import book, write_marc, write_marcxml
 from tests.factories import CollectionFactory
+from tests.processes import sized
 
+# 60 examples per importer in the suite; 500 in the full-size run (scripts/reliability.sh).
 PROPERTY = settings(
-    max_examples=60,
+    max_examples=sized(60, 500),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
