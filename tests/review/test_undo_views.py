@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from catalogue.models import Decision, FieldValue, Prediction
 from catalogue.services.decisions import NOTHING_TO_UNDO, decision_make
+from catalogue.services.training.examples import training_examples
 from review.views.undo import UNDONE
 from tests.factories import FieldValueFactory, PredictionFactory
 from tests.review.conftest import HTMX
@@ -134,6 +135,11 @@ def test_changing_a_decision_from_the_item_page_makes_a_new_one(
     assert current_value(accepted).label == "spa"
     accepted.refresh_from_db()
     assert accepted.status == "corrected"
+    # Training learns the latest decision only: one example for the record, with its label.
+    record_examples = [
+        e for e in training_examples(field=accepted.field) if e.key == accepted.record_id
+    ]
+    assert [(e.label, e.source) for e in record_examples] == [("spa", "human")]
 
 
 @pytest.mark.django_db
