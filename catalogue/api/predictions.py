@@ -64,6 +64,7 @@ def _require_cataloguer(request: HttpRequest) -> None:
 
 @router.get(
     "/records/{code}/predictions",
+    summary="List a record's predictions",
     response={200: list[PredictionOut], 401: Error, 404: Error, 422: Error},
 )
 def record_predictions(request: HttpRequest, code: UUID) -> list[dict[str, object]]:
@@ -80,7 +81,11 @@ def record_predictions(request: HttpRequest, code: UUID) -> list[dict[str, objec
     return out
 
 
-@router.get("/predictions", response={200: PredictionPage, 401: Error, 403: Error, 422: Error})
+@router.get(
+    "/predictions",
+    summary="List predictions by status",
+    response={200: PredictionPage, 401: Error, 403: Error, 422: Error},
+)
 def predictions_list(request: HttpRequest, query: Query[QueueQuery]) -> dict[str, object]:
     """Predictions by status (default: waiting for review), least confident first (cataloguers)."""
     _require_cataloguer(request)
@@ -95,7 +100,9 @@ def predictions_list(request: HttpRequest, query: Query[QueueQuery]) -> dict[str
 
 
 @router.get(
-    "/predictions/{code}", response={200: PredictionOut, 401: Error, 404: Error, 422: Error}
+    "/predictions/{code}",
+    summary="Read one prediction",
+    response={200: PredictionOut, 401: Error, 404: Error, 422: Error},
 )
 def prediction_detail(request: HttpRequest, code: UUID) -> dict[str, object]:
     """One prediction: its label, confidence, alternatives and where it was routed."""
@@ -104,6 +111,7 @@ def prediction_detail(request: HttpRequest, code: UUID) -> dict[str, object]:
 
 @router.post(
     "/predictions/{code}/decision",
+    summary="Decide a prediction",
     response={
         200: DecisionOut,
         400: Error,
@@ -145,6 +153,7 @@ def decision_submit(
 
 @router.post(
     "/predict",
+    summary="Predict labels for texts (nothing stored)",
     response={200: PredictOut, 400: Error, 401: Error, 404: Error, 409: Error, 422: Error},
 )
 def predict(

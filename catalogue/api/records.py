@@ -64,7 +64,11 @@ def _records_out(request: HttpRequest, ids: list[int]) -> list[dict[str, object]
     return [record_out(item) for item in items]
 
 
-@router.get("/collections", response={200: list[CollectionOut], 401: Error})
+@router.get(
+    "/collections",
+    summary="List the collections you may see",
+    response={200: list[CollectionOut], 401: Error},
+)
 def collections_list(request: HttpRequest) -> list[dict[str, object]]:
     """The collections you may see, with their record counts."""
     collections = visible_collections(request).annotate(n=Count("records")).order_by("slug")
@@ -81,7 +85,11 @@ def collections_list(request: HttpRequest) -> list[dict[str, object]]:
     ]
 
 
-@router.get("/records", response={200: RecordPage, 401: Error, 404: Error, 422: Error})
+@router.get(
+    "/records",
+    summary="List records with their values",
+    response={200: RecordPage, 401: Error, 404: Error, 422: Error},
+)
 def records_list(request: HttpRequest, query: Query[PageQuery]) -> dict[str, object]:
     """Records you may see (of one collection, or all), oldest first, with current values."""
     refuse_unknown_query(request, PageQuery)
@@ -96,7 +104,11 @@ def records_list(request: HttpRequest, query: Query[PageQuery]) -> dict[str, obj
     return {"count": records.count(), "items": _records_out(request, ids)}
 
 
-@router.get("/records/{code}", response={200: RecordOut, 401: Error, 404: Error, 422: Error})
+@router.get(
+    "/records/{code}",
+    summary="Read one record",
+    response={200: RecordOut, 401: Error, 404: Error, 422: Error},
+)
 def record_detail(request: HttpRequest, code: UUID) -> dict[str, object]:
     """One record with each current value and where it came from."""
     record = get_record_for_visitor(request, code)
@@ -106,6 +118,7 @@ def record_detail(request: HttpRequest, code: UUID) -> dict[str, object]:
 
 @router.post(
     "/collections/{slug}/records",
+    summary="Submit records to a collection",
     response={200: SubmitOut, 400: Error, 401: Error, 403: Error, 404: Error, 422: Error},
 )
 def records_submit_view(

@@ -59,3 +59,16 @@ def test_the_description_and_its_browsable_page_need_no_cdn(client):
     page = client.get("/api/docs").content.decode()
     assert "/static/ninja/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_every_operation_is_summarised_in_words(client):
+    spec = client.get("/api/openapi.json").json()
+    summaries = {
+        f"{method.upper()} {path}": operation["summary"]
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert summaries["POST /api/collections/{slug}/records"] == "Submit records to a collection"
+    assert summaries["POST /api/predictions/{code}/decision"] == "Decide a prediction"
+    # Never the view function's name, title-cased ("Records Submit View").
+    assert not [s for s in summaries.values() if s.istitle()]
