@@ -67,6 +67,14 @@ def seconds(value: float | None) -> str:
 
 
 @register.filter
+def p_value(value: float | None) -> str:
+    """A test's p-value as people read one: ``"p = 0.042"``, ``"p < 0.001"`` (never 22 zeros)."""
+    if value is None:
+        return "p unknown"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+@register.filter
 def plain_value(value: Any) -> str:
     """A stored parameter in words: ``[1, 3]`` -> ``1, 3``; ``{"method": "sigmoid"}`` ->
     ``method: sigmoid``; ``True`` -> ``yes``; ``0.63520161`` -> ``0.6352``; nested values the

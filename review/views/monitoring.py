@@ -37,6 +37,7 @@ from review.selectors.monitoring import (
     alert_spot_checks,
     watched_fields,
 )
+from review.selectors.queue import label_names
 from review.views.common import safe_next_url, wants_partial
 
 FIELD_PAGE = "review/monitoring_field.html"
@@ -127,7 +128,13 @@ def monitoring_alert(request: AuthenticatedHttpRequest, code: UUID) -> HttpRespo
     else:
         rows = alert_predictions(alert=alert)
     page = Paginator(rows, RECORDS_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"alert": alert, "page": page, "next_url": request.get_full_path()}
+    context = {
+        "alert": alert,
+        "page": page,
+        "next_url": request.get_full_path(),
+        # Labels by name, with the code once ("Finnish (fin)").
+        "names": label_names(field_ids=[alert.field_id]).get(alert.field_id, {}),
+    }
     if wants_partial(request):
         return render(request, ALERT_PARTIAL, context)
     return render(request, "review/monitoring_alert.html", context)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from catalogue.models import Alert, MonitoringPolicy, PolicyChange, TrainingRun
 from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
-from tests.factories import CollectionFactory, PredictionFactory
+from tests.factories import CollectionFactory, LabelFactory, PredictionFactory
 from tests.review.conftest import HTMX
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,8 @@ def test_retraining_from_an_alert_opens_a_run_that_says_why(client, field, admin
 def test_the_alert_page_lists_the_records_behind_a_drift(client, field, admin_user):
     japanese = CollectionFactory(slug="jp", name="Japanese")
     other = CollectionFactory(slug="en", name="English")
-    inside = PredictionFactory(record__collection=japanese, record__title="夏帽子")
+    LabelFactory(field=field, code="jpn", name="Japanese")
+    inside = PredictionFactory(record__collection=japanese, record__title="夏帽子", label="jpn")
     PredictionFactory(record__collection=other, record__title="Old Dorset")
     day = inside.created_at.date()
     alert = an_alert(field, collection=japanese, day=day, window_start=day)
@@ -191,8 +192,10 @@ def test_the_alert_page_lists_the_records_behind_a_drift(client, field, admin_us
     page = client.get(reverse("review:monitoring_alert", args=[alert.code])).content.decode()
 
     assert "夏帽子" in page
+    assert "<td>Japanese (jpn)</td>" in page  # the label by name, its code once
     assert "Old Dorset" not in page
     assert "What crossed which line" in page
+    assert "1.000 (p &lt; 0.001)" in page  # not "p 1e-09"
     partial = client.get(reverse("review:monitoring_alert", args=[alert.code]), **HTMX)
     assert "<html" not in partial.content.decode()
 
