@@ -25,6 +25,11 @@ def test_monitor_prints_the_figures_the_page_shows_as_json(
     assert (precision["successes"], precision["n"]) == (20, 30)
     assert precision["interval"] == "95% Wilson score"
     assert precision["low"] < 20 / 30 < precision["high"]
+    # The same spot checks per collection and per confidence band, each with its interval.
+    assert {slug: p["n"] for slug, p in precision["by_collection"].items()} == {"bl-more": 30}
+    bands = precision["by_band"].values()
+    assert sum(p["n"] for p in bands) == 30
+    assert all(p["low"] <= p["estimate"] <= p["high"] for p in bands)
     assert report["drift"]["script"]["crossed"] is True
     assert report["settings"]["audit_rate"] == 0.5
     assert {a["collection"] for a in report["open_alerts"]} >= {"jp"}

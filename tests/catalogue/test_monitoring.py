@@ -24,6 +24,7 @@ from catalogue.services.flags import flag_create
 from catalogue.services.monitoring.alerts import (
     AlertAlreadyAcknowledged,
     alert_acknowledge,
+    alert_email_send,
     alert_retrain,
     monitoring_run,
 )
@@ -499,3 +500,38 @@ def test_a_collections_calibration_is_not_mistaken_for_drift(
     assert _alerts(genre) == []
     snapshot = Snapshot.objects.get(field=genre, collection=collection)
     assert snapshot.drift["scores"]["confidence"]["crossed"] is False
+
+
+def test_an_alert_email_the_mail_server_refused_is_sent_by_the_retry_and_only_once(
+    field, settings, monkeypatch
+):
+    settings.GLAMML_SITE_URL = "https://catalogue.example.org"
+    alert = Alert.objects.create(
+        field=field,
+        kind=Alert.Kind.DRIFT,
+        day=timezone.localdate(),
+        window_start=timezone.localdate() - timedelta(days=6),
+        message="Drift in Language overall.",
+    )
+    # No recipients: nothing is sent, and nothing is marked sent.
+    assert alert_email_send(alert=alert) is False
+    monitoring_policy_update(field=field, changed_by=None, email_to="curator@example.org")
+
+    def refused(**kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("catalogue.services.monitoring.alerts.send_mail", refused)
+    with pytest.raises(ConnectionRefusedError):
+        alert_email_send(alert=alert)
+    alert.refresh_from_db()
+    assert alert.emailed_at is None
+    assert mail.outbox == []
+
+    monkeypatch.undo()
+    assert alert_email_send(alert=alert) is True
+    assert alert_email_send(alert=alert) is False
+    (message,) = mail.outbox
+    assert message.to == ["curator@example.org"]
+    assert f"https://catalogue.example.org/review/monitoring/alerts/{alert.code}/" in message.body
+    alert.refresh_from_db()
+    assert alert.emailed_at is not None
