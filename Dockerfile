@@ -13,7 +13,8 @@ COPY catalogue ./catalogue
 COPY review ./review
 RUN pip install --no-cache-dir ".[deploy]"
 COPY . .
-RUN GLAMML_ENV=development python manage.py collectstatic --no-input \
+# With the manifest storage production reads (settings.STATIC_MANIFEST).
+RUN GLAMML_ENV=development GLAMML_STATIC_MANIFEST=true python manage.py collectstatic --no-input \
     && useradd --system --home /app glamml && mkdir -p /data && chown glamml /data
 USER glamml
 EXPOSE 8000

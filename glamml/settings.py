@@ -235,12 +235,16 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "static")
+# Production serves hashed, compressed copies named in a manifest (staticfiles.json), which only
+# collectstatic with the same storage writes: the image builds with GLAMML_STATIC_MANIFEST=true
+# (without a manifest every page that names a static file is a 500).
+STATIC_MANIFEST = _env_bool("GLAMML_STATIC_MANIFEST", default=PRODUCTION)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
+            if STATIC_MANIFEST
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },

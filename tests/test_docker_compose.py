@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -89,3 +93,22 @@ def test_an_inference_worker_on_another_machine_joins_the_same_database_broker_a
         assert env[variable].startswith(f"${{{variable}:?")
     assert env["GLAMML_DATA_DIR"] == "/data" and "glamml-data:/data" in worker["volumes"]
     assert remote["volumes"]["glamml-data"]["driver_opts"]["type"] == "nfs"
+
+
+def test_the_image_collects_the_static_files_with_the_manifest_production_reads(tmp_path):
+    """The image ran collectstatic without the manifest storage; production's storage then found
+    no manifest, and every page naming a static file answered 500."""
+    (run,) = [
+        line
+        for line in (ROOT / "Dockerfile").read_text().splitlines()
+        if "collectstatic" in line and line.startswith("RUN ")
+    ]
+    words = run.removeprefix("RUN ").split()
+    assignments = dict(w.split("=", 1) for w in words[: words.index("python")])
+    env = {**os.environ, **assignments, "STATIC_ROOT": str(tmp_path)}
+    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    for name in ("css/glamml.css", "js/htmx-errors.js", "img/favicon.svg"):
+        assert name in manifest
+        assert (tmp_path / manifest[name]).exists()
