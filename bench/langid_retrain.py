@@ -4,10 +4,11 @@ Usage: nice -n 10 .venv/bin/python bench/langid_retrain.py [--sizes 30,300,3000]
 
 Each retraining (``LanguageIdentifier.fit_incremental`` on the shipped base model, as training
 a collection's language field does) adds the examples' n-gram counts to the base model's
-1.8 million. The counts are added either by slotting the sorted new counts into the already
-sorted old ones (``_merged``, what the model does) or by sorting everything again
-(``_merged_by_sorting``, what it did before); both give the same bytes, which this script
-checks. The examples are the catalogue titles of the test fixtures, repeated to each size.
+1.1 million (1.8 million before the compact profiles). The counts are added either by
+slotting the sorted new counts into the already sorted old ones (``_merged``, what the model
+does) or by sorting everything again (``_merged_by_sorting``, what it did before); both give
+the same bytes, which this script checks. The examples are the catalogue titles of the test
+fixtures, repeated to each size.
 Prints a Markdown table of the CPU time of the count step and of the whole retraining
 (median of ``--repeat``).
 """
