@@ -1,5 +1,6 @@
-"""A bounded load on loopback, as deployed: gunicorn (sync workers, ``DEBUG`` off, kept
-connections with health checks) on PostgreSQL, with a Redis of its own as broker and cache, and
+"""A bounded load on loopback, as deployed: gunicorn in production settings (sync workers,
+``DEBUG`` off, kept connections with health checks, static files collected with their manifest
+and served by WhiteNoise) on PostgreSQL, with a Redis of its own as broker and cache, and
 locust's users from ``bench/load_mixed_locust.py``: visitors browsing, searching and flagging,
 cataloguers reviewing, an admin saving a policy, all at once.
 
@@ -13,8 +14,13 @@ records); ``GLAMML_RELIABILITY=full`` (``scripts/reliability.sh``) runs 12 users
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from bench import load_mixed
@@ -24,7 +30,7 @@ from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from tests.conftest import GENRE_SAMPLE
 from tests.factories import CollectionFactory
-from tests.processes import gunicorn, redis_server, report, sized
+from tests.processes import ROOT, gunicorn, redis_server, report, sized
 
 __all__ = ["redis_server"]  # a fixture
 
@@ -55,6 +61,14 @@ def catalogue_with_waiting_items(field, tmp_path) -> int:
     return Prediction.objects.filter(status=Prediction.Status.QUEUED).count()
 
 
+def static_collected(root: Path) -> Path:
+    """The static files collected as the image collects them (with the manifest)."""
+    env = {**os.environ, "GLAMML_ENV": "development", "GLAMML_STATIC_MANIFEST": "true"}
+    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+    subprocess.run(command, cwd=ROOT, env={**env, "STATIC_ROOT": str(root)}, check=True)
+    return root
+
+
 def test_under_a_mixed_load_no_request_fails_and_nothing_saved_is_lost(
     active_model, redis_server, tmp_path
 ):
@@ -62,8 +76,11 @@ def test_under_a_mixed_load_no_request_fails_and_nothing_saved_is_lost(
     plan = load_mixed.plan_make()
     log = tmp_path / "gunicorn.log"
     environment = {
-        "CONN_MAX_AGE": "60",
-        "CONN_HEALTH_CHECKS": "true",
+        "GLAMML_ENV": "production",  # its settings: CONN_MAX_AGE=60, health checks, WhiteNoise
+        "SECRET_KEY": settings.SECRET_KEY,  # the sessions plan_make made
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",  # no TLS proxy in front of it here
+        "STATIC_ROOT": str(static_collected(tmp_path / "static")),
         "GLAMML_TRUSTED_PROXIES": "1",  # flags from many addresses, through one proxy
         "REDIS_URL": redis_server.url,
         "GLAMML_DATA_DIR": str(tmp_path / "data"),
