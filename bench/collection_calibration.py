@@ -1,6 +1,7 @@
 """Benchmark: per-collection calibration on a catalogue the shipped language model never read.
 
 Usage: nice -n 10 .venv/bin/python bench/collection_calibration.py [--splits 20]
+                                                                     [--prior-weight W]
 
 Data: the records of ``../shared/data/catalogue-marc`` from the sources the shipped base model's
 build did not read (its build information lists the sources it did; marc4j and marc-perl are
@@ -13,7 +14,9 @@ half, on which three readings of the model's confidence are scored: as the model
 (raw), as a new collection with no evidence reads it (the default GLAMML_NEW_COLLECTION_RATIO,
 0.9), and calibrated by the evidence half. Nothing is fitted or chosen here: the bands, the
 prior weight and the prior ratio are the app's. The division is repeated with ``--splits``
-different hash salts, and the table gives the mean and the range over them.
+different hash salts, and the table gives the mean and the range over them. ``--prior-weight``
+reads the evidence with another prior weight than the app's, to set a weight chosen elsewhere
+(``bench/calibration_prior.py``, on other sources) beside the app's.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from glamml.ml.catalogue_corpora import read_catalogue_marc  # noqa: E402
 from glamml.ml.collection_calibration import (  # noqa: E402
     PRIOR_RATIO,
+    PRIOR_WEIGHT,
     CollectionCalibrator,
     count_evidence,
 )
@@ -54,6 +58,7 @@ def scores(right: list[bool], confidence: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--splits", type=int, default=20)
+    parser.add_argument("--prior-weight", type=float, default=PRIOR_WEIGHT)
     args = parser.parse_args(argv)
     model = RecordLanguageModel.base()
     read = set(model.identifier.info.get("build", {}).get("sources", {}).get("catalogue-marc", []))
@@ -77,13 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         readings = {
             "raw": CollectionCalibrator.conservative(1.0),
             "new": CollectionCalibrator.conservative(PRIOR_RATIO),
-            "calibrated": CollectionCalibrator(count_evidence(pairs), PRIOR_RATIO),
+            "calibrated": CollectionCalibrator(
+                count_evidence(pairs), PRIOR_RATIO, prior_weight=args.prior_weight
+            ),
         }
         for name, calibrator in readings.items():
             rows[name].append(scores(truth, [calibrator.calibrate(raw[i]) for i in report]))
     print(
         f"{args.splits} divisions; evidence half {min(evidence_sizes)}-{max(evidence_sizes)} "
-        f"records; threshold {THRESHOLD}\n"
+        f"records; threshold {THRESHOLD}; prior weight {args.prior_weight:g}\n"
     )
     print(
         "| confidence read | ECE | coverage at 99% precision | applied at 0.9 "

@@ -27,8 +27,10 @@ from dataclasses import dataclass
 
 # Lower edges of the bands of raw confidence; the last band runs to 1 inclusive.
 BAND_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
-# How many answers' worth of belief the prior holds in each band.
-PRIOR_WEIGHT = 20.0
+# How many answers' worth of belief the prior holds in each band: chosen on validation sources
+# (other institutions' catalogues, each scored by a model built without it) by
+# bench/calibration_prior.py, 5 of 1-50 (the lowest mean ECE); it was 20, set by hand.
+PRIOR_WEIGHT = 5.0
 # What a confidence is taken to mean with no evidence: 90% of itself (the app's default; its
 # setting GLAMML_NEW_COLLECTION_RATIO may set another).
 PRIOR_RATIO = 0.9
@@ -75,6 +77,7 @@ class CollectionCalibrator:
 
     bands: Bands
     prior_ratio: float = PRIOR_RATIO
+    prior_weight: float = PRIOR_WEIGHT
 
     @classmethod
     def conservative(cls, prior_ratio: float = PRIOR_RATIO) -> CollectionCalibrator:
@@ -87,7 +90,7 @@ class CollectionCalibrator:
 
     def ratio(self, band: int) -> float:
         _, right, promised = self.bands[band][:3]
-        return (right + PRIOR_WEIGHT * self.prior_ratio) / (promised + PRIOR_WEIGHT)
+        return (right + self.prior_weight * self.prior_ratio) / (promised + self.prior_weight)
 
     def calibrate(self, confidence: float) -> float:
         """The confidence this collection's evidence supports for a raw ``confidence``."""
