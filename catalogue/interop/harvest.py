@@ -43,6 +43,7 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 PREFIXES = {"oai_dc": "oai_dc", "marc21": "marc21", "marcxml": "marcxml"}
 JOIN = " | "
 TIMEOUT_SECONDS = 60
+_STRICT_XML = etree.XMLParser(resolve_entities=False, huge_tree=True)
 
 HARVEST_FAILED = (
     "Harvest of {url} stopped after {pages} page(s) ({records} records stored): {reason}. "
@@ -177,6 +178,7 @@ def harvest_run(
         result.nothing_new = True
     except (*OAI_ERRORS, ImportFileError, requests.RequestException, etree.XMLSyntaxError) as exc:
         reason = f"{type(exc).__name__}: {exc}" if isinstance(exc, OAI_ERRORS) else str(exc)
+        reason = reason.rstrip(".")  # the message below ends the sentence
         message = HARVEST_FAILED.format(
             url=url, pages=result.pages, records=result.records, reason=reason or "no reason given"
         )
@@ -207,16 +209,27 @@ def _harvest_pages(
     # changed in between, on a page already stored, must come with the next incremental harvest.
     started = source.harvest_started if result.resumed and not restarted else ""
     for response in pages:
+        number = result.pages + 1
+        _well_formed(response, where=f"{source.url} page {number}")
         started = started or (response.xml.findtext(f".//{{{OAI_NS}}}responseDate") or "")
-        result.pages += 1
         token = (pages.resumption_token.token or "") if pages.resumption_token else ""
-        stored = _store_page(
-            response, source=source, token=token, number=result.pages, started=started
-        )
-        result.records += stored
+        stored = _store_page(response, source=source, token=token, number=number, started=started)
+        result.pages, result.records = number, result.records + stored
         if progress:
             progress(stored)
     return started
+
+
+def _well_formed(response: Any, *, where: str) -> None:
+    """Refuse a page that is not well-formed XML. sickle parses leniently (lxml's recover), so
+    a page cut off part way would read as a shorter page, perhaps without its resumption token:
+    records lost and the harvest taken for finished."""
+    try:
+        etree.fromstring(response.http_response.content, parser=_STRICT_XML)
+    except etree.XMLSyntaxError as exc:
+        raise ImportFileError(
+            f"{where} is not well-formed XML, perhaps cut off part way ({exc.msg})"
+        ) from None
 
 
 def _list_records(sickle: Sickle, *, source: HarvestSource, resumed: bool) -> tuple[Any, bool]:

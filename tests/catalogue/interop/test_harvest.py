@@ -123,6 +123,7 @@ class FlakyRepository:
         self.answer_error = False
         self.forget_token_once = False
         self.marc_records = ""  # what a marcxml ListRecords answers
+        self.cut_page_2 = False  # page 2 stops half way through its XML
         repository = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -154,10 +155,13 @@ class FlakyRepository:
             if self.forget_token_once:
                 self.forget_token_once = False
                 return 200, ERROR.replace("badArgument", "badResumptionToken").format(base=base)
+            records = RECORD.format(id=3, title="Trzecia książka", language="pol")
+            page = PAGE.format(day=2, base=base, records=records, token="<resumptionToken/>")
+            if self.cut_page_2:
+                return 200, page[: len(page) // 2]
             if not self.healed:
                 return 500, "Internal Server Error"
-            records = RECORD.format(id=3, title="Trzecia książka", language="pol")
-            return 200, PAGE.format(day=2, base=base, records=records, token="<resumptionToken/>")
+            return 200, page
         records = RECORD.format(id=1, title="Erstes Buch", language="ger") + RECORD.format(
             id=2, title="Deuxième livre", language="fre"
         )
@@ -209,6 +213,22 @@ def test_a_harvest_that_stops_mid_way_keeps_whole_pages_and_resumes(flaky, field
         "metadataPrefix": "oai_dc",
         "from": "2026-01-01",
     } in flaky.requests
+
+
+def test_a_page_cut_off_half_way_is_named_and_the_harvest_resumes_there(flaky, field):
+    collection = CollectionFactory(slug="harvested")
+    flaky.cut_page_2 = True
+    with pytest.raises(HarvestError) as caught:
+        harvest_run(url=flaky.url, collection=collection)
+    assert "after 1 page(s) (2 records stored)" in str(caught.value)
+    assert "page 2 is not well-formed XML, perhaps cut off part way" in str(caught.value)
+    assert HarvestSource.objects.get().resumption_token == "page-2"
+    assert Record.objects.count() == 2
+    flaky.cut_page_2, flaky.healed = False, True
+    flaky.requests.clear()
+    assert harvest_run(url=flaky.url, collection=collection).resumed
+    assert flaky.requests == [{"verb": "ListRecords", "resumptionToken": "page-2"}]
+    assert Record.objects.count() == 3
 
 
 def test_an_oai_error_is_reported_by_its_code_and_stores_nothing(flaky, field):
