@@ -5,7 +5,7 @@
 # the permission matrix, the rate limiter under concurrency, the importers' property-based tests
 # (500 examples each) and the load test (locust, 12 users for 60 s against gunicorn and
 # PostgreSQL). The test suite runs the same tests at a small size. Needs PostgreSQL and Redis, as
-# scripts/test.sh finds them; about ten minutes on two busy cores.
+# scripts/test.sh finds them; 5 to 12 minutes on two shared cores.
 # Prints the figures at the end (also kept in var/reliability-report.md); arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
