@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh clone: lint, migrations check, pytest.
+# The whole test suite from a fresh clone: lint, types and the migrations check beside pytest.
 # With PostgreSQL and Redis answering (as in CI) every test runs against them; without them
 # the suite runs on SQLite and says plainly which tests it could not run.
 # pytest runs in parallel processes (pytest-xdist; GLAMML_TEST_WORKERS, default 3, 0 for one
@@ -28,15 +28,21 @@ export GLAMML_ENV=test
 GLAMML_TEST_RUN="${GLAMML_TEST_RUN:-$($PY -c 'import secrets; print(secrets.token_hex(4))')}"
 export GLAMML_TEST_RUN
 
-echo "== ruff"
+# Lint, types and the migrations check run beside pytest rather than before it, at a lower
+# priority: they fill the time pytest's processes spend waiting on workers, servers, PostgreSQL
+# and browsers. Each check's output is printed when pytest ends; any failing check fails the run.
+checks=$(mktemp -d)
+trap 'rm -rf "$checks"' EXIT
 lint() { .venv/bin/ruff check . && .venv/bin/ruff format --check .; }
-timed ruff lint
-
-echo "== mypy (glamml, catalogue, review; strict)"
-timed mypy .venv/bin/mypy
-
-echo "== migrations"
-timed migrations $PY manage.py makemigrations --check --dry-run
+check() {
+    local name=$1
+    shift
+    (renice -n 10 "$BASHPID" >/dev/null && timed "$name" "$@") >"$checks/$name.log" 2>&1 &
+    echo "$name $!" >>"$checks/started"
+}
+check ruff lint
+check mypy .venv/bin/mypy
+check migrations $PY manage.py makemigrations --check --dry-run
 
 PG_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
@@ -70,5 +76,19 @@ echo "== pytest ($WORKERS parallel processes; run $GLAMML_TEST_RUN)"
 # pytest's own exit status stands: 5 (no test ran) fails the run like any failure.
 status=0
 timed pytest $PY -m pytest -n "$WORKERS" "$@" || status=$?
+while read -r name pid; do
+    check_status=0
+    wait "$pid" || check_status=$?
+    case $name in
+        ruff) echo "== ruff" ;;
+        mypy) echo "== mypy (glamml, catalogue, review; strict)" ;;
+        migrations) echo "== migrations" ;;
+    esac
+    cat "$checks/$name.log"
+    if [ "$check_status" -ne 0 ]; then
+        echo "== FAILED: $name (exit $check_status)"
+        [ "$status" -ne 0 ] || status=1
+    fi
+done <"$checks/started"
 echo "== time: total $(seconds_since "$started") s"
 exit "$status"

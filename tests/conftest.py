@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,125 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         _unavailable(item, "needs Redis: set REDIS_URL (scripts/test.sh does when it answers)")
     if item.get_closest_marker("browser") and not shutil.which("chromium"):
         _unavailable(item, "needs Debian's Chromium at /usr/bin/chromium")
+
+
+# Tests that start real processes (Celery workers, servers, Chromium, manage.py) or wait on them
+# go first, spread over the parallel processes from the start: their waiting then overlaps the
+# other tests' work instead of one process finishing last with them. Most costly first.
+RUN_FIRST = (
+    "tests/test_demo.py",
+    "tests/test_faults.py",
+    "tests/test_load.py",
+    "tests/test_db_faults.py",
+    "tests/test_worker.py",
+    "tests/test_accessibility_browser.py",
+    "tests/catalogue/test_dispatch.py",
+    "tests/catalogue/test_outbox.py",
+    "tests/test_settings.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-xdist hands each process a quarter of its share of the tests in one block, which
+    # would give one process every test above; one at a time, they spread over all processes.
+    if getattr(config.option, "numprocesses", None) and config.option.maxschedchunk is None:
+        config.option.maxschedchunk = 1
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        if path in RUN_FIRST:
+            return RUN_FIRST.index(path)
+        if item.get_closest_marker("browser") or item.get_closest_marker("redis"):
+            return len(RUN_FIRST)
+        return len(RUN_FIRST) + 1
+
+    items.sort(key=rank)  # stable: the order within each rank stays pytest-django's
+
+
+def _template_name(config: pytest.Config) -> str:
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["TEST"]["NAME"]
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    return f"{name.removesuffix(f'_{worker}') if worker else name}_template"
+
+
+def _clones_a_template(config: pytest.Config) -> bool:
+    """Parallel processes on PostgreSQL copy one migrated template database (a fraction of a
+    second each) instead of each running every migration, unless pytest-django is told to
+    reuse databases or skip migrations."""
+    from django.db import connection
+
+    return (
+        hasattr(config, "workerinput")
+        and connection.vendor == "postgresql"
+        and not config.getvalue("reuse_db")
+        and not config.getvalue("nomigrations")
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix, request, django_db_blocker, tmp_path_factory
+) -> Iterator[None]:
+    from django.core.management import call_command
+    from django.db import connection
+
+    if not _clones_a_template(request.config):
+        yield
+        return
+    template = _template_name(request.config)
+    name = connection.settings_dict["TEST"]["NAME"]
+    # The processes of one run share the parent of their temporary directories: the first to
+    # take the lock migrates the template, the others wait for it.
+    lock = tmp_path_factory.getbasetemp().parent / "template-database.lock"
+    with django_db_blocker.unblock(), lock.open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.seek(0)
+        if held.read() != template:
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+                cursor.execute(f'CREATE DATABASE "{template}"')
+            saved = connection.settings_dict["NAME"]
+            connection.close()
+            connection.settings_dict["NAME"] = template
+            try:
+                call_command("migrate", verbosity=0, interactive=False, run_syncdb=True)
+            finally:
+                connection.close()
+                connection.settings_dict["NAME"] = saved
+            held.write(template)
+            held.flush()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield
+    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(request, django_db_modify_db_settings) -> bool:
+    # A copied database is already migrated (Django's setup then only checks it) and is dropped
+    # above, after Django has closed its connections.
+    return bool(request.config.getvalue("reuse_db")) or _clones_a_template(request.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The main process of a parallel run drops the template its processes copied."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    if connection.vendor != "postgresql":
+        return
+    with config.stash[blocking_manager_key].unblock(), connection._nodb_cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{_template_name(config)}" WITH (FORCE)')
 
 
 @pytest.fixture(autouse=True, scope="session")
