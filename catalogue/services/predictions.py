@@ -108,9 +108,7 @@ def predictions_create(
     Records that already have a prediction from this model version are skipped, so running the
     same batch twice creates nothing twice. Records whose value a person or the source catalogue
     set are skipped unless ``include_settled``. ``force_review`` queues every new prediction.
-
-    The batch is read and built as plain rows: a model object per record and per prediction
-    was most of a batch's Python time once its writes were set-based.
+    Rows are plain tuples: model objects per record were most of a batch's Python time.
     """
     version = model_version or active_model_version(field=field)
     model = model_load(version=version)
@@ -122,8 +120,7 @@ def predictions_create(
         .order_by("id")
         .values_list("id", "collection_id", "title", "description", "extra")
     ]
-    # Read once per batch: routing new predictions and reviving old ones both need it.
-    sensitive = sensitive_labels(field=field)
+    sensitive = sensitive_labels(field=field)  # once: routing and reviving both need it
     todo = _todo(
         field=field,
         version=version,
@@ -148,9 +145,8 @@ def predictions_create(
     )
     with transaction.atomic():
         created = _store(new, field=field, version=version)
-        # A separate step over the batch: a random share of what was applied goes to spot
-        # checks. In the batch's transaction: one commit (a disk flush) per batch, not two, and
-        # no applied value left undrawn if the worker stops between them.
+        # A random share of what was applied goes to spot checks, in the batch's transaction:
+        # one commit per batch, and no applied value left undrawn if the worker stops.
         result.spot_checked = spot_checks_select(
             field=field, prediction_ids=[p.id for p in created]
         )

@@ -4,7 +4,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import time
 import zipfile
 
 import numpy as np
@@ -76,9 +75,7 @@ def test_a_megabyte_of_text_is_truncated_before_featurising(base_model):
     huge = "Die Geschichte der Stadt Berlin und ihrer Bewohner. " * 20_000  # ~1 MB
     assert len(huge) > 1_000_000
     assert len(clean_text(huge)) <= MAX_CHARS
-    start = time.perf_counter()
     [[(label, confidence), *_]] = base_model.predict_top_k([huge])
-    assert time.perf_counter() - start < 1.0
     assert label == "deu"
     assert confidence > 0.98  # never quite 1: the lapse
 
@@ -101,13 +98,15 @@ def test_an_english_note_does_not_outvote_a_foreign_title(base_model):
     assert label in {"dan", "nor"}
 
 
-def test_a_batch_of_ten_thousand_titles_takes_seconds(base_model, catalogue_titles):
+def test_a_batch_of_ten_thousand_titles_answers_each_with_three_guesses(
+    base_model, catalogue_titles
+):
+    # Its speed is measured by bench/langid_peers.py, never by a timed assertion here.
     texts, _ = catalogue_titles
     batch = (texts * 102)[:10_000]
-    start = time.perf_counter()
     results = base_model.predict_top_k(batch, k=3)
     assert len(results) == 10_000
-    assert time.perf_counter() - start < 10.0
+    assert all(len(alts) == 3 for alts in results)
 
 
 # -- training -----------------------------------------------------------------------------------

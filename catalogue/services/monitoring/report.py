@@ -1,5 +1,4 @@
-"""A field's monitoring figures in one place, as the monitoring page and ``manage.py monitor``
-show them: the same numbers for people and for scripts."""
+"""A field's monitoring figures, the same for the monitoring page and ``manage.py monitor``."""
 
 from __future__ import annotations
 
