@@ -47,14 +47,18 @@ def settled_values(*, field: Field) -> QuerySet[FieldValue]:
     ).exclude(label="")
 
 
-def records_for_field(*, field: Field) -> QuerySet[Record]:
+def records_for_field(*, field: Field, record_ids: list[int] | None = None) -> QuerySet[Record]:
     """The records a field applies to: its collections, or every record if it names none,
-    less the records a cataloguer marked "not applicable" for it."""
-    records = Record.objects.exclude(
-        id__in=FieldValue.objects.filter(
-            field=field, is_current=True, action=FieldValue.Action.NOT_APPLICABLE
-        ).values("record_id")
+    less the records a cataloguer marked "not applicable" for it. ``record_ids`` narrows both
+    to those records (a batch's: else it read every current value of the field for the marks).
+    """
+    marked = FieldValue.objects.filter(
+        field=field, is_current=True, action=FieldValue.Action.NOT_APPLICABLE
     )
+    records = Record.objects.all()
+    if record_ids is not None:
+        marked, records = marked.filter(record_id__in=record_ids), records.filter(id__in=record_ids)
+    records = records.exclude(id__in=marked.values("record_id"))
     if field.collections.exists():
         records = records.filter(collection__in=field.collections.all())
     return records

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.machine import Model, active_model_version, model_load
-from catalogue.models import Collection, DecisionPolicy, Field, FieldJob, ModelVersion, Prediction
+from catalogue.models import (
+    Collection,
+    DecisionPolicy,
+    Field,
+    FieldJob,
+    ModelVersion,
+    Prediction,
+)
 from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.calibration import calibrators_for_version
 from catalogue.services.inference import predict_records_top_k
 from catalogue.services.jobs import job_expect, job_run
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
+from catalogue.services.prediction_rows import (
+    NewPrediction,
+    jit_off,
+    predictions_insert,
+    settled_among,
+    statuses_of_version,
+)
 from catalogue.services.routing import (
     FLAG,
     Route,
@@ -67,21 +80,6 @@ class BatchRecord(NamedTuple):
     extra: Any
 
 
-class NewPrediction(NamedTuple):
-    """A prediction of a batch before it is stored: what the insert writes."""
-
-    record_id: int
-    label: str
-    confidence: float
-    raw_confidence: float
-    alternatives: list[list[str | float]]
-    status: str
-    routed_by: str
-    margin: float
-    audit_rank: float
-    flagged: bool
-
-
 class StoredRow(NamedTuple):
     """A prediction the batch stored (with its id), as the value writes read it."""
 
@@ -110,13 +108,30 @@ def predictions_create(
     set are skipped unless ``include_settled``. ``force_review`` queues every new prediction.
     Rows are plain tuples: model objects per record were most of a batch's Python time.
     """
+    with jit_off():
+        return _create(
+            field=field,
+            record_ids=record_ids,
+            model_version=model_version,
+            force_review=force_review,
+            include_settled=include_settled,
+        )
+
+
+def _create(
+    *,
+    field: Field,
+    record_ids: Iterable[int],
+    model_version: ModelVersion | None,
+    force_review: bool,
+    include_settled: bool,
+) -> PredictResult:
     version = model_version or active_model_version(field=field)
     model = model_load(version=version)
     result = PredictResult()
     records = [
         BatchRecord(*row)
-        for row in records_for_field(field=field)
-        .filter(id__in=list(record_ids))
+        for row in records_for_field(field=field, record_ids=list(record_ids))
         .order_by("id")
         .values_list("id", "collection_id", "title", "description", "extra")
     ]
@@ -168,10 +183,10 @@ def _todo(
 ) -> list[BatchRecord]:
     """The records to predict now; counts the skipped ones and revives superseded ones."""
     ids = [r.id for r in records]
-    existing = _statuses_of_version(field=field, version=version, record_ids=ids)
+    existing = statuses_of_version(field=field, version=version, record_ids=ids)
     todo = [r for r in records if r.id not in existing]
     if not include_settled:
-        settled = _settled_among(field=field, record_ids=[r.id for r in todo])
+        settled = settled_among(field=field, record_ids=[r.id for r in todo])
         todo = [r for r in todo if r.id not in settled]
     result.skipped = len(records) - len(todo)
     superseded = [i for i in ids if existing.get(i) == Prediction.Status.SUPERSEDED]
@@ -181,43 +196,6 @@ def _todo(
         )
         result.skipped -= result.revived
     return todo
-
-
-def _settled_among(*, field: Field, record_ids: list[int]) -> set[int]:
-    """Which of these records have a value a person or the source catalogue set."""
-    return set(
-        settled_values(field=field)
-        .filter(record_id__in=record_ids)
-        .values_list("record_id", flat=True)
-    )
-
-
-def _statuses_of_version(
-    *, field: Field, version: ModelVersion, record_ids: list[int]
-) -> dict[int, str]:
-    """The status of each of these records' predictions from ``version``, by record id.
-
-    On PostgreSQL one probe of the record's index per record, as in
-    :func:`~catalogue.services.routing.predictions_supersede_batch` and for the same reason: a
-    plain ``IN`` list, planned from stale statistics, read every prediction of the version.
-    """
-    if connection.vendor != "postgresql":
-        return dict(
-            Prediction.objects.filter(
-                field=field, model_version=version, record_id__in=record_ids
-            ).values_list("record_id", "status")
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT b.id, q.status FROM unnest(%s::bigint[]) AS b(id) CROSS JOIN LATERAL (
-                SELECT p.status, p.field_id, p.model_version_id
-                FROM {Prediction._meta.db_table} AS p WHERE p.record_id = b.id OFFSET 0) AS q
-            WHERE q.field_id = %s AND q.model_version_id = %s
-            """,
-            [record_ids, field.id, version.id],
-        )
-        return dict(cursor.fetchall())
 
 
 def _new_predictions(
@@ -283,7 +261,7 @@ def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> 
     """
     by_record = {p.record_id: p for p in new}
     created = []
-    for pk, record_id in _insert(new, field=field, version=version):
+    for pk, record_id in predictions_insert(new, field=field, version=version):
         p = by_record[record_id]
         created.append(
             StoredRow(
@@ -298,45 +276,6 @@ def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> 
         predictions=[p for p in created if p.status == Prediction.Status.APPLIED]
     )
     return created
-
-
-def _insert(
-    new: list[NewPrediction], *, field: Field, version: ModelVersion
-) -> list[tuple[int, int]]:
-    """Insert the predictions, skipping conflicts; (id, record id) of each one inserted.
-
-    On PostgreSQL one ``INSERT … SELECT FROM jsonb_to_recordset(…)`` with ``RETURNING``: Django's
-    ``bulk_create`` spent most of a batch's storing time preparing each value in Python, and
-    needs a second query to learn what it inserted when conflicts are skipped. Each new
-    prediction's public code is drawn there too (``gen_random_uuid()``).
-    """
-    if connection.vendor != "postgresql":
-        objects = [
-            Prediction(field_id=field.id, model_version_id=version.id, **p._asdict()) for p in new
-        ]
-        Prediction.objects.bulk_create(objects, ignore_conflicts=True, batch_size=1000)
-        found = Prediction.objects.filter(code__in=[p.code for p in objects])
-        return list(found.values_list("id", "record_id"))
-    now = timezone.now()
-    with connection.cursor() as cursor:
-        # The rows travel as one JSON document: psycopg quotes a list parameter value by value
-        # in Python (a fifth of the storing time with an array per column), a string at once.
-        cursor.execute(
-            f"""
-            INSERT INTO {Prediction._meta.db_table} (
-                record_id, label, confidence, raw_confidence, alternatives, status,
-                routed_by, margin, audit_rank, flagged,
-                code, field_id, model_version_id, review_round, created_at, updated_at)
-            SELECT t.*, gen_random_uuid(), %s, %s, 0, %s, %s FROM jsonb_to_recordset(%s::jsonb)
-            AS t(record_id bigint, label text, confidence float8, raw_confidence float8,
-                 alternatives jsonb, status text, routed_by text, margin float8,
-                 audit_rank float8, flagged bool)
-            ON CONFLICT DO NOTHING
-            RETURNING id, record_id
-            """,
-            [field.id, version.id, now, now, json.dumps([p._asdict() for p in new])],
-        )
-        return [(pk, record_id) for pk, record_id in cursor.fetchall()]
 
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
@@ -360,7 +299,7 @@ def _revive_batch(
     Row by row: rare (only after a rollback), and each claims its row against reviewers.
     """
     revived = 0
-    settled = _settled_among(field=field, record_ids=record_ids)
+    settled = settled_among(field=field, record_ids=record_ids)
     for prediction in (
         Prediction.objects.filter(field=field, model_version=version, record_id__in=record_ids)
         .exclude(record_id__in=settled)
