@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from glamml.ml.textclf import DEFAULT_PARAMS, ParamError, check_params
-from glamml.ml.textclf.model import CALIBRATED_BY, CALIBRATION_METHODS
+from glamml.ml.textclf.params import CALIBRATED_BY, CALIBRATION_METHODS
 
 BAD_NGRAMS = "{name} must be MIN-MAX (e.g. 1-2), one length (e.g. 3) or “none”; it says “{text}”."
 NONE_WORDS = ("none", "no", "off", "-")

@@ -15,10 +15,14 @@ import re
 import re._parser as re_parser  # the parser re itself uses; sre_parse is its deprecated name
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-from sklearn.dummy import DummyClassifier
+
+# scikit-learn is imported where a baseline is fitted: importing it takes about a second, which
+# every Django process would otherwise pay at start-up.
+if TYPE_CHECKING:
+    from sklearn.dummy import DummyClassifier
 
 __all__ = [
     "MAX_RULE_TEXT_CHARS",
@@ -87,6 +91,8 @@ class StratifiedBaseline:
         self._dummy: DummyClassifier | None = None
 
     def fit(self, texts: list[str], labels: list[str]) -> StratifiedBaseline:
+        from sklearn.dummy import DummyClassifier
+
         self.ranking_ = _shares(list(labels))
         self._dummy = DummyClassifier(strategy="stratified", random_state=self.seed)
         self._dummy.fit(np.zeros((len(labels), 1)), np.asarray(labels))

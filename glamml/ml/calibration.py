@@ -18,7 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
+
+# scipy.optimize is imported inside the fitting functions: importing it takes about 0.4 s, which
+# every Django process (they all load the language model) would otherwise pay at start-up.
 
 LOG_T_BOUNDS = (-6.0, 9.0)
 
@@ -99,6 +101,8 @@ def fit_temperature(
 
     ``parts`` may come from different models (cross-fitting folds): one temperature fits all.
     """
+    from scipy import optimize
+
     if not any(len(targets) for _, targets in parts):
         raise ValueError("no examples to fit a temperature on")
 
@@ -130,6 +134,8 @@ def fit_scaling(
     the prior weight in [0, 3] and the lapse (see :func:`with_lapse`) in [0, 0.1]. A given
     ``prior_weight`` is kept as it is (1 is Bayes' rule: the prior counted once).
     """
+    from scipy import optimize
+
     weights = [1.0] * len(parts) if part_weights is None else [float(w) for w in part_weights]
     if len(weights) != len(parts):
         raise ValueError("need one weight per part")
@@ -211,6 +217,8 @@ def fit_temperature_and_bias(
     parts: Sequence[LogitPart], n_classes: int, *, fit_bias: bool
 ) -> tuple[float, np.ndarray]:
     """Temperature and per-class biases that minimise the NLL of out-of-fold logits."""
+    from scipy import optimize
+
     theta0 = np.zeros(1 + (n_classes if fit_bias else 0))
     bounds = [(-4.0, 5.0)] + [(-10.0, 10.0)] * (n_classes if fit_bias else 0)
     result = optimize.minimize(

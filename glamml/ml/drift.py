@@ -39,10 +39,11 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import binomtest, chi2
 
 from glamml.ml.text import clean_text
+
+# scipy.stats and scipy.spatial are imported inside the functions that test: importing them takes
+# most of a second, which every Django process would otherwise pay at start-up.
 
 # A shift must be this unlikely under "same distribution" to count (several scores are tested
 # per collection per day, so the bar is well below the usual 0.05).
@@ -280,6 +281,9 @@ def distribution_shift(
     Counts are given per category (a dict) or per bin (a list, bins aligned). None when either
     side is empty.
     """
+    from scipy.spatial.distance import jensenshannon
+    from scipy.stats import chi2
+
     seen, ref = _as_counts(observed), _as_counts(reference)
     keys = sorted(key for key in set(seen) | set(ref) if seen.get(key, 0) or ref.get(key, 0))
     n, m = sum(seen.values()), sum(ref.values())
@@ -327,6 +331,8 @@ class Proportion:
 
 def wilson_interval(successes: int, n: int, *, confidence: float = CONFIDENCE) -> Proportion:
     """The share ``successes / n`` with its Wilson score interval; (0, 1) when ``n`` is 0."""
+    from scipy.stats import binomtest
+
     if n <= 0:
         return Proportion(successes=0, n=0, low=0.0, high=1.0)
     interval = binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as sk
+
+# sklearn.metrics is imported inside the functions that compute: importing scikit-learn takes
+# about a second, which every Django process would otherwise pay at start-up.
 
 PRECISION_TARGETS = (0.95, 0.99)
 ECE_BINS = 15
@@ -115,6 +117,8 @@ def _thin(curve: list[dict[str, float]], max_points: int = 101) -> list[dict[str
 
 def _confusion_counts(y_true: list[str], y_pred: list[str], labels: list[str]) -> np.ndarray:
     """scikit-learn's confusion matrix (rows true, columns predicted) over ``labels``."""
+    from sklearn import metrics as sk
+
     with warnings.catch_warnings():
         # "A single label was found": the labels are given, so the shape is right.
         warnings.filterwarnings("ignore", message="A single label", category=UserWarning)
@@ -126,6 +130,8 @@ def _per_label(
     y_true: list[str], y_pred: list[str]
 ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, int]], float]:
     """Per-label figures, the confusion as ``{true: {predicted: count}}`` and the macro-F1."""
+    from sklearn import metrics as sk
+
     if not y_true:
         return {}, {}, 0.0
     labels = sorted(set(y_true) | set(y_pred))
@@ -154,6 +160,12 @@ def _per_label(
     return per_label, confusion, macro_f1
 
 
+def _accuracy(y_true: list[str], y_pred: list[str]) -> float:
+    from sklearn import metrics as sk
+
+    return float(sk.accuracy_score(y_true, y_pred))
+
+
 def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> dict[str, Any]:
     """Held-out metrics, JSON-serialisable.
 
@@ -172,7 +184,7 @@ def evaluate(y_true: list[str], y_pred: list[str], confidences: list[float]) -> 
         thresholds[f"{target:.2f}"] = threshold
     return {
         "n": n,
-        "accuracy": float(sk.accuracy_score(y_true, y_pred)) if n else 0.0,
+        "accuracy": _accuracy(y_true, y_pred) if n else 0.0,
         "macro_f1": macro_f1,
         "per_label": per_label,
         "ece": expected_calibration_error(correct, confidences),

@@ -16,9 +16,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from glamml.ml.hashing import stable_fraction
+
+# scikit-learn is imported inside stratified_folds: importing it takes about a second, which
+# every Django process would otherwise pay at start-up.
 
 __all__ = ["frozen_split", "stratified_folds", "stratified_split"]
 
@@ -96,6 +98,8 @@ def stratified_folds(labels: Sequence[str], *, n_folds: int, seed: int) -> np.nd
     out. When no label has ``k`` examples there is nothing to stratify, and the folds are
     plain shuffled ``KFold`` folds. Fewer than two examples make a single fold.
     """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     if n_folds < 2:
         raise ValueError(f"n_folds must be at least 2, got {n_folds}")
     k = min(n_folds, len(labels))

@@ -8,13 +8,15 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import optimize
 
 from glamml.ml.calibration import LOG_T_BOUNDS
 from glamml.ml.hashing import stable_fraction
 from glamml.ml.langid.variants import VARIANT_SEPARATOR
 from glamml.ml.langid_build.texts import CalibrationItem
 from glamml.ml.records import RECORD_FIELDS, RecordLanguageModel, RecordSettings
+
+# scipy.optimize is imported inside the fitting functions: importing it takes about 0.4 s, which
+# every Django process (the app imports this module for retraining) would otherwise pay.
 
 # Out-of-fold texts scored per calibration corpus at most, drawn by hash (this bounds the time
 # the fit takes: every trial scores every item against every language).
@@ -159,6 +161,7 @@ def sample_items(items: list[CalibrationItem]) -> list[CalibrationItem]:
 
 def fit_title_settings(parts: list[ScoredPart]) -> RecordSettings:
     """Temperature, length exponent, prior weight, lapse and evidence scale on titles alone."""
+    from scipy import optimize
 
     def settings_of(x: np.ndarray) -> RecordSettings:
         log_t, exponent, prior, lapse, log_scale = x
@@ -182,6 +185,7 @@ def fit_title_settings(parts: list[ScoredPart]) -> RecordSettings:
 def fit_record_temperature(parts: list[ScoredPart], settings: RecordSettings) -> RecordSettings:
     """``settings`` with the temperature that minimises the summed whole-record log loss of
     ``parts`` (every other setting kept), for a model retrained on a catalogue's records."""
+    from scipy import optimize
 
     def loss(log_t: float) -> float:
         trial = replace(settings, temperature=math.exp(log_t))
@@ -193,6 +197,8 @@ def fit_record_temperature(parts: list[ScoredPart], settings: RecordSettings) ->
 
 def fit_field_weights(parts: list[ScoredPart], settings: RecordSettings) -> RecordSettings:
     """Each record field's weight beside the title's, on catalogue records with such fields."""
+    from scipy import optimize
+
     others = [name for name in RECORD_FIELDS if name != "title"]
     catalogue = [part for part in parts if part.corpus == "catalogue"]
 

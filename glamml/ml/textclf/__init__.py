@@ -1,6 +1,7 @@
 """A calibrated text classifier for any single-label catalogue field (genre, object type, ...).
 
-- :mod:`glamml.ml.textclf.model`: :class:`TextClassifier`, its parameters and training;
+- :mod:`glamml.ml.textclf.model`: :class:`TextClassifier` and its training;
+- :mod:`glamml.ml.textclf.params`: its settings, their defaults and their check;
 - :mod:`glamml.ml.textclf.artefact`: its file (skops, with a format version).
 """
 

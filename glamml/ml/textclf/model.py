@@ -21,40 +21,40 @@ import copy
 import os
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import sklearn
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 import glamml.ml.textclf.artefact as artefact
 from glamml.ml.artefacts import ArtefactError
 from glamml.ml.calibration import LogitPart, fit_temperature_and_bias, softmax
 from glamml.ml.evaluation import FEW_TRAINING_EXAMPLES
 from glamml.ml.splits import stratified_folds
+from glamml.ml.textclf.params import (
+    CALIBRATED_BY,
+    CALIBRATION_METHODS,
+    DEFAULT_PARAMS,
+    ParamError,
+    check_params,
+)
 
-__all__ = ["DEFAULT_PARAMS", "ParamError", "TextClassifier", "TrainingDataError"]
+# scikit-learn is imported inside the functions that train: importing it takes about a second,
+# which every Django process (web, worker, manage.py) would otherwise pay at start-up.
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
-DEFAULT_PARAMS: dict[str, Any] = {
-    "word_ngrams": [1, 2],  # word n-gram range; None leaves words out
-    "char_ngrams": [2, 5],  # character n-gram range within words; None leaves them out
-    "max_features": 50_000,  # per kind of feature, most frequent first
-    "min_df": 1,
-    "C": 10.0,  # inverse regularisation strength of the logistic regression
-    "class_weight": "balanced",  # or None
-    "calibration": "temperature+bias",  # or "temperature" or "none"
-    "folds": 5,  # cross-fitting folds for the calibration
-    "max_chars": 5_000,  # longer texts are cut (a record's text, not a book)
-    "seed": 0,
-}
-CALIBRATION_METHODS = ("temperature+bias", "temperature", "none")
-CALIBRATED_BY = {
-    "temperature+bias": "bias-corrected temperature scaling",
-    "temperature": "temperature scaling",
-    "none": "nothing (raw probabilities)",
-}
+__all__ = [
+    "CALIBRATED_BY",
+    "CALIBRATION_METHODS",
+    "DEFAULT_PARAMS",
+    "ParamError",
+    "TextClassifier",
+    "TrainingDataError",
+    "check_params",
+]
+
 # Below this many out-of-fold scores the calibration is not fitted (raw probabilities are kept).
 MIN_CALIBRATION_EXAMPLES = 20
 # Labels with fewer training examples than this are reported as a warning.
@@ -63,78 +63,6 @@ FEW_EXAMPLES = FEW_TRAINING_EXAMPLES
 
 class TrainingDataError(ValueError):
     """The labelled examples cannot train a model (no examples, one label, no usable text)."""
-
-
-class ParamError(ValueError):
-    """A classifier setting is wrong; ``param`` names it (``None``: a combination of them)."""
-
-    def __init__(self, param: str | None, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-def _ngram_range(value: Any, name: str) -> tuple[int, int] | None:
-    if value is None:
-        return None
-    try:
-        low, high = (int(part) for part in value)
-    except (TypeError, ValueError):
-        raise ParamError(name, f"{name} must be [min, max] or None, got {value!r}") from None
-    if not 1 <= low <= high:
-        raise ParamError(name, f"{name} must satisfy 1 <= min <= max, got {value!r}")
-    return low, high
-
-
-def _number(value: Any, name: str, kind: type[int] | type[float]) -> Any:
-    # bool is an int to Python, never a count or a strength to a person.
-    if isinstance(value, bool):
-        raise ParamError(name, f"{name} must be a number, got {value!r}")
-    try:
-        number = kind(value)
-    except (TypeError, ValueError, OverflowError):
-        what = "a whole number" if kind is int else "a number"
-        raise ParamError(name, f"{name} must be {what}, got {value!r}") from None
-    if kind is int and number != float(value):
-        raise ParamError(name, f"{name} must be a whole number, got {value!r}")
-    return number
-
-
-def check_params(params: dict[str, Any] | None) -> dict[str, Any]:
-    """``params`` over the defaults, checked; raises :class:`ParamError` naming what is wrong."""
-    given = dict(params or {})
-    unknown = sorted(set(given) - set(DEFAULT_PARAMS))
-    if unknown:
-        known = ", ".join(sorted(DEFAULT_PARAMS))
-        raise ParamError(unknown[0], f"unknown parameter(s) {', '.join(unknown)}; known: {known}")
-    merged = {**DEFAULT_PARAMS, **given}
-    word = _ngram_range(merged["word_ngrams"], "word_ngrams")
-    char = _ngram_range(merged["char_ngrams"], "char_ngrams")
-    if word is None and char is None:
-        raise ParamError(None, "word_ngrams and char_ngrams cannot both be None")
-    merged["word_ngrams"] = list(word) if word else None
-    merged["char_ngrams"] = list(char) if char else None
-    merged["C"] = _number(merged["C"], "C", float)
-    if not (merged["C"] > 0 and merged["C"] < float("inf")):
-        raise ParamError("C", f"C must be a positive finite number, got {merged['C']!r}")
-    if merged["class_weight"] not in ("balanced", None):
-        raise ParamError(
-            "class_weight",
-            f"class_weight must be 'balanced' or None, got {merged['class_weight']!r}",
-        )
-    if merged["calibration"] not in CALIBRATION_METHODS:
-        raise ParamError(
-            "calibration",
-            f"calibration must be one of {', '.join(CALIBRATION_METHODS)}, "
-            f"got {merged['calibration']!r}",
-        )
-    for name, minimum in (("max_features", 1), ("min_df", 1), ("folds", 2), ("max_chars", 1)):
-        if merged[name] is None and name == "max_features":
-            continue
-        merged[name] = _number(merged[name], name, int)
-        if merged[name] < minimum:
-            raise ParamError(name, f"{name} must be at least {minimum}, got {merged[name]!r}")
-    merged["seed"] = _number(merged["seed"], "seed", int)
-    return merged
 
 
 def _usable_examples(
@@ -209,6 +137,8 @@ class TextClassifier:
         return [" ".join(str(text).split())[:limit] for text in texts]
 
     def _new_vectorizers(self) -> list[tuple[str, TfidfVectorizer]]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         p = self._params
         shared = {
             "sublinear_tf": True,
@@ -234,6 +164,8 @@ class TextClassifier:
         return parts
 
     def _new_linear(self, *, scale: float = 1.0) -> LogisticRegression:
+        from sklearn.linear_model import LogisticRegression
+
         return LogisticRegression(
             C=self._params["C"] * scale,
             class_weight=self._params["class_weight"],
@@ -262,6 +194,8 @@ class TextClassifier:
         with a single example is learnt, with a warning in ``warnings_``: it cannot be checked
         and the model will rarely predict it.
         """
+        import sklearn
+
         if len(texts) != len(labels):
             raise TrainingDataError(f"got {len(texts)} texts but {len(labels)} labels")
         if not texts:
