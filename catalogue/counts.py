@@ -75,7 +75,7 @@ def _count_waiting() -> list[list[int]]:
         [field_id, collection_id, n]
         for field_id, collection_id, n in Prediction.objects.filter(status=Prediction.Status.QUEUED)
         .order_by()
-        .values_list("field_id", "record__collection_id")
+        .values_list("field_id", "collection_id")
         .annotate(n=Count("id"))
     ]
 

@@ -275,6 +275,19 @@ class Prediction(models.Model):
     # Bumped each time the item goes back to the queue, so a decision names the round it answers.
     review_round = models.PositiveIntegerField(default=0)
     flagged = models.BooleanField(default=False)
+    # The record's collection, copied so "waiting in collection C, in order O" is one range of a
+    # partial index rather than a join that reads the whole queue for a small collection. The
+    # database keeps it (triggers of migration 0021: on an insert that does not name it, and when
+    # a record moves), so every way of inserting predictions, set-wise SQL included, gets it; an
+    # instance created without it holds None until read again.
+    collection = models.ForeignKey(
+        Collection,
+        on_delete=models.CASCADE,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -288,8 +301,9 @@ class Prediction(models.Model):
         indexes = [
             models.Index(fields=["field", "status", "confidence"]),
             # The review queue reads waiting items in each of its orders (flagged first), for all
-            # fields or one: partial indexes hold only the waiting rows, so a page is an index
-            # range whatever the number of predictions (review/selectors/queue_pages.py).
+            # fields, one field or one collection: partial indexes hold only the waiting rows, so
+            # a page is an index range whatever the number of predictions
+            # (review/selectors/queue_pages.py).
             *(
                 models.Index(
                     fields=[*lead, "-flagged", *order],
@@ -301,7 +315,7 @@ class Prediction(models.Model):
                     ("margin", ["margin", "confidence", "id"]),
                     ("audit", ["audit_rank", "id"]),
                 )
-                for lead, suffix in (([], ""), (["field"], "_f"))
+                for lead, suffix in (([], ""), (["field"], "_f"), (["collection"], "_c"))
             ),
             # The queue narrowed to one predicted label of a field, least confident first.
             models.Index(

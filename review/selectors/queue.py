@@ -83,7 +83,8 @@ def queue_predictions(
     if field is not None:
         qs = qs.filter(field=field)
     if collection is not None:
-        qs = qs.filter(record__collection=collection)
+        # The prediction's own copy of its record's collection: an index range per order.
+        qs = qs.filter(collection=collection)
     if search:
         qs = qs.filter(search.q())
     # Flags from the public come first whatever the order: someone is waiting for an answer.

@@ -201,10 +201,11 @@ def page_queries(**kwargs) -> list[str]:
 
 @pytest.fixture
 def analysed_queue(field):
-    collection = CollectionFactory()
-    for i in range(60):
+    """120 waiting items, a tenth of them in a small collection (returned), and 20 applied."""
+    large, small = CollectionFactory(), CollectionFactory()
+    for i in range(120):
         PredictionFactory(
-            record=RecordFactory(collection=collection),
+            record=RecordFactory(collection=small if i % 10 == 0 else large),
             confidence=(i * 0.13) % 1,
             flagged=i % 20 == 0,
         )
@@ -213,6 +214,7 @@ def analysed_queue(field):
     # (VACUUM runs outside a transaction, hence the transactional tests below).
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE catalogue_prediction")
+    return small
 
 
 @pytest.mark.postgres
@@ -221,20 +223,27 @@ def analysed_queue(field):
     ("order", "index"),
     [("uncertainty", "conf"), ("margin", "margin"), ("random", "audit")],
 )
-@pytest.mark.parametrize("one_field", [False, True])
+@pytest.mark.parametrize("narrowed", ["all", "field", "collection"])
 def test_each_queue_order_reads_its_partial_index_without_sorting(
-    analysed_queue, field, order, index, one_field
+    small_pages, analysed_queue, field, order, index, narrowed
 ):
-    kwargs = {"order": order, "field": field if one_field else None}
+    kwargs = {
+        "order": order,
+        "field": field if narrowed == "field" else None,
+        "collection": analysed_queue if narrowed == "collection" else None,
+    }
     first = queue_page(**kwargs)
     deep = queue_page(**kwargs, number=2, after=first.next_cursor)
     assert deep.items
 
     # Every prediction here belongs to one field, so for a one-field page the all-fields index of
     # the order serves as well as the field's own, and the planner picks either by statistics.
-    names = [f"prediction_waiting_{index}"] + (
-        [f"prediction_waiting_f_{index}"] if one_field else []
-    )
+    # A collection's page reads the collection's range only: not the whole queue, filtered.
+    names = {
+        "all": [f"prediction_waiting_{index}"],
+        "field": [f"prediction_waiting_{index}", f"prediction_waiting_f_{index}"],
+        "collection": [f"prediction_waiting_c_{index}"],
+    }[narrowed]
     for sql in (
         page_queries(**kwargs, number=2, after=first.next_cursor)[:1]
         + page_queries(**kwargs, number=3)[:2]
@@ -247,12 +256,17 @@ def test_each_queue_order_reads_its_partial_index_without_sorting(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_page_by_number_finds_its_start_in_the_index_alone(analysed_queue):
-    start, _ = page_queries(number=2)
+@pytest.mark.parametrize("in_collection", [False, True])
+def test_a_page_by_number_finds_its_start_in_the_index_alone(
+    small_pages, analysed_queue, in_collection
+):
+    collection = analysed_queue if in_collection else None
+    start, _ = page_queries(number=2, collection=collection)
 
     plan = plan_of(start)
 
-    assert "Index Only Scan on prediction_waiting_conf" in plan, plan
+    index = "prediction_waiting_c_conf" if in_collection else "prediction_waiting_conf"
+    assert f"Index Only Scan on {index}" in plan, plan
 
 
 @pytest.mark.django_db
