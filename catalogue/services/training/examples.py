@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from catalogue.models import Field, Record
+from typing import Any, NamedTuple
+
+from catalogue.models import Field
 from catalogue.selectors import settled_values
 from catalogue.services.inference import text_for_model
 from glamml.ml.examples import Example
 from glamml.ml.languages import is_training_language
+
+
+class _RecordTexts(NamedTuple):
+    """What the model reads of a record, as a row (a ``Record`` object each cost more)."""
+
+    title: str
+    description: str
+    extra: Any
 
 
 def training_examples(*, field: Field) -> list[Example[int]]:
@@ -29,7 +39,7 @@ def training_examples(*, field: Field) -> list[Example[int]]:
     for record_id, label, source, title, description, extra in rows.iterator(chunk_size=5000):
         if field.kind == Field.Kind.LANGUAGE and not is_training_language(label):
             continue
-        record = Record(title=title, description=description, extra=extra)
+        record = _RecordTexts(title, description, extra)
         text = text_for_model(record=record, field=field)
         if text.strip():
             examples.append(Example(text=text, label=label, key=record_id, source=source))
