@@ -215,9 +215,23 @@ if GLAMML_ENV == "test":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Argon2 first, as Django's documentation recommends (memory-hard, with argon2-cffi's
+# defaults as Django sets them: 100 MiB, 2 passes, 8 lanes); measured beside PBKDF2's 1,000,000
+# iterations on this project's 2-core machine it also costs less CPU a login (docs/benchmarks.md).
+# The PBKDF2 hashers stay so that passwords stored before still verify; Django re-hashes each
+# with Argon2 at its next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 if GLAMML_ENV == "test":
     # Tests create a user or two each (hundreds in all); the default hasher spends a quarter of a
     # second of CPU on every one. Logging in and checking passwords work the same with this one.
+    SITE_PASSWORD_HASHERS = PASSWORD_HASHERS  # what a test of the hashing itself restores
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
 from tests.factories import CataloguerFactory
@@ -75,3 +76,18 @@ def test_a_successful_login_clears_the_count(client, settings):
     client.logout()
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert attempt(client, user.username).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_password_stored_with_pbkdf2_still_logs_in_and_is_stored_with_argon2(client, settings):
+    settings.PASSWORD_HASHERS = settings.SITE_PASSWORD_HASHERS
+    user = CataloguerFactory()
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+
+    assert attempt(client, user.username, PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
+    client.logout()
+    assert attempt(client, user.username, PASSWORD).status_code == 302
