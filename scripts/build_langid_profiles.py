@@ -2,13 +2,15 @@
 
     .venv/bin/python scripts/build_langid_profiles.py [--data-dir ../shared/data] [--no-write]
 
-Needs the build dependencies (``pip install -e ".[build]"``: the transliteration libraries)
-and ``../shared/data``. The model is built by :func:`glamml.ml.langid_build.build_base_model`
-from every source (the leave-one-source-out benchmark, ``bench/langid_loso.py``, builds its
-models the same way without one source each): the training parts of British Library,
-FinGreyLit, Tatoeba, UDHR and classics, the catalogue-marc records that may ship, and
-romanised copies of native-script text; every setting is fitted on out-of-fold scores of
-records dealt into folds by institution. Then it is evaluated on the held-out parts, and:
+Needs the build dependencies (the ``build`` extra: the transliteration libraries), at the
+versions pyproject.toml pins, and refuses to start without them (a build without them would
+quietly leave out the romanised profiles); and ``../shared/data``. The model is built by
+:func:`glamml.ml.langid_build.build_base_model` from every source (the leave-one-source-out
+benchmark, ``bench/langid_loso.py``, builds its models the same way without one source each):
+the training parts of British Library, FinGreyLit, Tatoeba, UDHR and classics, the
+catalogue-marc records that may ship, and romanised copies of native-script text; every
+setting is fitted on out-of-fold scores of records dealt into folds by institution. Then it is
+evaluated on the held-out parts, and:
 
 - ``glamml/ml/data/langid_profiles.npz`` and its ``.sha256`` (committed; deterministic),
 - ``glamml/ml/data/langid_eval_sample.csv``, a small held-out sample the app can evaluate the
@@ -20,9 +22,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.metadata
 import json
 import sys
 import time
+import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +47,13 @@ from glamml.ml.langid.artefact import EVAL_SAMPLE_PATH  # noqa: E402
 from glamml.ml.langid_build import build_base_model, read_build_data, write_cache  # noqa: E402
 from glamml.ml.records import RecordLanguageModel  # noqa: E402
 
+INSTALL_BUILD = '.venv/bin/python -m pip install -e ".[build]"'
+BUILD_MISSING = (
+    "The language profiles are built with the transliteration libraries of the `build` extra "
+    "(pyproject.toml); without them the build would leave out the romanised profiles and make a "
+    "different model. Not as pinned: {problems}. Install them with:\n    {command}"
+)
+installed_version: Callable[[str], str] = importlib.metadata.version
 EVAL_SAMPLE_SIZES = {"bl": 150, "fingreylit": 150, "tatoeba": 50, "udhr": 100}
 ROMANISED_CACHE = REPO / "var" / "cache" / "romanised.json"
 
@@ -87,6 +99,27 @@ def measure_speed(model: RecordLanguageModel, texts: list[str], n: int = 10_000)
     start = time.perf_counter()
     model.predict_top_k(batch, k=3)
     return n / (time.perf_counter() - start)
+
+
+def build_requirements(pyproject: Path = REPO / "pyproject.toml") -> dict[str, str]:
+    """The ``build`` extra's packages and the versions it pins."""
+    extra = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    pins = extra["optional-dependencies"]["build"]
+    return dict(pin.split("==", 1) for pin in pins)
+
+
+def build_problems(requirements: dict[str, str]) -> list[str]:
+    """Each package of the extra that is missing or at another version than pinned."""
+    problems = []
+    for name, pinned in requirements.items():
+        try:
+            found = installed_version(name)
+        except importlib.metadata.PackageNotFoundError:
+            problems.append(f"{name} is not installed")
+            continue
+        if found != pinned:
+            problems.append(f"{name} is {found}, not {pinned}")
+    return problems
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -151,6 +184,13 @@ def classics_heldout(data_dir: Path) -> Corpus:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    problems = build_problems(build_requirements())
+    if problems:
+        print(
+            BUILD_MISSING.format(problems="; ".join(problems), command=INSTALL_BUILD),
+            file=sys.stderr,
+        )
+        return 2
     started = time.perf_counter()
     data = read_build_data(args.data_dir, cache=ROMANISED_CACHE)
     heldout = {

@@ -140,6 +140,10 @@ def romanised_forms(data: BuildData, text: str, label: str) -> list[str]:
     for romanise in romanisers:
         try:
             romanised = " ".join(romanise(text).split())
+        except ImportError:
+            # A missing library is not one text's failure: losing every romanised text of the
+            # language would build a different model without a word.
+            raise
         except Exception:  # noqa: BLE001 - a library that fails on one text loses that text
             continue
         if text_script(romanised) != "LATIN":
