@@ -58,7 +58,7 @@ def records_for_field(*, field: Field, record_ids: list[int] | None = None) -> Q
     records = Record.objects.all()
     if record_ids is not None:
         marked, records = marked.filter(record_id__in=record_ids), records.filter(id__in=record_ids)
-    records = records.exclude(id__in=marked.values("record_id"))
+    records = records.exclude(Exists(marked.filter(record_id=OuterRef("pk"))))
     if field.collections.exists():
         records = records.filter(collection__in=field.collections.all())
     return records

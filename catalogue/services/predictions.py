@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from catalogue import dispatch
@@ -280,12 +280,12 @@ def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> 
 
 def records_without_prediction(*, model_version: ModelVersion) -> list[int]:
     """Ids of records with no prediction from this version and no settled value."""
-    settled = settled_values(field=model_version.field).values("record_id")
-    predicted = Prediction.objects.filter(model_version=model_version).values("record_id")
+    settled = settled_values(field=model_version.field).filter(record_id=OuterRef("pk"))
+    predicted = Prediction.objects.filter(model_version=model_version, record_id=OuterRef("pk"))
     return list(
         records_for_field(field=model_version.field)
-        .exclude(id__in=settled)
-        .exclude(id__in=predicted)
+        .exclude(Exists(settled))
+        .exclude(Exists(predicted))
         .order_by("id")
         .values_list("id", flat=True)
     )
@@ -345,18 +345,17 @@ def records_to_predict(*, field: Field, collection_id: int | None = None) -> lis
 
     Not those a person or the source catalogue settled, nor those the active version has
     predicted already; its superseded predictions count, for a rollback to revive them.
+    ``NOT EXISTS``, not ``NOT IN``: at a million records the 300,000 settled values did not fit
+    the hash of a ``NOT IN`` subquery, which PostgreSQL then rescanned for every record.
     """
-    records = (
-        records_for_field(field=field)
-        .exclude(id__in=settled_values(field=field).values("record_id"))
-        .order_by("id")
-    )
+    settled = settled_values(field=field).filter(record_id=OuterRef("pk"))
+    records = records_for_field(field=field).exclude(Exists(settled)).order_by("id")
     version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
     if version is not None:
-        done = Prediction.objects.filter(model_version=version).exclude(
+        done = Prediction.objects.filter(model_version=version, record_id=OuterRef("pk")).exclude(
             status=Prediction.Status.SUPERSEDED
         )
-        records = records.exclude(id__in=done.values("record_id"))
+        records = records.exclude(Exists(done))
     if collection_id is not None:
         records = records.filter(collection_id=collection_id)
     return list(records.values_list("id", flat=True))
