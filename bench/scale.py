@@ -142,7 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         duration=args.duration,
         options={"before": str(Path(args.before).resolve())} if args.before else {},
     )
-    bench.data_file = str(write_file(tmp / "records.csv", args.rows, args.seed))
+    data_file = tmp / "records.csv"
+    # The file is deterministic for --rows and --seed: a --reuse run keeps the one it has.
+    if not (args.reuse and data_file.exists()):
+        write_file(data_file, args.rows, args.seed)
+    bench.data_file = str(data_file)
     if not args.reuse:
         database_recreate(bench.database_url)
     manage(bench, "migrate", "--verbosity", "0")

@@ -4,7 +4,7 @@
     .venv/bin/python bench/scale_web.py --database-url postgres://.../glamml [--duration 60]
         [--users 4]                                                       # an existing database
 
-gunicorn (``--workers 2``, as many as the machine has cores) serves the app with ``DEBUG`` off;
+gunicorn (``--workers 2``, as many as the machine has cores) serves the app in production settings;
 locust (``bench/scale_web_locust.py``, headless) runs ``--users`` simulated people for
 ``--duration`` seconds, half cataloguers working the review queue (the first page in each order,
 a field and a collection filter, a deep page by number and by the "Next" link's cursor), half
@@ -12,11 +12,13 @@ visitors reading record pages, a collection's first and 100th page and the publi
 common word and rarer ones). Each waits 0.5–1.5 s between requests: a bounded load, so the
 figures are latencies, not the breaking point. One warm-up request per page goes first.
 
-The pages need waiting predictions: when the database has records but none waits (the driver
-ran ``import`` only), predictions are made in SQL (unmeasured: ~13% of all records waiting,
-the rest applied, for the records without a value) so the queue has 150k+ items at 1M records.
-Run on its own, it measures the database it is given, as it is, and leaves it so (plus a
-``bench-cataloguer`` user).
+The pages need waiting predictions, in a large collection and a small one. In the driver's
+run a collection of 5,000 records (copies of the largest one's first records, 0.5% of a
+million) is added once, and every record without a value or a prediction gets one in SQL
+(unmeasured: ~16% of all records waiting, the rest applied), so the queue has 150k+ items at
+1M records; then ``ANALYZE``. Run on its own, it measures the database it is given, as it is
+(making the same data only when nothing waits), and leaves it so (plus a ``bench-cataloguer``
+user).
 """
 
 from __future__ import annotations
@@ -52,18 +54,19 @@ COMMON_WORD = "the"
 
 
 def waiting_ensure(bench: Bench) -> None:
-    """Waiting predictions exist: made in SQL for records without a value if none does."""
+    """Waiting predictions exist, in a large collection and a small one (made in SQL for the
+    records without a value and without a prediction, so a second run adds only what is
+    missing), then ``ANALYZE``: autovacuum may be off."""
     from django.db import connection
 
-    from catalogue.models import ModelVersion, Prediction, Record
+    from catalogue.models import ModelVersion, Record
     from catalogue.services.fields import field_ensure_language
 
     if not Record.objects.exists():
         from scale_import import records_ensure  # the driver's generated file, imported
 
         records_ensure(bench)
-    if Prediction.objects.filter(status=Prediction.Status.QUEUED).exists():
-        return
+    small = _small_collection_ensure()
     field = field_ensure_language()
     version = ModelVersion.objects.filter(field=field, status="active").first()
     if version is None:
@@ -81,30 +84,74 @@ def waiting_ensure(bench: Bench) -> None:
         cursor.execute(_PREDICTIONS_SQL, {"field": field.id, "version": version.id})
         cursor.execute(_VALUES_SQL, {"version": version.id})
         cursor.execute("ANALYZE")
+    print(f"small collection: {small}", file=sys.stderr)
 
 
-# Every record without a current value gets a prediction: 19% of them wait (about 13% of all
-# records when 70% have none), flagged now and then; the rest are applied with a model value.
+SMALL_COLLECTION = "bench-small"
+SMALL_RECORDS = 5_000  # 0.5% of a million: the queue of a collection with few waiting items
+
+
+def _small_collection_ensure() -> str:
+    """A second collection of ``SMALL_RECORDS`` records (copies of the largest one's first
+    records), so the queue filtered by a small collection is measured too."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from catalogue.models import Collection
+
+    small, created = Collection.objects.get_or_create(
+        slug=SMALL_COLLECTION, defaults={"name": "Small (benchmark)"}
+    )
+    if created:
+        large = (
+            Collection.objects.exclude(id=small.id)
+            .annotate(n=Count("records"))
+            .order_by("-n")
+            .first()
+        )
+        assert large is not None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO catalogue_record (code, collection_id, identifier, title,
+                    description, extra, created_at, updated_at)
+                SELECT gen_random_uuid(), %s, 'small-' || identifier, title, description,
+                    extra, now(), now()
+                FROM catalogue_record WHERE collection_id = %s ORDER BY id LIMIT %s
+                """,
+                [small.id, large.id, SMALL_RECORDS],
+            )
+    return small.slug
+
+
+# Every record without a current value gets a prediction (unless it has one of the version):
+# 23% of them wait (about 16% of all records when 70% have none: 150k+ at a million), flagged
+# now and then; the rest are applied with a model value.
 _PREDICTIONS_SQL = """
 INSERT INTO catalogue_prediction (code, record_id, field_id, model_version_id, label, confidence,
     alternatives, status, routed_by, margin, audit_rank, review_round, flagged, created_at,
     updated_at)
 SELECT gen_random_uuid(), r.id, %(field)s, %(version)s, 'eng', r.conf,
        jsonb_build_array(jsonb_build_array('eng', r.conf), jsonb_build_array('fre', 1 - r.conf)),
-       CASE WHEN r.u < 0.19 THEN 'queued' ELSE 'applied' END, 'threshold', r.conf * r.m,
+       CASE WHEN r.u < 0.23 THEN 'queued' ELSE 'applied' END, 'threshold', r.conf * r.m,
        r.a, 0, r.u < 0.0004, now(), now()
 FROM (SELECT id, random() AS u, random() AS conf, random() AS m, random() AS a
       FROM catalogue_record rec
       WHERE NOT EXISTS (SELECT 1 FROM catalogue_fieldvalue v
                         WHERE v.record_id = rec.id AND v.field_id = %(field)s AND v.is_current)
+        AND NOT EXISTS (SELECT 1 FROM catalogue_prediction p
+                        WHERE p.record_id = rec.id AND p.field_id = %(field)s
+                          AND p.model_version_id = %(version)s)
       ORDER BY id) r
 """
 _VALUES_SQL = """
 INSERT INTO catalogue_fieldvalue (record_id, field_id, label, source, action, prediction_id,
     model_version_id, confidence, policy, is_current, created_at)
-SELECT record_id, field_id, label, 'model', '', id, model_version_id, confidence, 'threshold',
-       true, now()
-FROM catalogue_prediction WHERE status = 'applied' AND model_version_id = %(version)s
+SELECT p.record_id, p.field_id, p.label, 'model', '', p.id, p.model_version_id, p.confidence,
+       'threshold', true, now()
+FROM catalogue_prediction p
+WHERE p.status = 'applied' AND p.model_version_id = %(version)s
+  AND NOT EXISTS (SELECT 1 FROM catalogue_fieldvalue v WHERE v.prediction_id = p.id)
 """
 
 
@@ -121,12 +168,13 @@ def plan_make() -> dict[str, Any]:
     user.groups.add(cataloguer_group())
     client = Client()
     client.force_login(user)
-    collection = max(Collection.objects.all(), key=lambda c: c.records.count())
+    by_size = sorted(Collection.objects.all(), key=lambda c: c.records.count())
+    collection, small = by_size[-1], (by_size[0] if len(by_size) > 1 else None)
     n = Record.objects.count()
     step = max(1, n // 50)
     records = Record.objects.order_by("id").values_list("code", flat=True)
     deep = queue_page(number=DEEP_PAGE)
-    return {
+    plan: dict[str, Any] = {
         "session": client.cookies["sessionid"].value,
         "field": "language",
         "collection": collection.slug,
@@ -136,6 +184,13 @@ def plan_make() -> dict[str, Any]:
         "common_word": COMMON_WORD,
         "rare_words": ["voyage", "portrait", "helsinki", "sonata", "mapa"],
     }
+    if small is not None:
+        # Half-way down the small collection's queue: a deep page of a collection whose items
+        # are a small share of the queue.
+        first = queue_page(collection=small)
+        plan["small"] = small.slug
+        plan["small_deep_page"] = max(2, first.num_pages // 2)
+    return plan
 
 
 # -- the server and the load --------------------------------------------------------------------
@@ -148,11 +203,32 @@ def free_port() -> int:
         return port
 
 
+def static_collected(bench: Bench) -> Path:
+    """The static files collected as the image collects them (production reads the manifest)."""
+    root = Path(bench.tmp) / "static"
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=bench.env(GLAMML_STATIC_MANIFEST="true", STATIC_ROOT=str(root)),
+        check=True,
+    )
+    return root
+
+
 @contextmanager
 def gunicorn(bench: Bench, log: Path) -> Iterator[str]:
+    """The app as deployed: production settings (``DEBUG`` off, kept database connections,
+    the Redis cache, WhiteNoise), without the TLS redirect (no proxy in front of it here)."""
+    from django.conf import settings
+
     port = free_port()
-    # Kept connections, as production keeps them (development's default closes each one).
-    env = bench.env(GLAMML_ENV="development", DEBUG="false", CONN_MAX_AGE="60")
+    env = bench.env(
+        GLAMML_ENV="production",
+        SECRET_KEY=settings.SECRET_KEY,  # the sessions plan_make signed
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        STATIC_ROOT=str(static_collected(bench)),
+    )
     with log.open("w") as out:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "glamml.wsgi:application", "--bind", f"127.0.0.1:{port}"]
@@ -223,8 +299,13 @@ def figures(rows: list[dict[str, str]], bench: Bench) -> list[Figure]:
     return result
 
 
-def run(bench: Bench) -> list[Figure]:
-    waiting_ensure(bench)
+def run(bench: Bench, *, prepare: bool = True) -> list[Figure]:
+    """The figures; with ``prepare`` (the driver's run) the data the pages need is made first,
+    else only when nothing waits."""
+    from catalogue.models import Prediction
+
+    if prepare or not Prediction.objects.filter(status=Prediction.Status.QUEUED).exists():
+        waiting_ensure(bench)
     plan = plan_make()
     out = Path(bench.tmp) / "web"
     out.mkdir(parents=True, exist_ok=True)
@@ -263,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}")
     print(f"records: {Record.objects.count():,}, waiting: {waiting:,}, {bench.database_url}")
     print()
-    print(table(run(bench)))
+    print(table(run(bench, prepare=False)))
     return 0
 
 

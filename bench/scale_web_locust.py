@@ -1,10 +1,11 @@
 """The locust users of ``bench/scale_web.py`` (run by it; not a benchmark on its own).
 
 A cataloguer works the review queue (each order, each filter, the first page and a deep one,
-by number and by the "Next" link's cursor); a visitor reads record pages, a collection page and
-the public search. Every request is named for the table. The pages to ask for come from
-``SCALE_WEB_PLAN`` (JSON written by scale_web.py): the cataloguer's session cookie, a record,
-a collection, the deep page's cursor, the search words.
+by number and by the "Next" link's cursor, in the whole queue and in a small collection's);
+a visitor reads record pages, a collection page and the public search. Every request is named
+for the table. The pages to ask for come from ``SCALE_WEB_PLAN`` (JSON written by
+scale_web.py): the cataloguer's session cookie, a record, the collections, the deep page's
+cursor, the search words.
 """
 
 from __future__ import annotations
@@ -41,7 +42,24 @@ class Cataloguer(HttpUser):  # type: ignore[misc]
 
     @task(1)
     def collection_filter(self) -> None:
-        self.queue("queue: first page, collection filter", {"collection": PLAN["collection"]})
+        params = {"collection": PLAN["collection"]}
+        self.queue("queue: first page, large collection", params)
+
+    @task(1)
+    def small_collection(self) -> None:
+        if "small" not in PLAN:
+            return
+        order = random.choice(["uncertainty", "margin", "random"])
+        params = {"collection": PLAN["small"], "order": order}
+        self.queue("queue: first page, small collection (each order)", params)
+
+    @task(1)
+    def small_collection_deep(self) -> None:
+        if "small" not in PLAN:
+            return
+        page = PLAN["small_deep_page"]
+        params = {"collection": PLAN["small"], "page": page}
+        self.queue(f"queue: page {page} by number, small collection", params)
 
     @task(1)
     def deep_by_number(self) -> None:
