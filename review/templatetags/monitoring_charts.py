@@ -74,8 +74,11 @@ def legend_swatch(index: int, kind: str = "line") -> SafeString:
 
 
 @register.simple_tag
-def drift_chart(series: Sequence[DriftSeries]) -> SafeString:
-    """Each drift score by day, with the alert line; a crossing is a filled, larger marker."""
+def drift_chart(series: Sequence[DriftSeries], against: str = "") -> SafeString:
+    """Each drift score by day, with the alert line; a crossing is a filled, larger marker.
+
+    ``against`` names what the scores compare the window with, for the chart's description.
+    """
     if not series:
         return mark_safe("")
     days = [p.day for p in series[0].points]
@@ -118,8 +121,9 @@ def drift_chart(series: Sequence[DriftSeries]) -> SafeString:
                 )
             )
     return svg(
-        "Drift scores by day: Jensen–Shannon distance of each figure from its reference, with "
-        "the alert line; larger filled markers crossed it.",
+        f"Drift scores by day{', ' + against.lower() if against else ''}: Jensen–Shannon "
+        "distance of each figure from what it is compared with, with the alert line; larger "
+        "filled markers crossed it.",
         mark_safe("".join(body)),  # noqa: S308 - every part went through format_html
         "chart-drift",
     )

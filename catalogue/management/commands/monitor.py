@@ -7,7 +7,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from catalogue.models import Collection, Field
 from catalogue.services.fields import field_get
 from catalogue.services.monitoring.alerts import monitoring_run
-from catalogue.services.monitoring.report import monitoring_report, report_as_json
+from catalogue.services.monitoring.report import monitoring_report
+from catalogue.services.monitoring.report_json import report_as_json
 
 
 class Command(BaseCommand):

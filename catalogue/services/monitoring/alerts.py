@@ -53,12 +53,16 @@ def drift_crossing(snapshot: Snapshot) -> Crossing | None:
         f"{score['n']} records against {score['n_reference']})"
         for name, score in crossed.items()
     ]
-    unseen = crossed.get("unseen")
-    if unseen and unseen.get("live_mean") is not None and unseen.get("reference_mean") is not None:
-        parts.append(
-            f"on average {unseen['live_mean']:.0%} of a record's trigrams are new to the model, "
-            f"against {unseen['reference_mean']:.0%} on the held-out records"
-        )
+    for name, where in (
+        ("unseen", "the held-out records"),
+        ("unseen_previous", "the window before"),
+    ):
+        unseen = crossed.get(name) or {}
+        if unseen.get("live_mean") is not None and unseen.get("reference_mean") is not None:
+            parts.append(
+                f"on average {unseen['live_mean']:.0%} of a record's trigrams are new to the "
+                f"model, against {unseen['reference_mean']:.0%} on {where}"
+            )
     message = (
         f"Drift in {_scope(snapshot)}, {_window(snapshot)}. Jensen–Shannon distance of "
         + "; ".join(parts)

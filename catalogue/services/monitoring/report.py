@@ -20,14 +20,27 @@ from catalogue.models import (
     MonitoringPolicy,
     Snapshot,
 )
-from catalogue.services.monitoring.policy import SETTINGS, monitoring_policy_get
-from catalogue.services.monitoring.snapshots import SCORE_NAMES, SCORES, window_total
+from catalogue.services.monitoring.policy import monitoring_policy_get
+from catalogue.services.monitoring.snapshots import (
+    AGAINST_PREVIOUS,
+    AGAINST_REFERENCE,
+    FIGURES,
+    PREVIOUS,
+    SCORE_NAMES,
+    SCORES,
+    score_against,
+    window_total,
+)
 from catalogue.services.monitoring.spotchecks import LivePrecision, live_precision
 from glamml.ml.drift import Proportion, band_names, wilson_interval
 
 HISTORY_DAYS = 30
 TOP_LABELS = 5
 OTHER = "other"
+DRIFT_AGAINST = {
+    AGAINST_REFERENCE: "Against the training data",
+    AGAINST_PREVIOUS: "Against the previous window",
+}
 
 
 @dataclass(frozen=True)
@@ -80,11 +93,25 @@ class DriftSeries:
     name: str
     line: float
     points: list[DriftPoint]
+    against: str  # AGAINST_REFERENCE or AGAINST_PREVIOUS
+
+    @property
+    def heading(self) -> str:
+        """The figure's short name: its chart's title says what it is compared with."""
+        return FIGURES[self.score.removesuffix(PREVIOUS)][0]
 
     @property
     def latest(self) -> DriftPoint | None:
         measured = [p for p in self.points if p.distance is not None]
         return measured[-1] if measured else None
+
+
+@dataclass(frozen=True)
+class DriftGroup:
+    against: str
+    title: str
+    series: list[DriftSeries]
+    rows: list[tuple[date, list[DriftPoint]]]  # the chart's numbers: per day, each score's point
 
 
 @dataclass(frozen=True)
@@ -145,12 +172,16 @@ class MonitoringReport:
         return self.since is not None
 
     @property
-    def drift_rows(self) -> list[tuple[date, list[DriftPoint]]]:
-        """The drift chart's numbers as table rows: per day, each score's point."""
-        if not self.drift:
-            return []
-        days = [p.day for p in self.drift[0].points]
-        return [(day, [s.points[i] for s in self.drift]) for i, day in enumerate(days)]
+    def drift_groups(self) -> list[DriftGroup]:
+        """One chart and table per comparison: with the reference, with the previous window."""
+        groups = []
+        for against, title in DRIFT_AGAINST.items():
+            series = [s for s in self.drift if s.against == against]
+            if series:
+                days = [p.day for p in series[0].points]
+                rows = [(day, [s.points[i] for s in series]) for i, day in enumerate(days)]
+                groups.append(DriftGroup(against=against, title=title, series=series, rows=rows))
+        return groups
 
 
 def _snapshots(field: Field, collection: Collection | None, first: date) -> QuerySet[Snapshot]:
@@ -275,7 +306,12 @@ def _drift_series(snapshots: list[Snapshot], line: float) -> list[DriftSeries]:
         if any(p.distance is not None for p in points):
             series.append(
                 DriftSeries(
-                    score=score, title=title, name=SCORE_NAMES[score], line=line, points=points
+                    score=score,
+                    title=title,
+                    name=SCORE_NAMES[score],
+                    line=line,
+                    points=points,
+                    against=score_against(score),
                 )
             )
     return series
@@ -351,111 +387,6 @@ def monitoring_report(
         collections=list(Collection.objects.filter(id__in=collection_ids).order_by("name")),
         reference=reference,
     )
-
-
-def _share(p: Proportion | None) -> dict[str, Any] | None:
-    return p.as_dict() if p is not None else None
-
-
-def _precision_as_json(precision: LivePrecision | None) -> dict[str, Any] | None:
-    if precision is None:
-        return None
-    return {
-        **(_share(precision.overall) or {}),
-        "interval": "95% Wilson score",
-        "held_out_at_threshold": precision.expected,
-        "pending": precision.pending,
-        "by_collection": {c.slug: _share(p) for c, p in precision.by_collection},
-        "by_band": {band: _share(p) for band, p in precision.by_band},
-    }
-
-
-def _day_as_json(row: DayRow) -> dict[str, Any]:
-    return {
-        "day": row.day.isoformat(),
-        "predicted": row.predicted,
-        "applied_by_model": row.applied_by_model,
-        "sent_to_people": row.sent_to_people,
-        "share_to_people": row.share_to_people,
-        "mean_confidence": row.mean_confidence,
-        "decisions": row.decisions,
-        "corrections": row.corrections,
-        "corrections_unknown": row.corrections_unknown,
-        "spot_checks": row.spot_checks,
-        "flags": row.flags,
-        "flags_per_thousand": row.flags_per_thousand,
-    }
-
-
-def _alert_as_json(alert: Alert) -> dict[str, Any]:
-    return {
-        "code": str(alert.code),
-        "kind": alert.kind,
-        "collection": alert.collection.slug if alert.collection else None,
-        "day": alert.day.isoformat(),
-        "message": alert.message,
-    }
-
-
-def report_as_json(report: MonitoringReport) -> dict[str, Any]:
-    """The report for scripts (``manage.py monitor --json``)."""
-    latest, policy = report.latest, report.policy
-    return {
-        "field": report.field.key,
-        "collection": report.collection.slug if report.collection else None,
-        "watched_since": report.since.isoformat() if report.since else None,
-        "latest_snapshot": latest.day.isoformat() if latest else None,
-        "active_version": report.active_version.version if report.active_version else None,
-        "settings": {
-            # Every setting but the alert address: the report is for scripts, not for mail.
-            name: getattr(policy, name)
-            for name in SETTINGS
-            if name != "email_to"
-        },
-        "live_precision": _precision_as_json(report.precision),
-        "drift": {
-            series.score: {
-                "distance": series.latest.distance if series.latest else None,
-                "line": series.line,
-                "crossed": series.latest.crossed if series.latest else False,
-                "day": series.latest.day.isoformat() if series.latest else None,
-                "by_day": [
-                    {"day": p.day.isoformat(), "distance": p.distance, "crossed": p.crossed}
-                    for p in series.points
-                ],
-            }
-            for series in report.drift
-        },
-        "confidence": [
-            {
-                "band": row.band,
-                "live": row.live,
-                "live_share": round(row.live_share, 4),
-                "held_out": row.reference,
-                "held_out_share": (
-                    None if row.reference_share is None else round(row.reference_share, 4)
-                ),
-            }
-            for row in report.confidence
-        ],
-        "days": [_day_as_json(row) for row in report.days],
-        "labels": {
-            column.name: {s.label: s.count for s in column.shares} for column in report.labels
-        },
-        "reliability": [
-            {
-                "band": row.band,
-                "decided": row.decided,
-                "accepted": row.accepted,
-                "corrected": row.corrected,
-                "rejected": row.rejected,
-                "mean_confidence": round(row.confidence, 4),
-                "acceptance": _share(row.acceptance),
-            }
-            for row in report.reliability
-        ],
-        "open_alerts": [_alert_as_json(alert) for alert in report.open_alerts],
-    }
 
 
 def monitoring_card_facts(*, version: ModelVersion) -> dict[str, Any]:

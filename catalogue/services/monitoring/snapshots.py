@@ -54,24 +54,38 @@ N_BANDS = len(BAND_EDGES) - 1
 ACTIONS = tuple(Decision.Action.values)
 
 Stats = dict[str, Any]
-# Each drift score: which figure of the window it compares, with which of the reference.
-# Short names for table headings, in the same order.
+# The figures drift is measured on: short name (table headings), what it is, and what the
+# reference holds of it. Each is compared with the reference and with the previous window.
+FIGURES = {
+    "labels": ("Labels", "Predicted labels", "the reference"),
+    "confidence": ("Confidence", "Confidence", "the held-out records"),
+    "length": ("Length", "Text length", "the training records"),
+    "script": ("Script", "Script", "the training records"),
+    "unseen": ("Unseen trigrams", "Trigrams never seen in training,", "the held-out records"),
+    # Among the labels people gave (accepted or corrected), those the model cannot predict. The
+    # training data has no such decisions, so this one has only the previous window.
+    "unknown": ("Unknown labels", "Labels people gave that the model cannot predict", None),
+}
+PREVIOUS = "_previous"
+AGAINST_REFERENCE = "reference"
+AGAINST_PREVIOUS = "previous"
 SCORE_NAMES = {
-    "labels": "Labels",
-    "labels_previous": "Labels vs previous",
-    "confidence": "Confidence",
-    "length": "Length",
-    "script": "Script",
-    "unseen": "Unseen trigrams",
+    **{name: short for name, (short, _, ref) in FIGURES.items() if ref},
+    **{name + PREVIOUS: f"{short} vs previous" for name, (short, _, _) in FIGURES.items()},
 }
 SCORES = {
-    "labels": "Predicted labels against the reference",
-    "labels_previous": "Predicted labels against the previous window",
-    "confidence": "Confidence against the held-out records",
-    "length": "Text length against the training records",
-    "script": "Script against the training records",
-    "unseen": "Trigrams never seen in training, against the held-out records",
+    **{name: f"{what} against {ref}" for name, (_, what, ref) in FIGURES.items() if ref},
+    **{
+        name + PREVIOUS: f"{what} against the previous window"
+        for name, (_, what, _) in FIGURES.items()
+    },
 }
+KNOWN, UNKNOWN = "known", "unknown"
+
+
+def score_against(name: str) -> str:
+    """What a score compares the window with: the reference or the previous window."""
+    return AGAINST_PREVIOUS if name.endswith(PREVIOUS) else AGAINST_REFERENCE
 
 
 def in_scope(collection_id: int | None) -> Q:
@@ -217,6 +231,35 @@ def window_total(rows: Iterable[Stats]) -> Stats:
     return total
 
 
+def window_figures(stats: Stats) -> dict[str, Any]:
+    """A window's figures as drift compares them (the same for this window and the one before)."""
+    live_input = stats.get("input") or {}
+    decisions = stats.get("decisions") or {}
+    unknown = stats.get("corrections_unknown", 0)
+    given = sum(decisions.get(Decision.Action.ACCEPT) or []) + stats.get("corrections", 0)
+    return {
+        "labels": stats.get("labels"),
+        "confidence": stats.get("model_confidence"),
+        "length": live_input.get("length"),
+        "script": live_input.get("scripts"),
+        "unseen": live_input.get("unseen"),
+        "unknown": {KNOWN: given - unknown, UNKNOWN: unknown} if given else None,
+        "unseen_sum": live_input.get("unseen_sum"),
+    }
+
+
+def reference_figures(profile: dict[str, Any]) -> dict[str, Any]:
+    """The reference's figures, under the same names."""
+    return {
+        "labels": profile.get("labels"),
+        "confidence": profile.get("confidence"),
+        "length": profile.get("length"),
+        "script": profile.get("scripts"),
+        "unseen": profile.get("unseen"),
+        "unseen_sum": profile.get("unseen_sum"),
+    }
+
+
 def drift_scores(
     *,
     window: Stats,
@@ -224,29 +267,36 @@ def drift_scores(
     reference: dict[str, Any] | None,
     policy: MonitoringPolicy,
 ) -> dict[str, Any]:
-    """Each score's distance, p-value, sizes, the alert line and whether it was crossed."""
-    reference = reference or {}
-    live_input = window.get("input") or {}
-    pairs = {
-        "labels": (window.get("labels"), reference.get("labels")),
-        "labels_previous": (window.get("labels"), previous.get("labels")),
-        "confidence": (window.get("model_confidence"), reference.get("confidence")),
-        "length": (live_input.get("length"), reference.get("length")),
-        "script": (live_input.get("scripts"), reference.get("scripts")),
-        "unseen": (live_input.get("unseen"), reference.get("unseen")),
+    """Each score's distance, p-value, sizes, the alert line and whether it was crossed.
+
+    Every figure of the window is scored twice, by the same test: against the reference (the
+    active version's training data) and against the previous window (``<name>_previous``).
+    """
+    live = window_figures(window)
+    against = {
+        "": reference_figures(reference or {}),
+        PREVIOUS: window_figures(previous) if previous else {},
     }
     scores: dict[str, Any] = {}
-    for name, (observed, expected) in pairs.items():
-        if not observed or not expected:
-            continue
-        shift = distribution_shift(observed, expected)
-        if shift is None:
-            continue
-        crossed = shift.crosses(threshold=policy.drift_threshold, min_records=policy.min_records)
-        scores[name] = {**shift.as_dict(), "line": policy.drift_threshold, "crossed": crossed}
-    if "unseen" in scores:
-        scores["unseen"]["live_mean"] = _mean(live_input.get("unseen_sum"), live_input["unseen"])
-        scores["unseen"]["reference_mean"] = _mean(reference.get("unseen_sum"), reference["unseen"])
+    for suffix, expected in against.items():
+        for figure in FIGURES:
+            shift = None
+            if live.get(figure) and expected.get(figure):
+                shift = distribution_shift(live[figure], expected[figure])
+            if shift is None:
+                continue
+            crossed = shift.crosses(
+                threshold=policy.drift_threshold, min_records=policy.min_records
+            )
+            score: dict[str, Any] = {
+                **shift.as_dict(),
+                "line": policy.drift_threshold,
+                "crossed": crossed,
+            }
+            if figure == "unseen":
+                score["live_mean"] = _mean(live["unseen_sum"], live["unseen"])
+                score["reference_mean"] = _mean(expected["unseen_sum"], expected["unseen"])
+            scores[figure + suffix] = score
     return scores
 
 
