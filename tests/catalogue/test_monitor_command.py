@@ -4,8 +4,9 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
-from catalogue.models import Snapshot
+from catalogue.models import Prediction, Snapshot
 from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +37,20 @@ def test_monitor_prints_the_figures_the_page_shows_as_json(
     assert report["days"][-1]["predicted"] == 300
     # 10 of the 30 spot checks were corrected, each to the model's other label.
     assert (report["days"][-1]["corrections"], report["days"][-1]["corrections_unknown"]) == (10, 0)
+    # What the model applied on its own (spot checks included) and what went to people.
+    day = report["days"][-1]
+    applied = Prediction.objects.filter(
+        Q(status=Prediction.Status.APPLIED) | Q(spot_check__isnull=False), field=field
+    ).count()
+    assert 0 < applied < 300
+    assert (day["applied_by_model"], day["sent_to_people"]) == (applied, 300 - applied)
+    assert day["share_to_people"] == pytest.approx((300 - applied) / 300)
+    assert day["flags"] == 0 and day["flags_per_thousand"] == 0
+    # Live calibration: the 30 decisions by confidence band, 20 accepted and 10 corrected.
+    reliability = report["reliability"]
+    assert sum(row["decided"] for row in reliability) == 30
+    assert sum(row["accepted"] for row in reliability) == 20
+    assert sum(row["corrected"] for row in reliability) == 10
     # The charts' numbers too: the confidence histogram against the held-out records, and
     # each drift score day by day.
     assert sum(row["live"] for row in report["confidence"]) == 300

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from catalogue.models import Alert, MonitoringPolicy
+from catalogue.models import Alert, MonitoringPolicy, Prediction, Snapshot
+from catalogue.services.monitoring.alerts import monitoring_run
 from tests.catalogue.monitoring_data import watched_with_drift_and_spot_checks
 from tests.review.browser import logged_in_page
 
@@ -53,8 +57,17 @@ def test_the_monitoring_page_reads_at_desktop_and_phone_width_and_acknowledges_i
     field = watched_with_drift_and_spot_checks(
         genre, tmp_path, django_capture_on_commit_callbacks, cataloguer
     )
+    # The British Library records a week earlier, so the page has a previous window as well.
+    week_ago = timezone.now() - timedelta(days=7)
+    Prediction.objects.filter(field=field).exclude(record__collection__slug="jp").update(
+        created_at=week_ago
+    )
+    Snapshot.objects.filter(field=field).delete()
+    monitoring_run(field=field)
     page = admin_page
     page.goto(live_server.url + reverse("review:monitoring_field", args=[field.key]))
+    assert page.locator("svg.chart-drift").count() == 2  # against training, against previous
+    assert page.get_by_role("heading", name="Against the previous window").is_visible()
     _fits(page, 1280)
 
     page.set_viewport_size({"width": 390, "height": 844})
