@@ -24,6 +24,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     if [ ! -x .venv/bin/uv ] || ! .venv/bin/uv --version | grep -q "${uv_pin#uv==}"; then
         .venv/bin/python -m pip install --quiet "$uv_pin"
     fi
-    .venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[dev]"
+    # --compile-bytecode as pip does: where PYTHONDONTWRITEBYTECODE is set (as on our machines),
+    # nothing else writes .pyc files, and each process would compile every module it imports.
+    .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e ".[dev]"
     touch "$stamp"
 fi
