@@ -39,8 +39,18 @@ def jit_off() -> Iterator[None]:
         yield
     finally:
         # In a transaction that failed, the statement would fail too; its rollback undoes the
-        # SET anyway (a SET made inside a transaction is rolled back with it).
-        if connection.connection.info.transaction_status != TransactionStatus.INERROR:
+        # SET anyway (a SET made inside a transaction is rolled back with it). A connection the
+        # server closed (a database outage mid-batch) is gone, and its SET with it.
+        raw = connection.connection
+        if (
+            raw is not None
+            and not raw.closed
+            and raw.info.transaction_status
+            not in (
+                TransactionStatus.INERROR,
+                TransactionStatus.UNKNOWN,
+            )
+        ):
             with connection.cursor() as cursor:
                 cursor.execute("RESET jit")
 
