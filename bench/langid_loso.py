@@ -104,17 +104,24 @@ def _catalogue_model(model: Any) -> Any:
     return RecordLanguageModel.from_identifier(model)
 
 
-def loso_model_factory(data_dir: Path) -> Callable[[set[str] | None], GlammlModel]:
-    from glamml.ml.langid_build import build_base_model, read_build_data
+def loso_model_factory(
+    data_dir: Path, weightings: tuple[str, ...]
+) -> Callable[[set[str] | None], list[GlammlModel]]:
+    from glamml.ml.langid_build import build_base_models, read_build_data
 
     data = read_build_data(data_dir, cache=REPO / "var" / "cache" / "romanised.json")
 
-    def model_without(sources: set[str] | None) -> GlammlModel:
-        model = build_base_model(data, exclude_sources=sources or set(), verbose=False)
+    def models_without(sources: set[str] | None) -> list[GlammlModel]:
+        # One build per group: the weightings share its profiles and out-of-fold scores.
+        models = build_base_models(
+            data, exclude_sources=sources or set(), weightings=weightings, verbose=False
+        )
         name = "glamml (built without this source)" if sources else "glamml (all sources)"
-        return GlammlModel(model, name)
+        if len(weightings) > 1:
+            return [GlammlModel(models[w], f"{name}, weighing {w}") for w in weightings]
+        return [GlammlModel(models[weightings[0]], name)]
 
-    return model_without
+    return models_without
 
 
 # -- scoring ---------------------------------------------------------------------------------------
@@ -377,6 +384,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-shared", action="store_true", help="catalogue-marc only")
     parser.add_argument("--groups", default="", help="comma-separated subset of the groups")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--weightings",
+        default="",
+        help=(
+            "comma-separated weightings of the calibration fit (records, institutions) to "
+            "measure side by side from one build per group; default: the build's own"
+        ),
+    )
     return parser.parse_args(argv)
 
 
@@ -409,14 +424,17 @@ def native_scripts_of(data_dir: Path) -> dict[str, str]:
 
 def model_chooser(
     args: argparse.Namespace, group_of: dict[str, str]
-) -> Callable[[str | None], GlammlModel]:
-    """The model a group is measured with (None: the one for the shared held-out sets)."""
+) -> Callable[[str | None], list[GlammlModel]]:
+    """The models a group is measured with (None: those for the shared held-out sets)."""
     if args.model == "shipped":
         shipped = shipped_model()
-        return lambda group: shipped
-    factory = loso_model_factory(args.data_dir)
+        return lambda group: [shipped]
+    from glamml.ml.langid_build import DEFAULT_WEIGHTING
 
-    def model_for(group: str | None) -> GlammlModel:
+    weightings = tuple(w.strip() for w in args.weightings.split(",") if w.strip())
+    factory = loso_model_factory(args.data_dir, weightings or (DEFAULT_WEIGHTING,))
+
+    def models_for(group: str | None) -> list[GlammlModel]:
         if group is None:
             print("  building the model from all sources", file=sys.stderr)
             return factory(None)
@@ -424,7 +442,7 @@ def model_chooser(
         print(f"  building the model without {', '.join(sorted(left_out))}", file=sys.stderr)
         return factory(left_out)
 
-    return model_for
+    return models_for
 
 
 def print_speed(results: dict) -> None:
@@ -434,16 +452,18 @@ def print_speed(results: dict) -> None:
     print()
 
 
-def run_shared(data_dir: Path, full: GlammlModel, predictors: dict) -> dict[str, dict]:
+def run_shared(data_dir: Path, models: list[GlammlModel], predictors: dict) -> dict[str, dict]:
     """glamml (built from every source) and the peers on the held-out parts of the shared sets."""
     shared: dict[str, dict] = {}
     for source, (texts, labels) in shared_heldout(data_dir).items():
-        runs = langid_peers.run_interleaved(
-            {"glamml": full.predict, **predictors}, texts, langid_peers.rounds_for(len(texts))
-        )
-        shared[source] = {t: langid_peers.score(a, s, labels) for t, (a, s) in runs.items()}
-        print(langid_peers.markdown_table(f"{source} (held-out part)", shared[source]))
-        print_speed(shared[source])
+        for full in models:
+            runs = langid_peers.run_interleaved(
+                {"glamml": full.predict, **predictors}, texts, langid_peers.rounds_for(len(texts))
+            )
+            name = source if len(models) == 1 else f"{source}, {full.label.rsplit(', ', 1)[-1]}"
+            shared[name] = {t: langid_peers.score(a, s, labels) for t, (a, s) in runs.items()}
+            print(langid_peers.markdown_table(f"{name} (held-out part)", shared[name]))
+            print_speed(shared[name])
     return shared
 
 
@@ -457,12 +477,16 @@ def main(argv: list[str] | None = None) -> int:
 
     groups = []
     for name in names:
-        glamml = model_for(name)
-        result = run_group(name, by_group[name], glamml, predictors, native_scripts)
-        groups.append(result)
-        print(f"  {name} done", file=sys.stderr)
-        print(langid_peers.markdown_table(f"{name} (left out; {glamml.label})", result["tools"]))
-        print_speed(result["tools"])
+        models = model_for(name)
+        for glamml in models:
+            result = run_group(name, by_group[name], glamml, predictors, native_scripts)
+            if len(models) > 1:
+                result["name"] = f"{name}, {glamml.label.rsplit(', ', 1)[-1]}"
+            groups.append(result)
+            print(f"  {result['name']} done", file=sys.stderr)
+            title = f"{result['name']} (left out; {glamml.label})"
+            print(langid_peers.markdown_table(title, result["tools"]))
+            print_speed(result["tools"])
 
     print("**By left-out source** (title only unless said)\n")
     print(summary_table(groups))

@@ -13,10 +13,12 @@ from glamml.ml.langid_build import (
     BuildData,
     CalibrationItem,
     fit_field_weights,
+    fit_title_settings,
     gather,
     merge_profiles,
     part_nll,
     score_items,
+    weigh_parts,
     with_prior,
 )
 from glamml.ml.langid_build.texts import _unit_folds
@@ -145,3 +147,69 @@ def test_fitting_moves_a_field_weight_to_what_the_field_is_worth():
     parts = score_items(model, items)
     fitted = fit_field_weights(parts, RecordSettings(temperature=1.0, length_exponent=0.5))
     assert fitted.field_weights["publisher"] > 0.5
+
+
+def _two_catalogues() -> tuple[RecordLanguageModel, list[CalibrationItem]]:
+    """A large catalogue whose codes match its titles, and a small one that codes one title
+    in three by the book's language rather than the title's."""
+    model = RecordLanguageModel(
+        LanguageIdentifier.from_examples(
+            [
+                "Geschichte der deutschen Literatur und der Stadt Berlin",
+                "A history of English literature and of the town of London",
+            ],
+            ["deu", "eng"],
+        ),
+        RecordSettings(),
+    )
+    german = ["Geschichte der Stadt", "Die deutsche Literatur", "Berlin und der Staat"]
+    english = ["A history of the town", "English literature", "London and the state"]
+    items = [
+        CalibrationItem({"title": title}, label, "catalogue", 0, "large")
+        for _ in range(10)
+        for titles, label in ((german, "deu"), (english, "eng"))
+        for title in titles
+    ]
+    items += [
+        CalibrationItem({"title": title}, label, "catalogue", 0, "small")
+        for title, label in [
+            ("Geschichte der Stadt", "deu"),
+            ("A history of the town", "deu"),
+            ("English literature", "eng"),
+            ("Die deutsche Literatur", "eng"),
+            ("London and the state", "eng"),
+            ("Berlin und der Staat", "deu"),
+        ]
+    ]
+    items += [CalibrationItem({"title": "Die Literatur"}, "deu", "tatoeba", 0)] * 3
+    return model, items
+
+
+def test_weighing_by_institution_gives_each_institution_of_a_corpus_the_same_share():
+    model, items = _two_catalogues()
+    parts = {p.corpus: p for p in weigh_parts(score_items(model, items), "institutions")}
+    catalogue = parts["catalogue"]
+    assert catalogue.weights is not None
+    large = catalogue.weights[catalogue.units == "large"]
+    small = catalogue.weights[catalogue.units == "small"]
+    assert large.sum() == pytest.approx(small.sum()) == pytest.approx(len(items[:-3]) / 2)
+    # A corpus without institutions keeps one weight per item, as weighing by records does.
+    assert list(parts["tatoeba"].weights) == [1.0, 1.0, 1.0]
+    [records] = weigh_parts([catalogue], "records")
+    settings = RecordSettings(temperature=1.5)
+    assert part_nll(records, settings, ("title",)) == pytest.approx(
+        part_nll(replace(catalogue, weights=np.ones(len(catalogue.targets))), settings, ("title",))
+    )
+    with pytest.raises(ValueError, match="unknown weighting 'sources'"):
+        weigh_parts([catalogue], "sources")
+
+
+def test_a_large_catalogue_does_not_decide_the_lapse_when_institutions_weigh_alike():
+    model, items = _two_catalogues()
+    parts = score_items(model, items)
+    by_records = fit_title_settings(weigh_parts(parts, "records"))
+    by_institutions = fit_title_settings(weigh_parts(parts, "institutions"))
+    # The small catalogue's miscoded titles are a third of its weight, not a twentieth of all:
+    # a fit that hears it as much as the large one trusts a clear title less.
+    assert by_institutions.lapse > by_records.lapse
+    assert by_institutions.lapse > 0.1

@@ -52,12 +52,15 @@ from glamml.ml.langid_build.data import (
 )
 from glamml.ml.langid_build.fit import (
     CORPUS_WEIGHTS,
+    DEFAULT_WEIGHTING,
+    WEIGHTINGS,
     ScoredPart,
     fit_field_weights,
     fit_title_settings,
     part_nll,
     sample_items,
     score_items,
+    weigh_parts,
     weighted_nll,
 )
 from glamml.ml.langid_build.texts import FOLDS, CalibrationItem, TrainingText, gather
@@ -69,7 +72,10 @@ __all__ = [
     "FixedCounts",
     "ScoredPart",
     "TrainingText",
+    "DEFAULT_WEIGHTING",
+    "WEIGHTINGS",
     "build_base_model",
+    "build_base_models",
     "fit_field_weights",
     "fit_title_settings",
     "fixed_counts",
@@ -81,6 +87,7 @@ __all__ = [
     "romaniser_for",
     "romanised_forms",
     "score_items",
+    "weigh_parts",
     "weighted_nll",
     "with_prior",
     "write_cache",
@@ -91,10 +98,28 @@ def build_base_model(
     data: BuildData,
     *,
     exclude_sources: set[str] | frozenset[str] = frozenset(),
+    weighting: str = DEFAULT_WEIGHTING,
     verbose: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> RecordLanguageModel:
-    """The base model from every source but ``exclude_sources`` (catalogue-marc source names)."""
+    """The base model from every source but ``exclude_sources`` (catalogue-marc source names),
+    its settings fitted with the calibration items weighed by ``weighting`` (``WEIGHTINGS``)."""
+    models = build_base_models(
+        data, exclude_sources=exclude_sources, weightings=(weighting,), verbose=verbose, log=log
+    )
+    return models[weighting]
+
+
+def build_base_models(
+    data: BuildData,
+    *,
+    exclude_sources: set[str] | frozenset[str] = frozenset(),
+    weightings: tuple[str, ...] = (DEFAULT_WEIGHTING,),
+    verbose: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, RecordLanguageModel]:
+    """One model per weighting of the calibration items, from the same profiles and the same
+    out-of-fold scores (which are most of a build's time): only the fitted settings differ."""
 
     def say(message: str) -> None:
         if log is not None:
@@ -117,35 +142,40 @@ def build_base_model(
         model = RecordLanguageModel(profiles, RecordSettings())
         parts += score_items(model, [item for item in items if item.fold == fold])
         say(f"  fold {fold + 1}/{FOLDS} scored")
-    settings = fit_title_settings(parts)
-    settings = fit_field_weights(parts, settings)
-    say(f"  fitted: {settings}")
-    profiles = build_profiles(texts, fixed, Counter(label for label, _ in catalogue_labels))
-    profiles = profiles.with_hyperparameters(
-        temperature=settings.temperature,
-        length_exponent=settings.length_exponent,
-        prior_weight=settings.prior_weight,
-        lapse=settings.lapse,
-    )
-    profiles.info = {
-        "records": settings.as_info(),
-        "build": {
-            "script": "scripts/build_langid_profiles.py",
-            "sources": _source_summary(texts, data, exclude_sources),
-            "excluded_sources": sorted(exclude_sources),
-            "calibration": {
-                "method": (
-                    "temperature, length exponent, prior weight, lapse and evidence scale, then "
-                    "field weights, fitted on out-of-fold scores; catalogue records dealt into "
-                    "folds by institution"
-                ),
-                "folds": FOLDS,
-                "n": dict(Counter(item.corpus for item in items)),
-                "corpus_weights": CORPUS_WEIGHTS,
+    counted = build_profiles(texts, fixed, Counter(label for label, _ in catalogue_labels))
+    models = {}
+    for weighting in weightings:
+        weighed = weigh_parts(parts, weighting)
+        settings = fit_title_settings(weighed)
+        settings = fit_field_weights(weighed, settings)
+        say(f"  fitted ({weighting}): {settings}")
+        profiles = counted.with_hyperparameters(
+            temperature=settings.temperature,
+            length_exponent=settings.length_exponent,
+            prior_weight=settings.prior_weight,
+            lapse=settings.lapse,
+        )
+        profiles.info = {
+            "records": settings.as_info(),
+            "build": {
+                "script": "scripts/build_langid_profiles.py",
+                "sources": _source_summary(texts, data, exclude_sources),
+                "excluded_sources": sorted(exclude_sources),
+                "calibration": {
+                    "method": (
+                        "temperature, length exponent, prior weight, lapse and evidence scale, "
+                        "then field weights, fitted on out-of-fold scores; catalogue records "
+                        "dealt into folds by institution"
+                    ),
+                    "folds": FOLDS,
+                    "n": dict(Counter(item.corpus for item in items)),
+                    "corpus_weights": CORPUS_WEIGHTS,
+                    "weighting": weighting,
+                },
             },
-        },
-    }
-    return RecordLanguageModel(profiles, settings)
+        }
+        models[weighting] = RecordLanguageModel(profiles, settings)
+    return models
 
 
 def _source_summary(

@@ -4,7 +4,7 @@ weight, lapse, evidence scale, then the weight of each record field."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,6 +23,11 @@ from glamml.ml.records import RECORD_FIELDS, RecordLanguageModel, RecordSettings
 CALIBRATION_SAMPLE = {"catalogue": 3000, "tatoeba": 1000, "classics": 1000, "fragments": 1000}
 # How much each corpus counts in the fitted log loss: catalogue titles first.
 CORPUS_WEIGHTS = {"catalogue": 2.0, "tatoeba": 1.0, "classics": 1.0, "fragments": 1.0}
+# Within a corpus, what counts the same in the fitted log loss: each item ("records"), or each
+# institution, its items sharing its weight ("institutions"), so that one large catalogue does
+# not decide how far a title from any other can be trusted. See weigh_parts.
+WEIGHTINGS = ("records", "institutions")
+DEFAULT_WEIGHTING = "records"
 
 
 @dataclass
@@ -43,6 +48,8 @@ class ScoredPart:
     roman_labels: np.ndarray  # (V,) languages with a romanised profile
     roman_share: np.ndarray  # (V,)
     fields: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # native, romanised, lengths
+    units: np.ndarray | None = None  # (n,) each item's institution ("" for none)
+    weights: np.ndarray | None = None  # (n,) each item's weight in the loss; None: 1 each
 
 
 def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> list[ScoredPart]:
@@ -82,19 +89,52 @@ def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> lis
                 roman_labels=label_of_class[roman],
                 roman_share=variant_share[roman],
                 fields=fields,
+                units=np.array([item.unit for item in mine], dtype=object),
             )
         )
     return parts
 
 
+def weigh_parts(parts: list[ScoredPart], weighting: str) -> list[ScoredPart]:
+    """``parts`` with each item's weight in the loss for ``weighting`` (see ``WEIGHTINGS``).
+
+    "institutions": within each corpus, every institution's items add up to the same weight
+    (the corpus's total weight, its number of items, is kept). Items of no institution form
+    one unit of their own, so a corpus without institutions keeps a weight of 1 per item.
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}; expected one of {WEIGHTINGS}")
+    if weighting == "records":
+        return [replace(part, weights=None) for part in parts]
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for part in parts:
+        counts[part.corpus].update(_units(part))
+    weighted = []
+    for part in parts:
+        mine = counts[part.corpus]
+        total, n_units = sum(mine.values()), len(mine)
+        weights = np.array([total / (n_units * mine[unit]) for unit in _units(part)])
+        weighted.append(replace(part, weights=weights))
+    return weighted
+
+
+def _units(part: ScoredPart) -> list[str]:
+    return [""] * len(part.targets) if part.units is None else list(part.units)
+
+
+def _weights(part: ScoredPart) -> np.ndarray:
+    return np.ones(len(part.targets)) if part.weights is None else part.weights
+
+
 def part_nll(part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]) -> float:
-    """Summed negative log-likelihood of the targets, as RecordLanguageModel.combine scores."""
+    """Summed negative log-likelihood of the targets, as RecordLanguageModel.combine scores,
+    each item counting by its weight (see ``weigh_parts``)."""
     logits, evidence = _part_logits(part, settings, field_names)
     n = len(part.targets)
     log_p = logits[np.arange(n), part.targets] - np.log(np.exp(logits).sum(axis=1))
     lapse = RecordLanguageModel._lapse(evidence, settings)
     p = np.exp(log_p) * (1.0 - lapse) + lapse / len(part.log_prior)
-    return float(-np.log(np.maximum(p, 1e-12)).sum())
+    return float(-(_weights(part) * np.log(np.maximum(p, 1e-12))).sum())
 
 
 def part_probabilities(
@@ -141,7 +181,7 @@ def weighted_nll(
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for part in parts:
         totals[part.corpus][0] += part_nll(part, settings, field_names)
-        totals[part.corpus][1] += len(part.targets)
+        totals[part.corpus][1] += float(_weights(part).sum())
     weight = sum(CORPUS_WEIGHTS[c] for c in totals)
     return sum(CORPUS_WEIGHTS[c] * loss / n for c, (loss, n) in totals.items()) / weight
 

@@ -31,6 +31,8 @@ class CalibrationItem:
     label: str
     corpus: str
     fold: int
+    # The institution a catalogue title (or a word of one) comes from; "" for other corpora.
+    unit: str = ""
 
 
 def _catalogue_label(record: CatalogueRecord) -> str | None:
@@ -102,18 +104,19 @@ def _gather_catalogues(gathered: _Gathered, data: BuildData, exclude_sources: se
             "title": example.text,
             **data.record_fields.get((example.source, example.key), {}),
         }
-        items.append(CalibrationItem(fields, example.label, "catalogue", fold))
+        items.append(CalibrationItem(fields, example.label, "catalogue", fold, example.source))
     for record in records:
         label = _catalogue_label(record)
         assert label is not None
-        fold = folds[f"cm:{record.source}"]
+        unit = f"cm:{record.source}"
+        fold = folds[unit]
         catalogue_labels.append((label, fold))
         romanised = is_romanisable(data, label) and text_script(record.title) == "LATIN"
         texts.append(TrainingText(record.title, label, romanised, CATALOGUE_WEIGHT, fold))
         original = record.fields.get("title_original_script", "")
         if original and text_script(original) != "LATIN":
             texts.append(TrainingText(original, label, False, CATALOGUE_WEIGHT, fold))
-        items.append(CalibrationItem(dict(record.fields), label, "catalogue", fold))
+        items.append(CalibrationItem(dict(record.fields), label, "catalogue", fold, unit))
 
 
 def _gather_tatoeba(gathered: _Gathered, data: BuildData) -> None:
@@ -161,5 +164,7 @@ def _fragments(items: Iterable[CalibrationItem]) -> list[CalibrationItem]:
         words = title.split()
         if words:
             word = words[int(stable_fraction(f"fragment:{title}") * len(words))]
-            fragments.append(CalibrationItem({"title": word}, item.label, "fragments", item.fold))
+            fragments.append(
+                CalibrationItem({"title": word}, item.label, "fragments", item.fold, item.unit)
+            )
     return fragments
