@@ -8,7 +8,8 @@ from dataclasses import field as dc_field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from catalogue.models import (
@@ -139,29 +140,58 @@ def held_out_estimate(*, metrics: dict[str, Any], threshold: float) -> HeldOutEs
     )
 
 
-def threshold_preview(
-    *, field: Field, threshold: float, metrics: dict[str, Any] | None = None
-) -> ThresholdPreview:
-    """Count, from Prediction rows, where a threshold would send the field's live predictions.
+def threshold_previews(
+    *, thresholds: dict[int, float], metrics: dict[int, dict[str, Any] | None] | None = None
+) -> dict[int, ThresholdPreview]:
+    """Count, from Prediction rows, where a threshold would send each field's live predictions
+    (fields by id, each at its own threshold), in one aggregate query for them all.
 
     Live means waiting or applied by the model, not flagged: what a re-route may move. Items at
     or above the threshold in a sensitive collection or with a sensitive label stay with people.
-    ``metrics`` (the active version's) adds the held-out precision expected at that threshold.
+    ``metrics`` (each field's active version's) adds the held-out precision expected there.
     """
-    sensitive = Q(record__collection__is_sensitive=True) | Q(
-        label__in=Label.objects.filter(field=field, is_sensitive=True).values("code")
+    metrics = metrics or {}
+    if not thresholds:
+        return {}
+    at_or_above, below, sensitive_label = Q(), Q(), Q()
+    for field_id, threshold in thresholds.items():
+        at_or_above |= Q(field_id=field_id, confidence__gte=threshold)
+        below |= Q(field_id=field_id, confidence__lt=threshold)
+        sensitive_label |= Q(
+            field_id=field_id,
+            label__in=Label.objects.filter(field_id=field_id, is_sensitive=True).values("code"),
+        )
+    sensitive = Q(record__collection__is_sensitive=True) | sensitive_label
+    rows = (
+        Prediction.objects.filter(
+            field_id__in=list(thresholds),
+            status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
+            flagged=False,
+        )
+        .values("field_id")
+        .annotate(
+            would_apply=Count("id", filter=at_or_above & ~sensitive),
+            held_by_safety=Count("id", filter=at_or_above & sensitive),
+            would_queue=Count("id", filter=below),
+        )
+        .order_by()
     )
-    counts = Prediction.objects.filter(
-        field=field,
-        status__in=[Prediction.Status.QUEUED, Prediction.Status.APPLIED],
-        flagged=False,
-    ).aggregate(
-        would_apply=Count("id", filter=Q(confidence__gte=threshold) & ~sensitive),
-        held_by_safety=Count("id", filter=Q(confidence__gte=threshold) & sensitive),
-        would_queue=Count("id", filter=Q(confidence__lt=threshold)),
-    )
-    estimate = held_out_estimate(metrics=metrics, threshold=threshold) if metrics else None
-    return ThresholdPreview(threshold=threshold, estimate=estimate, **counts)
+    counts = {
+        row["field_id"]: (row["would_apply"], row["would_queue"], row["held_by_safety"])
+        for row in rows
+    }
+    previews = {}
+    for field_id, threshold in thresholds.items():
+        found = metrics.get(field_id)
+        would_apply, would_queue, held_by_safety = counts.get(field_id, (0, 0, 0))
+        previews[field_id] = ThresholdPreview(
+            threshold=threshold,
+            estimate=held_out_estimate(metrics=found, threshold=threshold) if found else None,
+            would_apply=would_apply,
+            would_queue=would_queue,
+            held_by_safety=held_by_safety,
+        )
+    return previews
 
 
 @dataclass
@@ -206,7 +236,8 @@ def dashboard_fields(
 ) -> list[FieldDashboard]:
     """Per field (or just ``field``): policy, change log, threshold preview, counts, models.
 
-    Queries grow with the number of fields (a handful), not with predictions or versions.
+    A fixed number of queries: each kind of row is read for every field at once (the latest
+    few per field by a window function), not with one query per field.
     """
     preview_thresholds = preview_thresholds or {}
     # A job that stopped without finishing is failed first, so the page says so and its
@@ -217,45 +248,79 @@ def dashboard_fields(
     if field is not None:
         fields_qs = fields_qs.filter(pk=field.pk)
     fields = list(fields_qs.order_by("name"))
+    ids = [f.id for f in fields]
+    if not ids:
+        return []
     by_status: dict[int, dict[str, int]] = defaultdict(dict)
-    status_rows = Prediction.objects.filter(field__in=[f.id for f in fields])
+    status_rows = Prediction.objects.filter(field__in=ids)
     for row in status_rows.values("field_id", "status").annotate(n=Count("id")).order_by():
         by_status[row["field_id"]][row["status"]] = row["n"]
     live = live_precision_by_field()
-    calibrations = calibrations_by_field(field_ids=[f.id for f in fields])
-    sections = []
-    for f in fields:
-        policy = f.policy
-        versions = list(
-            # The model card and parameters are large JSON the dashboard never shows.
-            ModelVersion.objects.filter(field=f)
-            .defer("card", "params")
-            .order_by("-version")[:DASHBOARD_VERSIONS]
+    calibrations = calibrations_by_field(field_ids=ids)
+    versions = _latest_per_field(
+        # The model card and parameters are large JSON the dashboard never shows.
+        ModelVersion.objects.filter(field_id__in=ids).defer("card", "params"),
+        order=("-version",),
+        n=DASHBOARD_VERSIONS,
+    )
+    actives = {
+        f.id: next((v for v in versions[f.id] if v.status == ModelVersion.Status.ACTIVE), None)
+        for f in fields
+    }
+    previews = threshold_previews(
+        thresholds={f.id: preview_thresholds.get(f.id, f.policy.threshold) for f in fields},
+        metrics={i: v.metrics if v is not None else None for i, v in actives.items()},
+    )
+    changes = _latest_per_field(
+        PolicyChange.objects.filter(policy__field_id__in=ids).select_related("changed_by"),
+        order=("-changed_at", "-id"),
+        n=DASHBOARD_CHANGES,
+        by="policy__field_id",
+    )
+    runs = _latest_per_field(
+        _training_runs().filter(field_id__in=ids),
+        order=("-created_at", "-id"),
+        n=DASHBOARD_RUNS,
+    )
+    jobs = _latest_per_field(
+        _jobs_recent().filter(field_id__in=ids),
+        order=("-created_at", "-id"),
+        n=DASHBOARD_JOBS,
+    )
+    return [
+        FieldDashboard(
+            field=f,
+            policy=f.policy,
+            changes=changes[f.id],
+            preview=previews[f.id],
+            status_counts=[
+                (value, label, by_status[f.id].get(value, 0))
+                for value, label in Prediction.Status.choices
+            ],
+            versions=versions[f.id],
+            active_version=actives[f.id],
+            runs=runs[f.id],
+            live_precision=live.get(f.id),
+            calibrations=calibrations.get(f.id, []),
+            jobs=jobs[f.id],
         )
-        active = next((v for v in versions if v.status == ModelVersion.Status.ACTIVE), None)
-        sections.append(
-            FieldDashboard(
-                field=f,
-                policy=policy,
-                changes=policy_changes(policy=policy),
-                preview=threshold_preview(
-                    field=f,
-                    threshold=preview_thresholds.get(f.id, policy.threshold),
-                    metrics=active.metrics if active is not None else None,
-                ),
-                status_counts=[
-                    (value, label, by_status[f.id].get(value, 0))
-                    for value, label in Prediction.Status.choices
-                ],
-                versions=versions,
-                active_version=active,
-                runs=list(training_runs(field=f)[:DASHBOARD_RUNS]),
-                live_precision=live.get(f.id),
-                calibrations=calibrations.get(f.id, []),
-                jobs=field_jobs_recent(field=f),
-            )
-        )
-    return sections
+        for f in fields
+    ]
+
+
+def _latest_per_field(
+    rows: QuerySet[Any], *, order: tuple[str, ...], n: int, by: str = "field_id"
+) -> defaultdict[int, list[Any]]:
+    """The first ``n`` of ``rows`` in ``order`` for each field (``by`` names the row's field),
+    in one query: rows numbered within their field by a window function."""
+    numbered = rows.annotate(
+        field_key=F(by),
+        nth=Window(RowNumber(), partition_by=F(by), order_by=list(order)),
+    ).filter(nth__lte=n)
+    found: defaultdict[int, list[Any]] = defaultdict(list)
+    for row in numbered.order_by(by, *order):
+        found[row.field_key].append(row)
+    return found
 
 
 ACTIVE_RUN = (TrainingRun.Status.QUEUED, TrainingRun.Status.RUNNING)
@@ -264,30 +329,19 @@ JOB_SHOWN_FOR = timedelta(minutes=30)
 DASHBOARD_JOBS = 3
 
 
-def field_jobs_recent(*, field: Field) -> list[FieldJob]:
-    """The field's jobs still running, and those finished in the last half hour (a few)."""
+def _jobs_recent() -> QuerySet[FieldJob]:
+    """Jobs still running, and those finished in the last half hour, newest first."""
     since = timezone.now() - JOB_SHOWN_FOR
-    return list(
-        FieldJob.objects.filter(
-            Q(status__in=FieldJob.ACTIVE) | Q(finished_at__gte=since), field=field
-        )
-        .select_related("started_by", "field")
-        .order_by("-created_at", "-id")[:DASHBOARD_JOBS]
-    )
-
-
-def policy_changes(*, policy: DecisionPolicy) -> list[PolicyChange]:
-    return list(
-        PolicyChange.objects.filter(policy=policy)
-        .select_related("changed_by")
-        .order_by("-changed_at", "-id")[:DASHBOARD_CHANGES]
-    )
-
-
-def training_runs(*, field: Field) -> QuerySet[TrainingRun]:
     return (
-        TrainingRun.objects.filter(field=field)
-        .select_related("model_version", "started_by", "field")
+        FieldJob.objects.filter(Q(status__in=FieldJob.ACTIVE) | Q(finished_at__gte=since))
+        .select_related("started_by", "field")
+        .order_by("-created_at", "-id")
+    )
+
+
+def _training_runs() -> QuerySet[TrainingRun]:
+    return (
+        TrainingRun.objects.select_related("model_version", "started_by", "field")
         .defer(*VERSION_DOCUMENTS)
         .order_by("-created_at", "-id")
     )

@@ -15,6 +15,7 @@ from catalogue.models import (
     Prediction,
     TrainingRun,
 )
+from catalogue.services.fields import field_create
 from catalogue.services.policy import PolicyError, policy_update
 from catalogue.services.values import value_set
 from tests.factories import (
@@ -28,9 +29,10 @@ from tests.factories import (
 from tests.review.conftest import HTMX
 
 DASHBOARD = reverse("review:dashboard")
-# Session, user, jobs that stopped (failed if any), fields, status counts, spot checks and their decisions (live precision), open
-# monitoring alerts, collection calibrations, and per field: change log, versions, threshold
-# preview, runs, background jobs. (Roles cost nothing for staff.)
+# Session, user, jobs that stopped (failed if any), fields, status counts, spot checks and their
+# decisions (live precision), open monitoring alerts, collection calibrations, and for all the
+# fields at once: change logs, versions, threshold previews, runs, background jobs. (Roles cost
+# nothing for staff.) The same with one field or several.
 DASHBOARD_QUERIES = 14
 
 
@@ -498,6 +500,70 @@ def test_its_query_count_does_not_grow_with_versions_runs_or_predictions(
     PredictionFactory.create_batch(5)
     with django_assert_num_queries(DASHBOARD_QUERIES):
         load()
+
+
+@pytest.mark.django_db
+def test_its_query_count_does_not_grow_with_fields(
+    staff_client, field, genre, admin_user, django_assert_num_queries
+):
+    def fill(f) -> None:
+        ModelVersionFactory(field=f, status=ModelVersion.Status.ACTIVE)
+        TrainingRunFactory(field=f, status=TrainingRun.Status.SUCCEEDED)
+        PredictionFactory(field=f, label="Fiction" if f == genre else "fra")
+        FieldJob.objects.create(field=f, kind=FieldJob.Kind.REROUTE)
+        PolicyChange.objects.create(
+            policy=f.policy, changed_by=admin_user, attribute="threshold", old_value=0.8
+        )
+
+    fill(field)
+    other = field_create(
+        key="object_type",
+        name="Object type",
+        labels=[("painting", "painting"), ("print", "print")],
+        text_source=["title"],
+        metric="macro_f1",
+    )
+    fill(genre)
+    fill(other)
+
+    with django_assert_num_queries(DASHBOARD_QUERIES):
+        response = staff_client.get(DASHBOARD)
+
+    assert len(response.context["panels"]) == 3
+
+
+@pytest.mark.django_db
+def test_each_field_shows_its_own_latest_rows_and_preview_at_its_own_threshold(
+    staff_client, field, genre, admin_user
+):
+    DecisionPolicy.objects.filter(field=genre).update(mode="threshold", threshold=0.6)
+    retired = [
+        ModelVersionFactory(field=field, version=version, status=ModelVersion.Status.RETIRED)
+        for version in range(1, 13)
+    ]
+    active = ModelVersionFactory(field=genre, version=1, status=ModelVersion.Status.ACTIVE)
+    for n in range(12):
+        PolicyChange.objects.create(
+            policy=field.policy, changed_by=admin_user, attribute="threshold", new_value=n
+        )
+    TrainingRunFactory(field=genre, status=TrainingRun.Status.FAILED, message="Out of letters")
+    FieldJob.objects.create(field=genre, kind=FieldJob.Kind.REROUTE)
+    PredictionFactory(field=field, model_version=retired[0], label="fra", confidence=0.7)
+    PredictionFactory(field=genre, model_version=active, label="Fiction", confidence=0.7)
+
+    panels = {p.section.field.key: p.section for p in staff_client.get(DASHBOARD).context["panels"]}
+
+    language, fiction = panels["language"], panels["genre"]
+    assert [v.version for v in language.versions] == list(range(12, 2, -1))
+    assert [v.version for v in fiction.versions] == [1]
+    assert (language.active_version, fiction.active_version.version) == (None, 1)
+    assert [c.new_value for c in language.changes] == list(range(11, 1, -1))
+    assert fiction.changes == []
+    assert (language.runs, [r.message for r in fiction.runs]) == ([], ["Out of letters"])
+    assert (language.jobs, [j.field for j in fiction.jobs]) == ([], [genre])
+    # 0.7 waits under the language field's 0.9 and is applied at the genre field's 0.6.
+    assert (language.preview.would_apply, language.preview.would_queue) == (0, 1)
+    assert (fiction.preview.would_apply, fiction.preview.would_queue) == (1, 0)
 
 
 @pytest.mark.django_db
