@@ -105,7 +105,7 @@ class Label(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.name} ({self.code})" if self.name != self.code else self.code
 
 
 class DecisionPolicy(models.Model):

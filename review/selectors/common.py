@@ -48,6 +48,16 @@ class LabelChoice:
     def percent(self) -> int | None:
         return percent(self.confidence)
 
+    @property
+    def option_text(self) -> str:
+        """How the choice reads in a list: "fra – French", or just the code when it is also the
+        name (the demo's object types: "painting", never "painting – painting")."""
+        return option_text(self.code, self.name)
+
+
+def option_text(code: str, name: str) -> str:
+    return f"{code} – {name}" if name and name != code else code
+
 
 @dataclass
 class QueueItem:

@@ -18,6 +18,7 @@ from django.utils.timesince import timesince
 from catalogue.models import PolicyChange
 from review.selectors import LabelChoice, QueueItem, metric_value
 from review.selectors import percent as _percent
+from review.selectors.common import option_text
 from review.selectors.rules import RuleChange, rule_changes
 
 register = template.Library()
@@ -105,7 +106,7 @@ def label_options(choices: Sequence[LabelChoice]) -> SafeString:
 
 @lru_cache(maxsize=20_000)
 def _option(code: str, name: str) -> str:
-    return str(format_html('<option value="{}">{} – {}</option>', code, code, name))
+    return str(format_html('<option value="{}">{}</option>', code, option_text(code, name)))
 
 
 @register.simple_tag(takes_context=True)
@@ -157,11 +158,12 @@ def guess_buttons(
     of the queue's rendering time (docs/benchmarks.md)."""
     p = item.prediction
     if not item.alternatives:
+        name = item.label_name or p.label
         return format_html(
-            '<span class="guess-button is-top"><span class="guess-name">{}</span>'
-            ' <span class="guess-code">{}</span> <span class="confidence-number">{}%</span></span>',
-            item.label_name or p.label,
-            p.label,
+            '<span class="guess-button is-top"><span class="guess-name">{}</span>{}'
+            ' <span class="confidence-number">{}%</span></span>',
+            name,
+            format_html(' <span class="guess-code">{}</span>', p.label) if name != p.label else "",
             item.percent,
         )
     out = []

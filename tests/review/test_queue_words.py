@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 
 from catalogue.services.decisions import decision_make
+from catalogue.services.fields import field_create
+from catalogue.services.values import value_set
 from tests.factories import FieldValueFactory, PredictionFactory, RecordFactory
 
 QUEUE = reverse("review:queue")
@@ -45,3 +47,59 @@ def test_a_label_whose_name_is_its_code_is_shown_once(cataloguer_client, genre):
     assert "Non-fiction Non-fiction" not in html
     assert 'Now: \n<span class="label-code">Fiction</span>\n<span class="badge' in html
     assert 'Take the model\'s <span class="label-name">Non-fiction</span>' in html
+
+
+@pytest.fixture
+def object_type(db):
+    """A label field like the demo's object types: each label's name is its code."""
+    return field_create(
+        key="object_type",
+        name="Object type",
+        labels=[("painting", "painting"), ("print", "print"), ("sculpture", "sculpture")],
+        text_source=["title"],
+        metric="macro_f1",
+    )
+
+
+@pytest.mark.django_db
+def test_the_correct_to_list_names_a_label_whose_name_is_its_code_once(
+    cataloguer_client, object_type
+):
+    PredictionFactory(
+        field=object_type,
+        label="painting",
+        confidence=0.6,
+        alternatives=[["painting", 0.6], ["print", 0.3]],
+    )
+    PredictionFactory(field=object_type, label="sculpture", confidence=0.7, alternatives=[])
+
+    html = cataloguer_client.get(QUEUE, {"field": "object_type"}).text
+
+    for code in ("painting", "print", "sculpture"):
+        assert f"{code} – {code}" not in html
+        assert f'<span class="guess-code">{code}</span>' not in html
+    assert '<option value="print">print (30%)</option>' in html
+    assert '<option value="sculpture">sculpture</option>' in html
+
+
+@pytest.mark.django_db
+def test_the_correct_to_list_gives_a_languages_code_and_name(cataloguer_client, labels):
+    PredictionFactory(label="fra", alternatives=[["fra", 0.5], ["ita", 0.3]])
+
+    html = cataloguer_client.get(QUEUE).text
+
+    assert '<option value="ita">ita – Italian (30%)</option>' in html
+    assert '<option value="spa">spa – Spanish</option>' in html
+
+
+@pytest.mark.django_db
+def test_the_collection_list_shows_a_value_whose_name_is_its_code_once(client, object_type):
+    record = RecordFactory()
+    object_type.collections.add(record.collection)
+    value_set(record=record, field=object_type, label="print", source="import")
+
+    url = reverse("catalogue:collection", args=[record.collection.slug])
+    html = client.get(url, {"field": "object_type"}).text
+
+    assert '<span class="value">print</span> <span class="badge' in html
+    assert '<code class="code">print</code>' not in html
