@@ -62,3 +62,28 @@ def test_no_page_is_wider_than_the_window(
         hidden = box.evaluate("el => el.scrollWidth - el.clientWidth")
     assert too_wide == {}
     assert hidden <= 0
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_long_identifier_leaves_the_items_title_in_view(
+    live_server, client, cataloguer, monkeypatch, labels, width
+):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    PredictionFactory(
+        label="fra", record__identifier=LONG_IDENTIFIER, record__title="Tuntematon turbiini"
+    )
+    with logged_in_page(live_server, client, cataloguer, width=width) as page:
+        page.goto(live_server.url + reverse("review:queue"))
+        # How far the title runs past its heading's edge, and how many of its lines are cut.
+        cut = page.evaluate(
+            """() => {
+                const title = document.querySelector('.queue-item .item-head .title');
+                const heading = title.closest('h2').getBoundingClientRect();
+                const box = title.getBoundingClientRect();
+                return [box.right - heading.right, title.scrollHeight - title.clientHeight];
+            }"""
+        )
+        identifier = page.locator(".queue-item .item-head .identifier").first
+        assert identifier.get_attribute("title") == LONG_IDENTIFIER
+    assert cut[0] <= 0.5
+    assert cut[1] <= 1
