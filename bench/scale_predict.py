@@ -13,6 +13,7 @@ workers running that checkout's code, then this one's, so a change is compared a
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from pathlib import Path
@@ -132,15 +133,36 @@ def end_to_end(
     processes = [worker_start(bench, name, root=root) for name in names]
     try:
         workers_ready(bench, names)
+        cpu_before = [_cpu_seconds(p.pid) for p in processes]
         with timed() as t:
             predictions_enqueue(field_id=field_ensure_language().id, record_ids=todo)
             deadline = time.monotonic() + TIMEOUT
             while Prediction.objects.count() < len(todo) and time.monotonic() < deadline:
                 time.sleep(0.25)
+        cpu = sum(_cpu_seconds(p.pid) for p in processes) - sum(cpu_before)
         memory = [rss_mb(p.pid, "VmHWM") for p in processes]
     finally:
         workers_stop(processes)
-    return Prediction.objects.count() / t[0], memory
+    done = Prediction.objects.count()
+    global LAST_CPU
+    LAST_CPU = done / cpu if cpu else 0.0
+    return done / t[0], memory
+
+
+# Records per CPU-second of the last end-to-end run's workers: less at the mercy of the
+# machine's load than records/s. (Their database backends are not counted: a worker's
+# connection closes after each task, so its backend is gone before it can be read.)
+LAST_CPU = 0.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a running process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run(bench: Bench) -> list[Figure]:
@@ -159,9 +181,18 @@ def run(bench: Bench) -> list[Figure]:
         if before:
             rate, memory = end_to_end(bench, workers, sample, root=Path(before))
             figures.append(_end_to_end_figure(workers, len(sample), raw, rate, memory, "before: "))
+            figures.extend(_cpu_figures(workers, "before: "))
         rate, memory = end_to_end(bench, workers, sample)
         figures.append(_end_to_end_figure(workers, len(sample), raw, rate, memory, ""))
+        figures.extend(_cpu_figures(workers, ""))
     return figures
+
+
+def _cpu_figures(workers: int, prefix: str) -> list[Figure]:
+    name = f"{workers} worker process{'es' if workers > 1 else ''}"
+    return [
+        Figure("predict", f"{prefix}{name}: records per CPU-second of the workers", LAST_CPU, "/s")
+    ]
 
 
 def _end_to_end_figure(

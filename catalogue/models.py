@@ -255,8 +255,14 @@ class Prediction(models.Model):
     DECIDED = (Status.ACCEPTED, Status.CORRECTED, Status.REJECTED)
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="predictions")
-    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="predictions")
+    # No index of their own: every prediction batch writes each index, and the record's is the
+    # head of the unique (record, field, model_version), the field's of (field, status, …).
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
+    field = models.ForeignKey(
+        Field, on_delete=models.CASCADE, related_name="predictions", db_index=False
+    )
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.PROTECT, related_name="predictions"
     )
@@ -373,7 +379,11 @@ class FieldValue(models.Model):
         NOT_APPLICABLE = "not_applicable", "Not applicable"
 
     record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="values")
-    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="values")
+    # No index of its own: it heads (field, source, is_current), and each model value written
+    # would update both.
+    field = models.ForeignKey(
+        Field, on_delete=models.CASCADE, related_name="values", db_index=False
+    )
     # Empty when the value was removed (a rejection, or a model value withdrawn).
     label = models.CharField(max_length=50, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices)

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from catalogue.models import (
     Prediction,
     Record,
 )
+from catalogue.pgarrays import bigint_array
 from catalogue.roles import is_cataloguer
 from glamml.ml.languages import UnknownLanguageError, catalogue_language_name
 
@@ -56,7 +58,12 @@ def records_for_field(*, field: Field, record_ids: list[int] | None = None) -> Q
         field=field, is_current=True, action=FieldValue.Action.NOT_APPLICABLE
     )
     records = Record.objects.all()
-    if record_ids is not None:
+    if record_ids is not None and connection.vendor == "postgresql":
+        # One array parameter, not an ``IN`` list of a batch's 500 values twice: Django and
+        # psycopg handled those value by value, a tenth of a prediction batch's Python.
+        ids = RawSQL("SELECT unnest(%s::bigint[])", (bigint_array(record_ids),))
+        marked, records = marked.filter(record_id__in=ids), records.filter(id__in=ids)
+    elif record_ids is not None:
         marked, records = marked.filter(record_id__in=record_ids), records.filter(id__in=record_ids)
     records = records.exclude(Exists(marked.filter(record_id=OuterRef("pk"))))
     if field.collections.exists():

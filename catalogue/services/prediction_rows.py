@@ -18,6 +18,7 @@ from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction
+from catalogue.pgarrays import bigint_array
 from catalogue.selectors import settled_values
 from catalogue.services.values import SETTLED_SOURCES
 
@@ -59,6 +60,9 @@ class NewPrediction(NamedTuple):
     """A prediction of a batch before it is stored: what the insert writes."""
 
     record_id: int
+    # The record's, as the batch read it: written by the insert, so the trigger of migration
+    # 0021 has nothing to look up (about 20 microseconds a row).
+    collection_id: int
     label: str
     confidence: float
     raw_confidence: float
@@ -91,7 +95,7 @@ def settled_among(*, field: Field, record_ids: list[int]) -> set[int]:
                 WHERE v.record_id = b.id AND v.is_current OFFSET 0) AS q
             WHERE q.field_id = %s AND q.source = ANY(%s::text[]) AND q.label <> ''
             """,
-            [record_ids, field.id, list(SETTLED_SOURCES)],
+            [bigint_array(record_ids), field.id, list(SETTLED_SOURCES)],
         )
         return {record_id for (record_id,) in cursor.fetchall()}
 
@@ -119,7 +123,7 @@ def statuses_of_version(
                 FROM {Prediction._meta.db_table} AS p WHERE p.record_id = b.id OFFSET 0) AS q
             WHERE q.field_id = %s AND q.model_version_id = %s
             """,
-            [record_ids, field.id, version.id],
+            [bigint_array(record_ids), field.id, version.id],
         )
         return dict(cursor.fetchall())
 
@@ -145,19 +149,20 @@ def predictions_insert(
     with connection.cursor() as cursor:
         # The rows travel as one JSON document: psycopg quotes a list parameter value by value
         # in Python (a fifth of the storing time with an array per column), a string at once.
+        # Each row is a JSON array in NewPrediction's order: no dict, no keys, per row.
         cursor.execute(
             f"""
             INSERT INTO {Prediction._meta.db_table} (
-                record_id, label, confidence, raw_confidence, alternatives, status,
+                record_id, collection_id, label, confidence, raw_confidence, alternatives, status,
                 routed_by, margin, audit_rank, flagged,
                 code, field_id, model_version_id, review_round, created_at, updated_at)
-            SELECT t.*, gen_random_uuid(), %s, %s, 0, %s, %s FROM jsonb_to_recordset(%s::jsonb)
-            AS t(record_id bigint, label text, confidence float8, raw_confidence float8,
-                 alternatives jsonb, status text, routed_by text, margin float8,
-                 audit_rank float8, flagged bool)
+            SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2, (e->>3)::float8, (e->>4)::float8,
+                   e->5, e->>6, e->>7, (e->>8)::float8, (e->>9)::float8, (e->>10)::bool,
+                   gen_random_uuid(), %s, %s, 0, %s, %s
+            FROM jsonb_array_elements(%s::jsonb) AS e
             ON CONFLICT DO NOTHING
             RETURNING id, record_id
             """,
-            [field.id, version.id, now, now, json.dumps([p._asdict() for p in new])],
+            [field.id, version.id, now, now, json.dumps(new)],
         )
         return [(pk, record_id) for pk, record_id in cursor.fetchall()]

@@ -91,6 +91,8 @@ class StoredRow(NamedTuple):
     confidence: float
     routed_by: str
     status: str
+    audit_rank: float
+    flagged: bool
 
 
 def predictions_create(
@@ -163,7 +165,11 @@ def _create(
         # A random share of what was applied goes to spot checks, in the batch's transaction:
         # one commit per batch, and no applied value left undrawn if the worker stops.
         result.spot_checked = spot_checks_select(
-            field=field, prediction_ids=[p.id for p in created]
+            field=field,
+            prediction_ids=[
+                p.id for p in created if p.status == Prediction.Status.APPLIED and not p.flagged
+            ],
+            audit_ranks={p.id: p.audit_rank for p in created},
         )
     result.created = len(created)
     result.skipped += len(new) - len(created)
@@ -221,6 +227,11 @@ def _new_predictions(
     )
     policy = field.policy
     new = []
+    # Once per label, not per record: the check parses the code. Calibration keeps the best
+    # label first, so the batch's labels are the model's.
+    not_a_language = {
+        label: never_applied(field=field, label=label) for label in {raw[0][0] for raw in top_k}
+    }
     for record, raw in zip(records, top_k, strict=True):
         alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
         label, confidence = alternatives[0]
@@ -233,11 +244,12 @@ def _new_predictions(
                 confidence=confidence,
                 collection_sensitive=record.collection_id in sensitive_collections,
                 label_sensitive=label in sensitive,
-                not_a_language=never_applied(field=field, label=label),
+                not_a_language=not_a_language[label],
             )
         new.append(
             NewPrediction(
                 record_id=record.id,
+                collection_id=record.collection_id,
                 label=label,
                 confidence=float(confidence),
                 raw_confidence=float(raw[0][1]),
@@ -265,7 +277,16 @@ def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> 
         p = by_record[record_id]
         created.append(
             StoredRow(
-                pk, record_id, field.id, version.id, p.label, p.confidence, p.routed_by, p.status
+                pk,
+                record_id,
+                field.id,
+                version.id,
+                p.label,
+                p.confidence,
+                p.routed_by,
+                p.status,
+                p.audit_rank,
+                p.flagged,
             )
         )
     created.sort(key=lambda p: (p.confidence, p.id))

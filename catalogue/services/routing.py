@@ -7,6 +7,7 @@ from typing import NamedTuple
 from django.db import connection
 
 from catalogue.models import DecisionPolicy, Field, ModelVersion, Prediction
+from catalogue.pgarrays import bigint_array
 from glamml.ml.languages import is_training_language
 
 SENSITIVE_COLLECTION = "sensitive-collection"
@@ -115,7 +116,7 @@ def predictions_supersede_batch(
             """,
             [
                 Prediction.Status.SUPERSEDED.value,
-                record_ids,
+                bigint_array(record_ids),
                 field.id,
                 undecided,
                 version.id,

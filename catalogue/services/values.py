@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
+from catalogue.pgarrays import bigint_array
 
 # A person's or the source catalogue's value is never replaced by a model.
 SETTLED_SOURCES = (FieldValue.Source.HUMAN, FieldValue.Source.IMPORT)
@@ -249,16 +250,23 @@ def _values_apply_predictions_pg(predictions: Sequence[StoredPrediction]) -> int
               AND source <> ALL(%s::text[])
               AND (prediction_id IS NULL OR prediction_id <> ALL(%s::bigint[]))
             """,
-            [field_id, record_ids, list(SETTLED_SOURCES), [p.id for p in predictions]],
+            [
+                field_id,
+                bigint_array(record_ids),
+                list(SETTLED_SOURCES),
+                bigint_array(p.id for p in predictions),
+            ],
         )
         cursor.execute(
             f"""
             INSERT INTO {table} (
                 record_id, prediction_id, label, model_version_id, confidence, policy,
                 field_id, source, action, user_id, is_current, created_at)
-            SELECT t.*, %s, %s, '', NULL, true, %s FROM jsonb_to_recordset(%s::jsonb) AS t(
-                record_id bigint, prediction_id bigint, label text, model_version_id bigint,
-                confidence float8, policy text)
+            SELECT t.*, %s, %s, '', NULL, true, %s FROM (
+                SELECT (e->>0)::bigint AS record_id, (e->>1)::bigint AS prediction_id,
+                       e->>2 AS label, (e->>3)::bigint AS model_version_id,
+                       (e->>4)::float8 AS confidence, e->>5 AS policy
+                FROM jsonb_array_elements(%s::jsonb) AS e) AS t
             WHERE t.record_id NOT IN (
                 SELECT record_id FROM {table}
                 WHERE field_id = %s AND is_current AND record_id = ANY(%s::bigint[]))
@@ -267,21 +275,15 @@ def _values_apply_predictions_pg(predictions: Sequence[StoredPrediction]) -> int
                 field_id,
                 FieldValue.Source.MODEL.value,
                 timezone.now(),
+                # Each row a JSON array, in the order of the insert's columns.
                 json.dumps(
                     [
-                        {
-                            "record_id": p.record_id,
-                            "prediction_id": p.id,
-                            "label": p.label,
-                            "model_version_id": p.model_version_id,
-                            "confidence": p.confidence,
-                            "policy": p.routed_by,
-                        }
+                        (p.record_id, p.id, p.label, p.model_version_id, p.confidence, p.routed_by)
                         for p in predictions
                     ]
                 ),
                 field_id,
-                record_ids,
+                bigint_array(record_ids),
             ],
         )
         return int(cursor.rowcount)

@@ -8,7 +8,7 @@ unbiased estimate of the precision of automatic application.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -27,6 +27,7 @@ from catalogue.models import (
     Record,
     SpotCheck,
 )
+from catalogue.pgarrays import bigint_array
 from catalogue.services.monitoring.policy import monitoring_policy_get
 from catalogue.services.routing import SPOT_CHECK
 from glamml.ml.drift import (
@@ -42,6 +43,7 @@ def spot_checks_select(
     *,
     field: Field,
     prediction_ids: Iterable[int] | None = None,
+    audit_ranks: Mapping[int, float] | None = None,
 ) -> int:
     """Send the applied predictions whose audit rank is below the audit rate to the queue.
 
@@ -53,6 +55,12 @@ def spot_checks_select(
     rate = monitoring_policy_get(field=field).audit_rate
     if rate <= 0:
         return 0
+    if prediction_ids is not None and audit_ranks is not None:
+        # A batch knows its predictions' audit ranks: only the few under the rate (2% by
+        # default) go to the statement, which reads each by primary key whatever its plan.
+        prediction_ids = [i for i in prediction_ids if audit_ranks[i] < rate]
+        if not prediction_ids:
+            return 0
     if connection.vendor == "postgresql":
         return _select_pg(
             field=field,
@@ -136,7 +144,7 @@ def _select_pg(*, field: Field, rate: float, prediction_ids: list[int] | None) -
                 "by": SPOT_CHECK,
                 "field": field.id,
                 "rate": rate,
-                "ids": prediction_ids,
+                "ids": None if prediction_ids is None else bigint_array(prediction_ids),
                 "now": timezone.now(),
             },
         )
