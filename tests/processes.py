@@ -7,6 +7,7 @@ them at full size (:func:`sized`)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import socket
@@ -36,6 +37,41 @@ DEPLOYED_WORKER_FLAGS = [
     for flag in _COMPOSE["services"]["worker-inference"]["command"].split()
     if flag.startswith("--without-")
 ]
+
+
+def image_collectstatic_env() -> dict[str, str]:
+    """The environment the Dockerfile's ``RUN ... collectstatic`` line sets (its storage)."""
+    (run,) = [
+        line
+        for line in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines()
+        if "collectstatic" in line and line.startswith("RUN ")
+    ]
+    words = run.removeprefix("RUN ").split()
+    return dict(w.split("=", 1) for w in words[: words.index("python")])
+
+
+@pytest.fixture(scope="session")
+def image_static_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static files collected as the Dockerfile collects them, once per test run.
+
+    WhiteNoise's storage compresses every file with gzip and Brotli, about a minute of CPU (most
+    of it the API documentation's scripts and source maps), so the tests that need the collected
+    files share one copy: the parallel processes of a run share the parent of their temporary
+    directories, the first to take the lock collects, the others wait and read its result.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    root = shared / "image-static"
+    with (shared / "image-static.lock").open("a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        if not root.exists():
+            partial = shared / "image-static.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            env = {**os.environ, **image_collectstatic_env(), "STATIC_ROOT": str(partial)}
+            command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+            subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+            partial.rename(root)
+    return root
 
 
 def sized(small: int, full: int) -> int:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 from django.conf import settings
+
+from tests.processes import image_static_files
+
+__all__ = ["image_static_files"]  # a fixture
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -95,20 +96,13 @@ def test_an_inference_worker_on_another_machine_joins_the_same_database_broker_a
     assert remote["volumes"]["glamml-data"]["driver_opts"]["type"] == "nfs"
 
 
-def test_the_image_collects_the_static_files_with_the_manifest_production_reads(tmp_path):
+def test_the_image_collects_the_static_files_with_the_manifest_production_reads(
+    image_static_files,
+):
     """The image ran collectstatic without the manifest storage; production's storage then found
     no manifest, and every page naming a static file answered 500."""
-    (run,) = [
-        line
-        for line in (ROOT / "Dockerfile").read_text().splitlines()
-        if "collectstatic" in line and line.startswith("RUN ")
-    ]
-    words = run.removeprefix("RUN ").split()
-    assignments = dict(w.split("=", 1) for w in words[: words.index("python")])
-    env = {**os.environ, **assignments, "STATIC_ROOT": str(tmp_path)}
-    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
-    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
-    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    # The fixture runs the Dockerfile's own collectstatic line (its variables, its command).
+    manifest = json.loads((image_static_files / "staticfiles.json").read_text())["paths"]
     for name in ("css/glamml.css", "js/htmx-errors.js", "img/favicon.svg"):
         assert name in manifest
-        assert (tmp_path / manifest[name]).exists()
+        assert (image_static_files / manifest[name]).exists()

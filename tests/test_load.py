@@ -14,10 +14,6 @@ records); ``GLAMML_RELIABILITY=full`` (``scripts/reliability.sh``) runs 12 users
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -30,9 +26,9 @@ from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from tests.conftest import GENRE_SAMPLE
 from tests.factories import CollectionFactory
-from tests.processes import ROOT, gunicorn, redis_server, report, sized
+from tests.processes import gunicorn, image_static_files, redis_server, report, sized
 
-__all__ = ["redis_server"]  # a fixture
+__all__ = ["image_static_files", "redis_server"]  # fixtures
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -61,16 +57,8 @@ def catalogue_with_waiting_items(field, tmp_path) -> int:
     return Prediction.objects.filter(status=Prediction.Status.QUEUED).count()
 
 
-def static_collected(root: Path) -> Path:
-    """The static files collected as the image collects them (with the manifest)."""
-    env = {**os.environ, "GLAMML_ENV": "development", "GLAMML_STATIC_MANIFEST": "true"}
-    command = [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"]
-    subprocess.run(command, cwd=ROOT, env={**env, "STATIC_ROOT": str(root)}, check=True)
-    return root
-
-
 def test_under_a_mixed_load_no_request_fails_and_nothing_saved_is_lost(
-    active_model, redis_server, tmp_path
+    active_model, redis_server, image_static_files, tmp_path
 ):
     assert catalogue_with_waiting_items(active_model.field, tmp_path) >= RECORDS // 4
     plan = load_mixed.plan_make()
@@ -80,7 +68,7 @@ def test_under_a_mixed_load_no_request_fails_and_nothing_saved_is_lost(
         "SECRET_KEY": settings.SECRET_KEY,  # the sessions plan_make made
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",  # no TLS proxy in front of it here
-        "STATIC_ROOT": str(static_collected(tmp_path / "static")),
+        "STATIC_ROOT": str(image_static_files),  # collected as the image collects them
         "GLAMML_TRUSTED_PROXIES": "1",  # flags from many addresses, through one proxy
         "REDIS_URL": redis_server.url,
         "GLAMML_DATA_DIR": str(tmp_path / "data"),
