@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from catalogue.models import ModelVersion
-from tests.factories import FlagFactory, PredictionFactory, RecordFactory
+from catalogue.services.values import value_set
+from tests.factories import CollectionFactory, FlagFactory, PredictionFactory, RecordFactory
 from tests.review.browser import logged_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -87,3 +88,28 @@ def test_a_long_identifier_leaves_the_items_title_in_view(
         assert identifier.get_attribute("title") == LONG_IDENTIFIER
     assert cut[0] <= 0.5
     assert cut[1] <= 1
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_collection_list_with_long_identifiers_shows_every_column(
+    live_server, client, admin_user, monkeypatch, field, width
+):
+    """FinGreyLit's handle URLs once pushed Title and the value off a 1280 px screen."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    collection = CollectionFactory()
+    for n in range(3):
+        record = RecordFactory(collection=collection, identifier=f"{LONG_IDENTIFIER}?page={n}")
+        value_set(record=record, field=field, label="fin", source="import")
+    with logged_in_page(live_server, client, admin_user, width=width) as page:
+        page.goto(live_server.url + reverse("catalogue:collection", args=[collection.slug]))
+        box = page.locator(".table-wrap").first
+        hidden = box.evaluate("el => el.scrollWidth - el.clientWidth")
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        # The title and the language of the first record are on the screen.
+        cells = [
+            page.locator(f"td[data-label='{column}']").first.bounding_box()
+            for column in ("Title", field.name)
+        ]
+    assert hidden <= 0
+    assert page_width <= width
+    assert all(c is not None and c["width"] > 0 and c["x"] + c["width"] <= width for c in cells)
