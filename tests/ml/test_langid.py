@@ -261,7 +261,11 @@ def test_fractional_counts_are_stored_exactly_enough(base_model, tmp_path):
     path = tmp_path / "model.npz"
     model.save(path)
     loaded = LanguageIdentifier.load(path)
-    np.testing.assert_allclose(loaded._counts.toarray(), model._counts.toarray(), rtol=1e-7)
+    # assert_allclose's test (|stored - fitted| <= rtol * |fitted| for every count) on the sparse
+    # matrices themselves: their dense forms (501 x 394,822) took 23 s of CPU to compare.
+    assert loaded._counts.shape == model._counts.shape
+    excess = abs(loaded._counts - model._counts) - abs(model._counts) * 1e-7
+    assert not (excess.data > 0).any()
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts), rtol=1e-5)
 
 
