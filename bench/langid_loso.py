@@ -462,7 +462,8 @@ def run_shared(data_dir: Path, models: list[GlammlModel], predictors: dict) -> d
             )
             name = source if len(models) == 1 else f"{source}, {full.label.rsplit(', ', 1)[-1]}"
             shared[name] = {t: langid_peers.score(a, s, labels) for t, (a, s) in runs.items()}
-            print(langid_peers.markdown_table(f"{name} (held-out part)", shared[name]))
+            table = langid_peers.markdown_table(f"{name} (held-out part)", shared[name], full.label)
+            print(table)
             print_speed(shared[name])
     return shared
 
@@ -485,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             groups.append(result)
             print(f"  {result['name']} done", file=sys.stderr)
             title = f"{result['name']} (left out; {glamml.label})"
-            print(langid_peers.markdown_table(title, result["tools"]))
+            print(langid_peers.markdown_table(title, result["tools"], glamml.label))
             print_speed(result["tools"])
 
     print("**By left-out source** (title only unless said)\n")

@@ -282,7 +282,11 @@ def speed_ratio(rows: dict[str, dict]) -> float | None:
     return rows["glamml"]["texts_per_second"] / rows["py3langid"]["texts_per_second"]
 
 
-def markdown_table(name: str, rows: dict[str, dict]) -> str:
+def markdown_table(name: str, rows: dict[str, dict], glamml_name: str | None = None) -> str:
+    """``glamml_name``: what to call glamml's row when it is not the shipped base model."""
+    names = {tool: TOOLS[tool][0] for tool in rows}
+    if glamml_name and "glamml" in names:
+        names["glamml"] = glamml_name
     lines = [
         f"**{name}** (n = {next(iter(rows.values()))['n']:,})",
         "",
@@ -291,7 +295,7 @@ def markdown_table(name: str, rows: dict[str, dict]) -> str:
     ]
     for tool, m in rows.items():
         lines.append(
-            f"| {TOOLS[tool][0]} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
+            f"| {names[tool]} | {m['accuracy']:.3f} | {m['macro_f1']:.3f} | {m['ece']:.3f} | "
             f"{m['coverage_0.95']:.3f} | {m['coverage_0.99']:.3f} | {m['texts_per_second']:,.0f} |"
         )
     return "\n".join(lines)
