@@ -105,7 +105,13 @@ class Label(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})" if self.name != self.code else self.code
+        return label_title(self.code, self.name)
+
+
+def label_title(code: str, name: str | None) -> str:
+    """ "Italian (ita)": a label's name with its code once, as people read it; just the code when
+    the label has no other name (the demo's genres and object types: never "Fiction (Fiction)")."""
+    return f"{name} ({code})" if name and name != code else code
 
 
 class DecisionPolicy(models.Model):

@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
-from catalogue.models import Collection, Decision, DecisionPolicy, Field, Label, MonitoringPolicy
+from catalogue.models import (
+    Collection,
+    Decision,
+    DecisionPolicy,
+    Field,
+    Label,
+    MonitoringPolicy,
+    label_title,
+)
 from catalogue.services.policy import MAX_RETRAIN
 from review.selectors.queue import QueueSearch, queue_label_codes
 
@@ -175,7 +183,7 @@ class RulesForm(forms.Form):
             self.fields[self.name_for(label)] = forms.CharField(
                 required=False,
                 strip=False,
-                label=f"{label.name} ({label.code})" if label.name != label.code else label.code,
+                label=label_title(label.code, label.name),
                 initial=label.rules,
                 widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
             )

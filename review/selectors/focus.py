@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from catalogue.models import Field
+from catalogue.models import Field, label_title
 from catalogue.selectors import extra_items
 from review.selectors.common import QueueItem
 from review.selectors.queue import label_names
@@ -21,7 +21,10 @@ def queue_items_with_details(items: Iterable[QueueItem]) -> list[QueueItem]:
     for item in items:
         record = item.prediction.record
         item.details = [
-            (fields.get(v.field_id, ""), _named(v.label, names.get(v.field_id, {})))
+            (
+                fields.get(v.field_id, ""),
+                label_title(v.label, names.get(v.field_id, {}).get(v.label)),
+            )
             for v in record.current_values
             if v.label and v.field_id != item.prediction.field_id
         ]
@@ -29,8 +32,3 @@ def queue_items_with_details(items: Iterable[QueueItem]) -> list[QueueItem]:
             item.details.append(("Description", record.description))
         item.details.extend(extra_items(record))
     return items
-
-
-def _named(code: str, names: dict[str, str]) -> str:
-    name = names.get(code, "")
-    return f"{name} ({code})" if name and name != code else code

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalogue.models import Label, PolicyChange
+from catalogue.models import Label, PolicyChange, label_title
 
 RULES_PREFIX = "rules:"
 
@@ -35,11 +35,6 @@ def rules_label_find(*, labels: Iterable[Label], text: str) -> Label | None:
         if folded and folded in (label.code.casefold(), label.name.casefold()):
             return label
     return None
-
-
-def rules_label_title(label: Label) -> str:
-    """How a label is named on the page: "Finnish (fin)", or just the code when that is the name."""
-    return f"{label.name} ({label.code})" if label.name and label.name != label.code else label.code
 
 
 @dataclass(frozen=True)
@@ -78,7 +73,7 @@ def rule_changes(
         rows.append(
             RuleChange(
                 change=change,
-                label=f"{name} ({code})" if name and name != code else code,
+                label=label_title(code, name),
                 added=[p for p in new if p not in old],
                 removed=[p for p in old if p not in new],
                 kept=[p for p in new if p in old],

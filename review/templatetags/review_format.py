@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
-from catalogue.models import PolicyChange
+from catalogue.models import PolicyChange, label_title
 from review.selectors import LabelChoice, QueueItem, metric_value
 from review.selectors import percent as _percent
 from review.selectors.common import option_text
@@ -261,5 +261,4 @@ def named(code: str | None, names: Mapping[str, str] | None) -> str:
     code when the label has no other name, so genre never reads "Fiction Fiction")."""
     if not code:
         return ""
-    name = (names or {}).get(code, "")
-    return f"{name} ({code})" if name and name != code else code
+    return label_title(code, (names or {}).get(code))

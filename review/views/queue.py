@@ -17,7 +17,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from catalogue.http import AuthenticatedHttpRequest
-from catalogue.models import Decision, Prediction
+from catalogue.models import Decision, Prediction, label_title
 from catalogue.services.bulk import BULK_LIMIT
 from catalogue.services.decisions import (
     AlreadyDecided,
@@ -62,26 +62,21 @@ class Outcome:
     message: str
 
 
-def _named(code: str, name: str) -> str:
-    """ "Italian (ita)": the name, with the code once (just the code when that is the name)."""
-    return f"{name} ({code})" if name and name != code else code
-
-
 def _outcome(*, prediction: Prediction, decision: Decision) -> Outcome:
     value = record_current_value(prediction=prediction)
     now = value.label if value is not None else ""
     now_name = label_name(field=prediction.field, code=now)
     record = prediction.record
-    what = _named(prediction.label, label_name(field=prediction.field, code=prediction.label))
+    what = label_title(prediction.label, label_name(field=prediction.field, code=prediction.label))
     if decision.action == Decision.Action.CORRECT:
         corrected = label_name(field=prediction.field, code=decision.label)
-        what = f"{what} → {_named(decision.label, corrected)}"
+        what = f"{what} → {label_title(decision.label, corrected)}"
     title = Truncator(record.title).chars(60)
     message = (
         f"{_VERBS[decision.action]} {what} for {record.identifier}"
         + (f" “{title}”" if title else "")
         + f": the record's {prediction.field.name.lower()} is now "
-        + (_named(now, now_name) if now else "empty")
+        + (label_title(now, now_name) if now else "empty")
         + "."
     )
     return Outcome(decision=decision, message=message)

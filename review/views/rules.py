@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from catalogue.http import AuthenticatedHttpRequest
-from catalogue.models import Field
+from catalogue.models import Field, label_title
 from catalogue.services import policy as policy_service
 from review.access import get_field_for_admin
 from review.forms import RulesForm
@@ -17,7 +17,6 @@ from review.selectors import RulesPage, rules_page
 from review.selectors.rules import (
     rule_changes,
     rules_label_find,
-    rules_label_title,
     rules_labels_shown,
 )
 from review.views.common import wants_partial
@@ -49,7 +48,9 @@ def field_rules(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
         except policy_service.PolicyError as exc:
             form.add_error(None, str(exc))
         else:
-            titles = {f"rules:{label.code}": rules_label_title(label) for label in page.labels}
+            titles = {
+                f"rules:{label.code}": label_title(label.code, label.name) for label in page.labels
+            }
             saved = ", ".join(titles.get(c.attribute, c.attribute) for c in changes)
             message = RULES_SAVED.format(labels=saved) if changes else RULES_UNCHANGED
             if not wants_partial(request):
@@ -76,5 +77,5 @@ def _add_row(field: Field, page: RulesPage, sent: set[str], text: str) -> tuple[
     if label is None:
         return sent, "", RULES_NO_LABEL.format(field=field.name, text=text.strip())
     if label.code in sent or label.rules.strip():
-        return sent, RULES_ALREADY_SHOWN.format(label=rules_label_title(label)), ""
-    return sent | {label.code}, RULES_ADDED.format(label=rules_label_title(label)), ""
+        return sent, RULES_ALREADY_SHOWN.format(label=label_title(label.code, label.name)), ""
+    return sent | {label.code}, RULES_ADDED.format(label=label_title(label.code, label.name)), ""
