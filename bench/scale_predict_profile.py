@@ -57,8 +57,10 @@ def main() -> int:
 
     from catalogue.services.fields import field_ensure_language
     from catalogue.services.predictions import predictions_create
+    from catalogue.services.training.base import base_model_ensure
 
     field = field_ensure_language()
+    base_model_ensure(field=field)  # as the predict part does: a fresh database has no model
     if args.indexes:
         return indexes_ab(field=field, records=args.records, rounds=args.indexes)
     predictions_reset()
@@ -101,7 +103,7 @@ def main() -> int:
             cursor.execute("SET auto_explain.log_min_duration = -1")
         for notice in notices:
             # The batch's JSON and id lists would fill the screen.
-            print(re.sub(r"'[^']{200,}'", "'…'", notice))
+            print(re.sub(r"'[\[{][^']{200,}'", "'…'", notice))
             print("-" * 72)
     return 0
 
