@@ -46,6 +46,21 @@ def test_a_left_out_source_gives_no_text_and_no_calibration_item(data):
     assert {label for label, _ in labels} == {"eng"}  # the prior counts only what is left
 
 
+def test_a_left_out_language_has_no_text_item_or_prior_and_the_rest_is_unchanged(data):
+    texts, items, labels = gather(data, set(), {"deu"})
+    assert not any(t.label == "deu" for t in texts)
+    assert not any(item.label == "deu" for item in items)  # fragments included
+    assert "deu" not in {label for label, _ in labels}
+    all_texts, all_items, all_labels = gather(data, set())
+    assert any(t.label == "deu" for t in all_texts)
+    # The other languages keep their texts and their calibration folds.
+    assert texts == [t for t in all_texts if t.label != "deu"]
+    assert [(i.label, i.fold) for i in items] == [
+        (i.label, i.fold) for i in all_items if i.label != "deu"
+    ]
+    assert labels == [(label, fold) for label, fold in all_labels if label != "deu"]
+
+
 def test_romanised_titles_teach_the_romanised_profile_and_originals_the_native_one(data):
     texts, _, _ = gather(data, set())
     by_text = {t.text: t for t in texts}

@@ -98,14 +98,24 @@ def build_base_model(
     data: BuildData,
     *,
     exclude_sources: set[str] | frozenset[str] = frozenset(),
+    exclude_languages: set[str] | frozenset[str] = frozenset(),
     weighting: str = DEFAULT_WEIGHTING,
     verbose: bool = True,
     log: Callable[[str], None] | None = None,
 ) -> RecordLanguageModel:
     """The base model from every source but ``exclude_sources`` (catalogue-marc source names),
-    its settings fitted with the calibration items weighed by ``weighting`` (``WEIGHTINGS``)."""
+    its settings fitted with the calibration items weighed by ``weighting`` (``WEIGHTINGS``).
+
+    ``exclude_languages`` (ISO 639-3) builds a model that lacks those languages: no text of
+    theirs from any corpus, no calibration item, no prior (``bench/simulate_review.py``).
+    """
     models = build_base_models(
-        data, exclude_sources=exclude_sources, weightings=(weighting,), verbose=verbose, log=log
+        data,
+        exclude_sources=exclude_sources,
+        exclude_languages=exclude_languages,
+        weightings=(weighting,),
+        verbose=verbose,
+        log=log,
     )
     return models[weighting]
 
@@ -114,6 +124,7 @@ def build_base_models(
     data: BuildData,
     *,
     exclude_sources: set[str] | frozenset[str] = frozenset(),
+    exclude_languages: set[str] | frozenset[str] = frozenset(),
     weightings: tuple[str, ...] = (DEFAULT_WEIGHTING,),
     verbose: bool = True,
     log: Callable[[str], None] | None = None,
@@ -128,12 +139,16 @@ def build_base_models(
             sys.stderr.write(message + "\n")
 
     hyper = Hyperparameters()
-    texts, items, catalogue_labels = gather(data, set(exclude_sources))
+    texts, items, catalogue_labels = gather(data, set(exclude_sources), exclude_languages)
     say(f"  {len(texts)} training texts, {len(items)} calibration items")
     items = sample_items(items)
-    if data.fixed is None:
-        data.fixed = fixed_counts(texts, hyper)
-    fixed = data.fixed
+    if exclude_languages:
+        # The shared fixed counts hold every language's UDHR: this model must not.
+        fixed = fixed_counts(texts, hyper)
+    else:
+        if data.fixed is None:
+            data.fixed = fixed_counts(texts, hyper)
+        fixed = data.fixed
     parts: list[ScoredPart] = []
     for fold in range(FOLDS):
         inside = [t for t in texts if t.fold != fold]
@@ -161,6 +176,7 @@ def build_base_models(
                 "script": "scripts/build_langid_profiles.py",
                 "sources": _source_summary(texts, data, exclude_sources),
                 "excluded_sources": sorted(exclude_sources),
+                "excluded_languages": sorted(exclude_languages),
                 "calibration": {
                     "method": (
                         "temperature, length exponent, prior weight, lapse and evidence scale, "

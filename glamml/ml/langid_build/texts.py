@@ -54,11 +54,15 @@ def _hash_fold(*parts: str) -> int:
 
 
 def gather(
-    data: BuildData, exclude_sources: set[str]
+    data: BuildData,
+    exclude_sources: set[str],
+    exclude_languages: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[TrainingText], list[CalibrationItem], list[tuple[str, int]]]:
     """Training texts, calibration items, and the (language, fold) of each catalogue title.
 
-    The catalogue titles' languages make the prior (see :func:`.counts.with_prior`).
+    The catalogue titles' languages make the prior (see :func:`.counts.with_prior`). Texts,
+    items and prior counts of ``exclude_languages`` (ISO 639-3) are dropped from every corpus,
+    so the model has no profile for them; folds are dealt as without the exclusion.
     """
     gathered = _Gathered()
     _gather_catalogues(gathered, data, exclude_sources)
@@ -67,7 +71,17 @@ def gather(
     _gather_classics(gathered, data)
     items = gathered.items
     items += _fragments([item for item in items if item.corpus == "catalogue"])
-    return gathered.texts, items, gathered.catalogue_labels
+    if not exclude_languages:
+        return gathered.texts, items, gathered.catalogue_labels
+    return (
+        [t for t in gathered.texts if t.label not in exclude_languages],
+        [item for item in items if item.label not in exclude_languages],
+        [
+            (label, fold)
+            for label, fold in gathered.catalogue_labels
+            if label not in exclude_languages
+        ],
+    )
 
 
 @dataclass
