@@ -18,6 +18,7 @@ import csv
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,8 @@ class CurvePoint:
     macro_f1: float
     pool_n: int
     catalogue_accuracy: float
+    # F1 on TEST of each label TEST holds: the labels macro_f1 averages.
+    f1_by_label: dict[str, float] = dataclass_field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ def _point(field: Field, pool: list[_Item], test: list[_Item], answered: set[int
         macro_f1=metrics["macro_f1"],
         pool_n=len(pool),
         catalogue_accuracy=right / len(pool),
+        f1_by_label={
+            label: metrics["per_label"][label]["f1"] for label in sorted({i.truth for i in test})
+        },
     )
 
 

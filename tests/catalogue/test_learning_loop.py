@@ -369,6 +369,11 @@ def test_simulated_review_scores_the_model_on_a_test_file_nobody_reviews(
     assert result["final"]["catalogue_accuracy"] == 1.0
     assert result["curve"][0]["catalogue_accuracy"] < 1.0
     assert result["final"]["accuracy"] < 1.0
+    # Each TEST label's F1, the figures macro-F1 averages.
+    for point in result["curve"]:
+        f1 = point["f1_by_label"]
+        assert sorted(f1) == ["Fiction", "Non-fiction"]
+        assert point["macro_f1"] == pytest.approx(sum(f1.values()) / 2)
     call_command("simulate_review", *arguments, "--text-column", "title")
     out = capsys.readouterr().out
     assert "TEST: 11 rows of test.csv, never reviewed" in out
