@@ -463,34 +463,9 @@ class Decision(models.Model):
         return f"{self.action} {self.label} on prediction {self.prediction_id}"
 
 
-class Flag(models.Model):
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, related_name="flags")
-    field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="flags")
-    prediction = models.ForeignKey(
-        Prediction, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
-    )
-    flagged_label = models.CharField(max_length=50, blank=True)
-    proposed_label = models.CharField(max_length=50, blank=True)
-    comment = models.TextField(blank=True, max_length=2000)
-    # A salted hash of the client address: enough to rate-limit, not enough to identify.
-    client_hash = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"flag on {self.record_id} {self.field_id} ({self.status})"
-
-
-# Monitoring's tables, the outbox, rate limits, harvest sources, API tokens and collection
-# calibrations live in their own modules; importing them here registers them with the app.
+# Public flags and confirmations, monitoring's tables, the outbox, rate limits, harvest sources,
+# API tokens and collection calibrations live in their own modules; importing them here
+# registers them with the app.
 from catalogue.models_api import ApiToken as ApiToken  # noqa: E402
 from catalogue.models_calibration import CollectionCalibration as CollectionCalibration  # noqa: E402
 from catalogue.models_harvest import HarvestSource as HarvestSource  # noqa: E402
@@ -502,5 +477,6 @@ from catalogue.models_monitoring import Snapshot as Snapshot  # noqa: E402
 from catalogue.models_monitoring import SpotCheck as SpotCheck  # noqa: E402
 from catalogue.models_outbox import OutboxTask as OutboxTask  # noqa: E402
 from catalogue.models_public import Confirmation as Confirmation  # noqa: E402
+from catalogue.models_public import Flag as Flag  # noqa: E402
 from catalogue.models_ratelimit import RateLimitClient as RateLimitClient  # noqa: E402
 from catalogue.models_ratelimit import RateLimitHit as RateLimitHit  # noqa: E402

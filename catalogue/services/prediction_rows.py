@@ -17,9 +17,9 @@ from django.db import connection
 from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
+from catalogue.field_records import settled_values
 from catalogue.models import Field, FieldValue, ModelVersion, Prediction
 from catalogue.pgarrays import bigint_array
-from catalogue.selectors import settled_values
 from catalogue.services.values import SETTLED_SOURCES
 
 

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from catalogue import dispatch
+from catalogue.field_records import records_for_field, settled_values
 from catalogue.machine import Model, active_model_version, model_load
 from catalogue.models import (
     Collection,
@@ -21,7 +22,6 @@ from catalogue.models import (
     ModelVersion,
     Prediction,
 )
-from catalogue.selectors import records_for_field, settled_values
 from catalogue.services.calibration import calibrators_for_version
 from catalogue.services.inference import predict_records_top_k
 from catalogue.services.jobs import job_expect, job_run

@@ -22,8 +22,9 @@ from datetime import datetime
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from catalogue.field_records import settled_values
 from catalogue.models import Field, FieldValue
-from catalogue.selectors import label_names, settled_values
+from catalogue.selectors import label_names
 from catalogue.services.inference import text_for_model
 
 LICENCES = {

@@ -251,10 +251,7 @@ def dashboard_fields(
     ids = [f.id for f in fields]
     if not ids:
         return []
-    by_status: dict[int, dict[str, int]] = defaultdict(dict)
-    status_rows = Prediction.objects.filter(field__in=ids)
-    for row in status_rows.values("field_id", "status").annotate(n=Count("id")).order_by():
-        by_status[row["field_id"]][row["status"]] = row["n"]
+    by_status = _status_counts(ids)
     live = live_precision_by_field()
     calibrations = calibrations_by_field(field_ids=ids)
     versions = _latest_per_field(
@@ -271,22 +268,7 @@ def dashboard_fields(
         thresholds={f.id: preview_thresholds.get(f.id, f.policy.threshold) for f in fields},
         metrics={i: v.metrics if v is not None else None for i, v in actives.items()},
     )
-    changes = _latest_per_field(
-        PolicyChange.objects.filter(policy__field_id__in=ids).select_related("changed_by"),
-        order=("-changed_at", "-id"),
-        n=DASHBOARD_CHANGES,
-        by="policy__field_id",
-    )
-    runs = _latest_per_field(
-        _training_runs().filter(field_id__in=ids),
-        order=("-created_at", "-id"),
-        n=DASHBOARD_RUNS,
-    )
-    jobs = _latest_per_field(
-        _jobs_recent().filter(field_id__in=ids),
-        order=("-created_at", "-id"),
-        n=DASHBOARD_JOBS,
-    )
+    changes, runs, jobs = _recent_history(ids)
     return [
         FieldDashboard(
             field=f,
@@ -306,6 +288,36 @@ def dashboard_fields(
         )
         for f in fields
     ]
+
+
+def _status_counts(ids: list[int]) -> defaultdict[int, dict[str, int]]:
+    """How many predictions each field has in each status."""
+    by_status: defaultdict[int, dict[str, int]] = defaultdict(dict)
+    rows = Prediction.objects.filter(field__in=ids).values("field_id", "status")
+    for row in rows.annotate(n=Count("id")).order_by():
+        by_status[row["field_id"]][row["status"]] = row["n"]
+    return by_status
+
+
+def _recent_history(ids: list[int]) -> tuple[defaultdict[int, list[Any]], ...]:
+    """Each field's latest policy changes, training runs and background jobs."""
+    changes = _latest_per_field(
+        PolicyChange.objects.filter(policy__field_id__in=ids).select_related("changed_by"),
+        order=("-changed_at", "-id"),
+        n=DASHBOARD_CHANGES,
+        by="policy__field_id",
+    )
+    runs = _latest_per_field(
+        _training_runs().filter(field_id__in=ids),
+        order=("-created_at", "-id"),
+        n=DASHBOARD_RUNS,
+    )
+    jobs = _latest_per_field(
+        _jobs_recent().filter(field_id__in=ids),
+        order=("-created_at", "-id"),
+        n=DASHBOARD_JOBS,
+    )
+    return changes, runs, jobs
 
 
 def _latest_per_field(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.field_records import records_for_field
 from catalogue.models import FieldJob, FieldValue, PolicyChange, Prediction
-from catalogue.selectors import records_for_field
 from catalogue.services.applicability import (
     NOT_MARKED,
     NOT_WAITING,

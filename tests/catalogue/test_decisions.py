@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection
 
+from catalogue.field_records import settled_values
 from catalogue.models import Decision, FieldValue, Prediction
-from catalogue.selectors import settled_values
 from catalogue.services.decisions import (
     ALREADY_DECIDED,
     AlreadyDecided,

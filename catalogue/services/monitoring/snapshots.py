@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from catalogue.field_records import records_for_field
 from catalogue.machine import ModelUnavailable, model_labels, model_load
 from catalogue.models import (
     Decision,
@@ -33,7 +34,6 @@ from catalogue.models import (
     Snapshot,
     SpotCheck,
 )
-from catalogue.selectors import records_for_field
 from catalogue.services.inference import text_for_model
 from catalogue.services.monitoring.policy import monitoring_policy_get
 from catalogue.services.monitoring.references import drift_references, unseen_function

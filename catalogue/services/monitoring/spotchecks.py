@@ -61,12 +61,13 @@ def spot_checks_select(
         prediction_ids = [i for i in prediction_ids if audit_ranks[i] < rate]
         if not prediction_ids:
             return 0
-    if connection.vendor == "postgresql":
-        return _select_pg(
-            field=field,
-            rate=rate,
-            prediction_ids=None if prediction_ids is None else list(prediction_ids),
-        )
+    ids = None if prediction_ids is None else list(prediction_ids)
+    select = _select_pg if connection.vendor == "postgresql" else _select_orm
+    return select(field=field, rate=rate, prediction_ids=ids)
+
+
+def _select_orm(*, field: Field, rate: float, prediction_ids: list[int] | None) -> int:
+    """:func:`spot_checks_select` elsewhere (SQLite, the demo): the rows locked, then queued."""
     candidates = Prediction.objects.filter(
         field=field,
         status=Prediction.Status.APPLIED,
@@ -75,7 +76,7 @@ def spot_checks_select(
         spot_check__isnull=True,
     )
     if prediction_ids is not None:
-        candidates = candidates.filter(id__in=list(prediction_ids))
+        candidates = candidates.filter(id__in=prediction_ids)
     with transaction.atomic():
         rows = list(
             candidates.select_for_update(of=("self",)).values_list(

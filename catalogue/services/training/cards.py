@@ -8,8 +8,8 @@ from typing import Any
 from django.db.models import Max, Min
 from django.utils import timezone
 
+from catalogue.field_records import settled_values
 from catalogue.models import Field, Record, TrainingRun
-from catalogue.selectors import settled_values
 from glamml.ml.examples import Example
 from glamml.ml.training import TrainingReport
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from catalogue.field_records import settled_values
 from catalogue.models import Field
-from catalogue.selectors import settled_values
 from catalogue.services.inference import text_for_model
 from glamml.ml.examples import Example
 from glamml.ml.languages import is_training_language

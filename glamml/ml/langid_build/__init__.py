@@ -149,14 +149,7 @@ def build_base_models(
         if data.fixed is None:
             data.fixed = fixed_counts(texts, hyper)
         fixed = data.fixed
-    parts: list[ScoredPart] = []
-    for fold in range(FOLDS):
-        inside = [t for t in texts if t.fold != fold]
-        fold_counts = Counter(label for label, f in catalogue_labels if f != fold)
-        profiles = build_profiles(inside, fixed, fold_counts)
-        model = RecordLanguageModel(profiles, RecordSettings())
-        parts += score_items(model, [item for item in items if item.fold == fold])
-        say(f"  fold {fold + 1}/{FOLDS} scored")
+    parts = _out_of_fold_parts(texts, items, catalogue_labels, fixed, say)
     counted = build_profiles(texts, fixed, Counter(label for label, _ in catalogue_labels))
     models = {}
     for weighting in weightings:
@@ -177,21 +170,44 @@ def build_base_models(
                 "sources": _source_summary(texts, data, exclude_sources),
                 "excluded_sources": sorted(exclude_sources),
                 "excluded_languages": sorted(exclude_languages),
-                "calibration": {
-                    "method": (
-                        "temperature, length exponent, prior weight, lapse and evidence scale, "
-                        "then field weights, fitted on out-of-fold scores; catalogue records "
-                        "dealt into folds by institution"
-                    ),
-                    "folds": FOLDS,
-                    "n": dict(Counter(item.corpus for item in items)),
-                    "corpus_weights": CORPUS_WEIGHTS,
-                    "weighting": weighting,
-                },
+                "calibration": _calibration_info(items, weighting),
             },
         }
         models[weighting] = RecordLanguageModel(profiles, settings)
     return models
+
+
+def _out_of_fold_parts(
+    texts: list[TrainingText],
+    items: list[CalibrationItem],
+    catalogue_labels: list[tuple[str, int]],
+    fixed: FixedCounts,
+    say: Callable[[str], None],
+) -> list[ScoredPart]:
+    """Each calibration item scored by profiles built without its fold."""
+    parts: list[ScoredPart] = []
+    for fold in range(FOLDS):
+        inside = [t for t in texts if t.fold != fold]
+        fold_counts = Counter(label for label, f in catalogue_labels if f != fold)
+        profiles = build_profiles(inside, fixed, fold_counts)
+        model = RecordLanguageModel(profiles, RecordSettings())
+        parts += score_items(model, [item for item in items if item.fold == fold])
+        say(f"  fold {fold + 1}/{FOLDS} scored")
+    return parts
+
+
+def _calibration_info(items: list[CalibrationItem], weighting: str) -> dict[str, Any]:
+    return {
+        "method": (
+            "temperature, length exponent, prior weight, lapse and evidence scale, "
+            "then field weights, fitted on out-of-fold scores; catalogue records "
+            "dealt into folds by institution"
+        ),
+        "folds": FOLDS,
+        "n": dict(Counter(item.corpus for item in items)),
+        "corpus_weights": CORPUS_WEIGHTS,
+        "weighting": weighting,
+    }
 
 
 def _source_summary(
