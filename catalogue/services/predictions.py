@@ -227,14 +227,13 @@ def _new_predictions(
     )
     policy = field.policy
     new = []
-    # Once per label, not per record: the check parses the code. Calibration keeps the best
-    # label first, so the batch's labels are the model's.
-    not_a_language = {
-        label: never_applied(field=field, label=label) for label in {raw[0][0] for raw in top_k}
-    }
+    # Once per label, not per record: the check parses the code.
+    not_a_language: dict[str, bool] = {}
     for record, raw in zip(records, top_k, strict=True):
         alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
         label, confidence = alternatives[0]
+        if label not in not_a_language:
+            not_a_language[label] = never_applied(field=field, label=label)
         if force_review:
             where = Route(Prediction.Status.QUEUED, FLAG)
         else:
