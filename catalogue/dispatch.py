@@ -122,6 +122,52 @@ def enqueue(name: str, *args: TaskArgument) -> None:
     transaction.on_commit(partial(_deliver, row.pk, name, row.args), robust=not eager)
 
 
+def enqueue_many(name: str, calls: list[tuple[TaskArgument, ...]]) -> None:
+    """Record one task ``name`` per argument tuple in ``calls``, sent together after the commit.
+
+    As :func:`enqueue` called once per tuple, in order, but the outbox rows are written by one
+    statement and sent through one broker connection, then marked sent by one ``UPDATE``: an
+    import of 100,000 records names 140 prediction tasks, and one round trip per task to the
+    database (an autocommit each) and to the broker cost more than a second after its commit.
+    """
+    if not calls:
+        return
+    task = task_named(name)
+    rows = OutboxTask.objects.bulk_create(OutboxTask(name=name, args=list(a)) for a in calls)
+    eager = bool(task.app.conf.task_always_eager)
+    pending = [(row.pk, row.args) for row in rows]
+    transaction.on_commit(partial(_deliver_many, name, pending), robust=not eager)
+
+
+def _deliver_many(name: str, rows: list[tuple[int, list[Any]]]) -> int:
+    """Send outbox rows of one task in order; the rows after a broker error wait for the sweep."""
+    task = task_named(name)
+    if task.app.conf.task_always_eager:
+        # In-process: each runs (or starts its thread) exactly as a single enqueue's would.
+        return sum(_deliver(pk, name, args) for pk, args in rows)
+    sent: list[int] = []
+    try:
+        with task.app.producer_or_acquire() as producer:
+            for pk, args in rows:
+                task.apply_async(args=tuple(args), producer=producer)
+                sent.append(pk)
+    except BROKER_ERRORS as exc:
+        waiting = [pk for pk, _ in rows[len(sent) :]]
+        OutboxTask.objects.filter(pk__in=waiting).update(
+            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        logger.warning(
+            "Task queue unreachable; %d %s tasks wait in the outbox: %s", len(waiting), name, exc
+        )
+        _count(deferred=len(waiting))
+    if sent:
+        OutboxTask.objects.filter(pk__in=sent).update(
+            attempts=F("attempts") + 1, sent_at=timezone.now()
+        )
+        _count(sent=len(sent))
+    return len(sent)
+
+
 def _deliver(pk: int, name: str, args: list[Any]) -> bool:
     """Send one outbox row's task; mark it sent, or leave it for the sweep if the broker fails."""
     task = task_named(name)

@@ -38,6 +38,8 @@ FORMATS = ("csv", "jsonl", "marc", "marcxml")
 MARC_FORMATS = ("marc", "marcxml")
 # Planner statistics are refreshed after an import that wrote at least this many records.
 ANALYZE_AFTER = 10_000
+# Prediction tasks written to the outbox and sent to the broker together.
+TASKS_AT_ONCE = 100
 
 __all__ = ["FORMATS", "ImportFileError", "ImportResult", "parse_mapping", "records_import"]
 
@@ -314,10 +316,12 @@ def _enqueue_predictions(staging: Staging, *, collection: Collection) -> int:
         if applies_to and collection.id not in applies_to:
             continue
         version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
+        # Many batches' records at a time: their tasks go to the outbox and the broker
+        # together (``predictions_enqueue``), while memory stays bounded at any file size.
         for ids in staging.records_to_predict(
             field_id=field.id,
             version_id=version.id if version else None,
-            batch=settings.GLAMML_INFERENCE_BATCH_SIZE,
+            batch=settings.GLAMML_INFERENCE_BATCH_SIZE * TASKS_AT_ONCE,
         ):
             enqueued += predictions_enqueue(field_id=field.id, record_ids=ids)
     return enqueued

@@ -354,9 +354,13 @@ def predictions_enqueue(*, field_id: int, record_ids: list[int], job_id: int | N
     """
     size = settings.GLAMML_INFERENCE_BATCH_SIZE
     queued_ms = round(timezone.now().timestamp() * 1000)
-    for start in range(0, len(record_ids), size):
-        batch = record_ids[start : start + size]
-        dispatch.enqueue(dispatch.PREDICT_RECORDS, field_id, batch, job_id, queued_ms)
+    dispatch.enqueue_many(
+        dispatch.PREDICT_RECORDS,
+        [
+            (field_id, record_ids[start : start + size], job_id, queued_ms)
+            for start in range(0, len(record_ids), size)
+        ],
+    )
     return len(record_ids)
 
 

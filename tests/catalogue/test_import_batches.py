@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from catalogue.models import FieldValue, Record
+from catalogue.models import FieldValue, OutboxTask, Record
 from catalogue.services.imports import ImportFileError, records_import
 from tests.factories import CollectionFactory
 
@@ -43,6 +43,26 @@ def test_the_number_of_queries_does_not_grow_with_the_file(field, tmp_path, sett
     )
     assert Record.objects.filter(collection__slug="b").count() == 2000
     assert FieldValue.objects.filter(record__collection__slug="b").count() == 1200
+
+
+@pytest.mark.django_db
+def test_the_prediction_tasks_of_a_large_import_are_written_together(field, tmp_path, settings):
+    settings.GLAMML_INFERENCE_BATCH_SIZE = 10
+    small = write(tmp_path / "small.csv", 20)
+    queries(small, CollectionFactory(slug="warm"))
+    assert queries(write(tmp_path / "large.csv", 2000), CollectionFactory(slug="b")) == queries(
+        small, CollectionFactory(slug="a")
+    )
+    # Every record of the large file without a language, in batches of ten, in order.
+    blank = list(
+        Record.objects.filter(collection__slug="b", identifier__regex=r"[2479]$")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    assert len(blank) == 800
+    batches = [row.args[1] for row in OutboxTask.objects.order_by("id")]
+    mine = [ids for ids in batches if ids[0] in set(blank)]
+    assert len(mine) == 80 and [i for ids in mine for i in ids] == blank
 
 
 @pytest.mark.django_db

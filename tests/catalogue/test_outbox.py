@@ -241,3 +241,33 @@ def _settled(field, fresh) -> bool:
         predictions.filter(record=fresh).exists()
         and not predictions.exclude(status="queued").exists()
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_tasks_named_at_once_are_all_sent_in_order_or_all_wait_in_the_outbox(
+    field, redis_server
+):
+    calls = [(field.id, [i, i + 1], None, 0) for i in range(0, 6, 2)]
+    with broker_at(redis_server.url), dispatch.watch() as follow_ups:
+        dispatch.enqueue_many(dispatch.PREDICT_RECORDS, calls)
+    assert (follow_ups.sent, follow_ups.deferred) == (3, 0)
+    # Redis pushes each message at the list's head: the oldest is last.
+    assert queued_messages(redis_server)[::-1] == [
+        (dispatch.PREDICT_RECORDS, list(c)) for c in calls
+    ]
+    sent = OutboxTask.objects.order_by("id")
+    assert [row.args[1] for row in sent] == [[0, 1], [2, 3], [4, 5]]
+    assert all(row.sent_at is not None and row.attempts == 1 for row in sent)
+
+    OutboxTask.objects.all().delete()
+    redis_server.client().flushdb()
+    redis_server.stop()
+    with broker_at(redis_server.url), dispatch.watch() as follow_ups:
+        dispatch.enqueue_many(dispatch.PREDICT_RECORDS, calls)  # no error: the outbox holds them
+    assert (follow_ups.sent, follow_ups.deferred) == (0, 3)
+    waiting = OutboxTask.objects.order_by("id")
+    assert all(row.sent_at is None and "Error" in row.last_error for row in waiting)
+    with broker_at(redis_server.url):
+        redis_server.start()
+        assert dispatch.outbox_send(grace=timedelta(0)) == 3
+    assert [args[1] for _, args in queued_messages(redis_server)[::-1]] == [[0, 1], [2, 3], [4, 5]]
