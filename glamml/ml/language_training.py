@@ -26,6 +26,7 @@ __all__ = [
     "cross_fitted_temperature",
     "language_examples",
     "language_rules",
+    "prior_weight_for",
     "train_language",
 ]
 
@@ -118,6 +119,14 @@ def cross_fitted_temperature(
     return fit_record_temperature(parts, settings).temperature, n_scored
 
 
+def prior_weight_for(base: LanguageIdentifier, temperature: float) -> float:
+    """The prior weight that goes with a refitted ``temperature``: the base model's, divided
+    by as much as the temperature grew, so the balance of prior and evidence stays the one the
+    base model was built with (see :func:`~glamml.ml.langid_build.fit.fit_record_temperature`)."""
+    settings = RecordSettings.from_identifier(base)
+    return settings.prior_weight * settings.temperature / temperature
+
+
 def train_language(
     texts: list[str],
     labels: list[str],
@@ -146,10 +155,12 @@ def train_language(
             f"could be scored out of fold (at least {MIN_CALIBRATION_EXAMPLES} needed)"
         )
         return model, _kept_temperature(model, n_scored)
-    return model.with_temperature(temperature), {
+    prior_weight = prior_weight_for(base, temperature)
+    return model.with_temperature(temperature, prior_weight=prior_weight), {
         "method": f"whole-record temperature scaling, {CALIBRATION_FOLDS}-fold cross-fitted",
         "n": n_scored,
         "temperature": temperature,
+        "prior_weight": prior_weight,
     }
 
 

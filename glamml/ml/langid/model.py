@@ -376,16 +376,24 @@ class LanguageIdentifier:
         copy._prepare()
         return copy
 
-    def with_temperature(self, temperature: float) -> LanguageIdentifier:
-        """A copy with another temperature, for its own scores and for the whole-record reader
-        (whose settings the file keeps in ``info["records"]``)."""
+    def with_temperature(
+        self, temperature: float, *, prior_weight: float | None = None
+    ) -> LanguageIdentifier:
+        """A copy with another temperature (and prior weight, if given), for its own scores and
+        for the whole-record reader (whose settings the file keeps in ``info["records"]``)."""
         if not temperature > 0:
             raise ValueError("temperature must be positive")
+        if prior_weight is not None and not prior_weight >= 0:
+            raise ValueError("prior weight must not be negative")
+        weight = self.hyper.prior_weight if prior_weight is None else float(prior_weight)
+        changes = {"temperature": float(temperature)}
+        if prior_weight is not None:
+            changes["prior_weight"] = weight
         copy = self._copy()
-        copy.hyper = replace(self.hyper, temperature=float(temperature))
+        copy.hyper = replace(self.hyper, temperature=float(temperature), prior_weight=weight)
         records = copy.info.get("records")
         if isinstance(records, dict):
-            copy.info["records"] = {**records, "temperature": float(temperature)}
+            copy.info["records"] = {**records, **changes}
         return copy
 
     def _copy(self) -> LanguageIdentifier:
