@@ -24,6 +24,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 
 from catalogue.machine import active_model_version, model_dir, model_load, scratch_model_dir
 from catalogue.models import Collection, Field, FieldValue, Prediction, Record, TrainingRun
@@ -36,7 +37,7 @@ from catalogue.services.training.runs import training_run_execute
 from glamml.ml.evaluation import evaluate
 from glamml.ml.hashing import stable_fraction
 
-ORDERS = {"uncertainty": ("confidence", "id"), "random": ("audit_rank", "id")}
+ORDERS = ("uncertainty", "random")
 SCRATCH = "simulation-scratch"
 # Without a TEST file, rows whose hash falls below this share are set aside as TEST.
 HASHED_TEST_SHARE = 0.2
@@ -241,11 +242,7 @@ def _run(
     answered: set[int] = set()
     curve = [_point(field, items, test, answered)]
     while len(answered) < limit:
-        chosen = list(
-            waiting.select_related("field", "record", "model_version").order_by(*ORDERS[order])[
-                : min(batch, limit - len(answered))
-            ]
-        )
+        chosen = _next_batch(waiting, order, min(batch, limit - len(answered)))
         if not chosen:
             break
         for prediction in chosen:
@@ -268,6 +265,23 @@ def _run(
         reviewed=len(answered),
         curve=curve,
     )
+
+
+def random_rank(identifier: str) -> float:
+    """Where a POOL record comes in random order: a hash of its identifier (its row in the
+    file), so the order is the same in every run. The app's audit rank hashes database ids,
+    which differ between runs: PostgreSQL does not give back the ids of a rolled-back
+    simulation, so a second run in the same database got other ids and another draw."""
+    return stable_fraction(f"simulate-random:{identifier}")
+
+
+def _next_batch(waiting: QuerySet[Prediction], order: str, size: int) -> list[Prediction]:
+    queued = waiting.select_related("field", "record", "model_version")
+    if order == "uncertainty":
+        return list(queued.order_by("confidence", "id")[:size])
+    return sorted(queued, key=lambda p: (random_rank(p.record.identifier), p.record.identifier))[
+        :size
+    ]
 
 
 def _scratch_items(rows: list[Row]) -> list[_Item]:
