@@ -153,19 +153,26 @@ def _deliver_many(name: str, rows: list[tuple[int, list[Any]]]) -> int:
                 sent.append(pk)
     except BROKER_ERRORS as exc:
         waiting = [pk for pk, _ in rows[len(sent) :]]
-        OutboxTask.objects.filter(pk__in=waiting).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        _mark_waiting(waiting, exc)
         logger.warning(
             "Task queue unreachable; %d %s tasks wait in the outbox: %s", len(waiting), name, exc
         )
-        _count(deferred=len(waiting))
     if sent:
-        OutboxTask.objects.filter(pk__in=sent).update(
-            attempts=F("attempts") + 1, sent_at=timezone.now()
-        )
-        _count(sent=len(sent))
+        _mark_sent(sent)
     return len(sent)
+
+
+def _mark_sent(pks: list[int]) -> None:
+    OutboxTask.objects.filter(pk__in=pks).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+    _count(sent=len(pks))
+
+
+def _mark_waiting(pks: list[int], exc: Exception) -> None:
+    """The rows stay unsent, for the sweep, with the broker's error."""
+    OutboxTask.objects.filter(pk__in=pks).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    )
+    _count(deferred=len(pks))
 
 
 def _deliver(pk: int, name: str, args: list[Any]) -> bool:
@@ -186,14 +193,10 @@ def _deliver(pk: int, name: str, args: list[Any]) -> bool:
     except BROKER_ERRORS as exc:
         if task.app.conf.task_always_eager:
             raise  # no broker in eager mode: the task itself failed
-        OutboxTask.objects.filter(pk=pk).update(
-            attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        _mark_waiting([pk], exc)
         logger.warning("Task queue unreachable; %s(%s) waits in the outbox: %s", name, args, exc)
-        _count(deferred=1)
         return False
-    OutboxTask.objects.filter(pk=pk).update(attempts=F("attempts") + 1, sent_at=timezone.now())
-    _count(sent=1)
+    _mark_sent([pk])
     return True
 
 
