@@ -54,10 +54,10 @@ def image_collectstatic_env() -> dict[str, str]:
 def image_static_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The static files collected as the Dockerfile collects them, once per test run.
 
-    WhiteNoise's storage compresses every file with gzip and Brotli, about a minute of CPU (most
-    of it the API documentation's scripts and source maps), so the tests that need the collected
-    files share one copy: the parallel processes of a run share the parent of their temporary
-    directories, the first to take the lock collects, the others wait and read its result.
+    WhiteNoise's storage compresses every hashed file with gzip and Brotli (about 8 s of CPU),
+    so the tests that need the collected files share one copy: the parallel processes of a run
+    share the parent of their temporary directories, the first to take the lock collects, the
+    others wait and read its result.
     """
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
