@@ -4,6 +4,7 @@ import pytest
 
 from catalogue.models import DecisionPolicy, FieldValue, PolicyChange, Prediction
 from catalogue.services.policy import BAD_THRESHOLD, PolicyError, policy_update
+from catalogue.services.rerouting import predictions_reroute
 from catalogue.services.routing import route
 from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
@@ -88,6 +89,26 @@ def test_rerouting_respects_a_sensitive_collection(
     assert other.status == "applied"
     prediction.refresh_from_db()
     assert prediction.status == "queued"
+
+
+@pytest.mark.django_db
+def test_a_collection_made_sensitive_sends_its_applied_values_back_to_a_person(field, admin_user):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    closed, open_ = CollectionFactory(), CollectionFactory()
+    applied = PredictionFactory(record=RecordFactory(collection=closed), status="queued")
+    kept = PredictionFactory(record=RecordFactory(collection=open_), status="queued")
+    predictions_reroute(field=field)
+    assert FieldValue.objects.get(record=applied.record, is_current=True).source == "model"
+    closed.is_sensitive = True
+    closed.save()
+    result = predictions_reroute(field=field)
+    assert (result.queued, result.applied, result.unchanged) == (1, 0, 1)
+    applied.refresh_from_db()
+    assert (applied.status, applied.routed_by) == ("queued", "sensitive-collection")
+    withdrawn = FieldValue.objects.get(record=applied.record, is_current=True)
+    assert (withdrawn.label, withdrawn.action) == ("", "withdrawn")
+    kept.refresh_from_db()
+    assert kept.status == "applied"
 
 
 @pytest.mark.django_db
