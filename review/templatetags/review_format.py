@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.template import Context
-from django.template.defaulttags import CsrfTokenNode
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
 from catalogue.models import PolicyChange, label_title
-from review.selectors import LabelChoice, QueueItem, metric_value
+from review.selectors import metric_value
 from review.selectors import percent as _percent
-from review.selectors.common import option_text
 from review.selectors.rules import RuleChange, rule_changes
 
 register = template.Library()
@@ -94,140 +89,6 @@ def plain_value(value: Any) -> str:
     if isinstance(value, list | tuple | set):
         return ", ".join(plain_value(v) for v in value) or "—"
     return str(value)
-
-
-@register.simple_tag
-def label_options(choices: Sequence[LabelChoice]) -> SafeString:
-    """``<option>`` elements for a vocabulary: the same markup as a template loop, built in
-    Python because the queue repeats a field's whole vocabulary for each of its 25 items.
-    Each option's markup is escaped once per process and then only joined."""
-    return mark_safe("".join(_option(c.code, c.name) for c in choices))  # noqa: S308
-
-
-@lru_cache(maxsize=20_000)
-def _option(code: str, name: str) -> str:
-    return str(format_html('<option value="{}">{}</option>', code, option_text(code, name)))
-
-
-@register.simple_tag(takes_context=True)
-def decision_form(
-    context: Context,
-    url: str,
-    action: str,
-    review_round: int,
-    *,
-    css: str,
-    label: str = "",
-    plain: object = None,
-) -> SafeString:
-    """The start of one of a queue item's decision forms: ``<form>``, posted with htmx into
-    its item unless ``plain`` (a decision being changed, on the item page), then the CSRF token
-    and the hidden fields that every decision sends (``action`` and ``label`` when given). The
-    caller closes the form. One tag for the markup that each of an item's seven forms repeats."""
-    hx = (
-        format_html(
-            ' hx-post="{}" hx-target="closest .queue-item" hx-swap="outerHTML"'
-            ' hx-sync="closest .queue-item:drop" hx-disabled-elt="find button"',
-            url,
-        )
-        if not plain
-        else ""
-    )
-    fields = [("action", action)] if action else []
-    if label:
-        fields.append(("label", label))
-    fields += [("review_round", str(review_round)), ("next", str(context.get("next_url", "")))]
-    hidden = format_html_join("", '<input type="hidden" name="{}" value="{}">', fields)
-    return format_html(
-        '<form method="post" action="{}"{} class="{}">{}{}',
-        url,
-        hx,
-        css,
-        CsrfTokenNode().render(context),
-        hidden,
-    )
-
-
-@register.simple_tag(takes_context=True)
-def guess_buttons(
-    context: Context, item: QueueItem, url: str = "", plain: object = None
-) -> SafeString:
-    """The model's top guesses, keys 1 to 3: each a form that accepts it (the first) or
-    corrects to it, posted to ``url``; as text where the item cannot be decided. Built in
-    Python because, as template markup, the guesses of a page's 25 items were over a quarter
-    of the queue's rendering time (docs/benchmarks.md)."""
-    p = item.prediction
-    if not item.alternatives:
-        name = item.label_name or p.label
-        return format_html(
-            '<span class="guess-button is-top"><span class="guess-name">{}</span>{}'
-            ' <span class="confidence-number">{}%</span></span>',
-            name,
-            format_html(' <span class="guess-code">{}</span>', p.label) if name != p.label else "",
-            item.percent,
-        )
-    out = []
-    for key, alt in enumerate(item.alternatives, start=1):
-        top = alt.code == p.label
-        name = alt.name or alt.code
-        both = alt.name and alt.name != alt.code
-        code = format_html(' <span class="guess-code">{}</span>', alt.code) if both else ""
-        shown = format_html(
-            '<span class="guess-name">{}</span>{} <span class="confidence-number">{}%</span>',
-            name,
-            code,
-            alt.percent,
-        )
-        css = "guess-button is-top" if top else "guess-button"
-        if not url:
-            out.append(format_html('<span class="{}">{}</span>', css, shown))
-            continue
-        start = decision_form(
-            context,
-            url,
-            "accept" if top else "correct",
-            p.review_round,
-            css="guess",
-            label="" if top else alt.code,
-            plain=plain,
-        )
-        out.append(
-            format_html(
-                '{}\n<button type="submit" class="{}" data-key="{}" aria-keyshortcuts="{}"'
-                ' title="{} {} (key {})">\n<kbd aria-hidden="true">{}</kbd>\n{}\n{}\n</button>'
-                "\n</form>",
-                start,
-                css,
-                key,
-                key,
-                "Accept" if top else "Correct to",
-                name,
-                key,
-                key,
-                shown,
-                _confidence_bar(item, alt) if key == 1 else "",
-            )
-        )
-    return mark_safe("\n".join(out))  # noqa: S308 (each part built by format_html)
-
-
-def _confidence_bar(item: QueueItem, alt: LabelChoice) -> SafeString:
-    threshold = item.threshold_percent
-    mark = (
-        format_html(
-            '<span class="confbar-mark" style="left: {}%" title="threshold {}%"></span>',
-            threshold,
-            threshold,
-        )
-        if threshold is not None
-        else ""
-    )
-    return format_html(
-        '<span class="confbar" aria-hidden="true"><span class="confbar-fill" style="width: {}%">'
-        "</span>{}</span>",
-        alt.percent,
-        mark,
-    )
 
 
 @register.simple_tag

@@ -157,24 +157,32 @@ def test_it_renders_only_the_list_for_htmx(cataloguer_client, field):
 
 @pytest.mark.django_db
 def test_its_query_count_does_not_grow_with_the_number_of_items(
-    cataloguer_client, field, django_assert_num_queries
+    cataloguer_client, cataloguer, field, django_assert_num_queries
 ):
     def load() -> None:
         counts_forget()
         response = cataloguer_client.get(QUEUE)
         assert response.status_code == 200
 
-    for _ in range(2):
-        prediction = PredictionFactory()
-        FlagFactory(record=prediction.record, prediction=prediction)
-        FieldValueFactory(record=prediction.record)
+    def waiting(n: int) -> None:
+        # Each item's value names who set it: the catalogue, a person or a model's version.
+        for i in range(n):
+            prediction = PredictionFactory()
+            FlagFactory(record=prediction.record, prediction=prediction)
+            FieldValueFactory(
+                record=prediction.record,
+                **[
+                    {"source": "import"},
+                    {"source": "human", "action": "accepted", "user": cataloguer},
+                    {"source": "model", "model_version": prediction.model_version},
+                ][i % 3],
+            )
+
+    waiting(3)
     with django_assert_num_queries(QUEUE_QUERIES):
         load()
 
-    for _ in range(10):
-        prediction = PredictionFactory()
-        FlagFactory(record=prediction.record, prediction=prediction)
-        FieldValueFactory(record=prediction.record)
+    waiting(10)
     with django_assert_num_queries(QUEUE_QUERIES):
         load()
 
