@@ -18,6 +18,7 @@ from catalogue.models import Field
 from glamml.ml.langid import LanguageIdentifier
 from glamml.ml.records import RecordLanguageModel
 from glamml.ml.text import record_text
+from glamml.ml.topk import TopK
 
 # Record.extra keys read as their own evidence by a language field (MARC import fills them).
 EXTRA_EVIDENCE = ("title_original_script", "place", "publisher")
@@ -78,6 +79,16 @@ def predict_records_top_k(
         evidence = [language_evidence(record=r, field=field) for r in records]
         return record_reader(model).predict_records_top_k(evidence, k=k)
     return model.predict_top_k([text_for_model(record=r, field=field) for r in records], k=k)
+
+
+def predict_records_top_k_arrays(
+    *, model: Model, field: Field, records: Sequence[RecordText], k: int = 3
+) -> TopK:
+    """:func:`predict_records_top_k` as arrays, for a prediction batch's array work."""
+    if isinstance(model, LanguageIdentifier):
+        evidence = [language_evidence(record=r, field=field) for r in records]
+        return record_reader(model).predict_records_top_k_arrays(evidence, k=k)
+    return TopK.from_lists(predict_records_top_k(model=model, field=field, records=records, k=k))
 
 
 def predict_records(

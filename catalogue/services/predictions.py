@@ -13,20 +13,19 @@ from django.utils import timezone
 
 from catalogue import dispatch
 from catalogue.field_records import records_for_field, settled_values
-from catalogue.machine import Model, active_model_version, model_load
+from catalogue.machine import active_model_version, model_load
 from catalogue.models import (
-    Collection,
     DecisionPolicy,
     Field,
     FieldJob,
     ModelVersion,
     Prediction,
 )
-from catalogue.services.calibration import calibrators_for_version
-from catalogue.services.inference import predict_records_top_k
+from catalogue.services.inference import predict_records_top_k_arrays
 from catalogue.services.jobs import job_expect, job_run
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
+from catalogue.services.prediction_batch import labels_answered, new_predictions
 from catalogue.services.prediction_rows import (
     NewPrediction,
     jit_off,
@@ -35,12 +34,8 @@ from catalogue.services.prediction_rows import (
     statuses_of_version,
 )
 from catalogue.services.routing import (
-    FLAG,
-    Route,
-    never_applied,
     predictions_supersede_batch,
     predictions_supersede_others,
-    route,
     route_prediction,
     sensitive_labels,
 )
@@ -149,14 +144,14 @@ def _create(
     if not todo:
         return result
 
-    top_k = predict_records_top_k(model=model, field=field, records=todo, k=3)
-    labels_ensure(field=field, codes={code for alts in top_k for code, _ in alts})
-    new = _new_predictions(
+    top = predict_records_top_k_arrays(model=model, field=field, records=todo, k=3)
+    labels_ensure(field=field, codes=labels_answered(top))
+    new = new_predictions(
         field=field,
         version=version,
         model=model,
         records=todo,
-        top_k=top_k,
+        top=top,
         sensitive=sensitive,
         force_review=force_review,
     )
@@ -202,65 +197,6 @@ def _todo(
         )
         result.skipped -= result.revived
     return todo
-
-
-def _new_predictions(
-    *,
-    field: Field,
-    version: ModelVersion,
-    model: Model,
-    records: list[BatchRecord],
-    top_k: list[list[tuple[str, float]]],
-    sensitive: set[str],
-    force_review: bool,
-) -> list[NewPrediction]:
-    """The batch's predictions, read as each record's collection reads the model's confidence,
-    and routed by the field's policy (or to review, flagged)."""
-    collection_ids = {r.collection_id for r in records}
-    calibrators = calibrators_for_version(
-        field=field, version=version, model=model, collection_ids=collection_ids
-    )
-    sensitive_collections = set(
-        Collection.objects.filter(id__in=collection_ids, is_sensitive=True).values_list(
-            "id", flat=True
-        )
-    )
-    policy = field.policy
-    new = []
-    # Once per label, not per record: the check parses the code.
-    not_a_language: dict[str, bool] = {}
-    for record, raw in zip(records, top_k, strict=True):
-        alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
-        label, confidence = alternatives[0]
-        if label not in not_a_language:
-            not_a_language[label] = never_applied(field=field, label=label)
-        if force_review:
-            where = Route(Prediction.Status.QUEUED, FLAG)
-        else:
-            where = route(
-                mode=policy.mode,
-                threshold=policy.threshold,
-                confidence=confidence,
-                collection_sensitive=record.collection_id in sensitive_collections,
-                label_sensitive=label in sensitive,
-                not_a_language=not_a_language[label],
-            )
-        new.append(
-            NewPrediction(
-                record_id=record.id,
-                collection_id=record.collection_id,
-                label=label,
-                confidence=float(confidence),
-                raw_confidence=float(raw[0][1]),
-                alternatives=[[code, round(float(p), 6)] for code, p in alternatives],
-                status=where.status,
-                routed_by=where.routed_by,
-                margin=margin_of(alternatives),
-                audit_rank=audit_rank(record.id, version.id),
-                flagged=force_review,
-            )
-        )
-    return new
 
 
 def _store(new: list[NewPrediction], *, field: Field, version: ModelVersion) -> list[StoredRow]:

@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 # Lower edges of the bands of raw confidence; the last band runs to 1 inclusive.
 BAND_EDGES = (0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99)
 # How many answers' worth of belief the prior holds in each band: chosen on validation sources
@@ -34,6 +36,8 @@ PRIOR_WEIGHT = 5.0
 # What a confidence is taken to mean with no evidence: 90% of itself (the app's default; its
 # setting GLAMML_NEW_COLLECTION_RATIO may set another).
 PRIOR_RATIO = 0.9
+
+_EDGES = np.array(BAND_EDGES)
 
 Bands = list[list[float]]  # per band: [answers, right, promised (sum of raw confidences)]
 
@@ -97,6 +101,20 @@ class CollectionCalibrator:
         if confidence <= 0.0:
             return 0.0
         return min(1.0, confidence * self.ratio(band_of(confidence)))
+
+    def calibrate_many(self, confidences: np.ndarray) -> np.ndarray:
+        """:meth:`calibrate` of each raw confidence in an array of any shape, bit for bit.
+
+        For a prediction batch: one array operation instead of a call per answer. The band
+        ratios are the same Python floats, and a float64 product is the same IEEE product.
+        """
+        raw = np.asarray(confidences, dtype=np.float64)
+        ratios = np.array([self.ratio(band) for band in range(len(BAND_EDGES))])
+        # The last edge at or under each confidence; under the first edge, band 0 (band_of).
+        bands = np.maximum(np.searchsorted(_EDGES, raw, side="right") - 1, 0)
+        scaled = raw * ratios[bands]
+        # min(1.0, x) keeps 1.0 unless x < 1.0 (a NaN too), as np.minimum would not.
+        return np.where(raw <= 0.0, 0.0, np.where(scaled < 1.0, scaled, 1.0))
 
     def calibrate_alternatives(
         self, alternatives: Sequence[tuple[str, float]]

@@ -34,6 +34,7 @@ import numpy as np
 from glamml.ml.calibration import Scores
 from glamml.ml.langid import UNDETERMINED, LanguageIdentifier
 from glamml.ml.text import clean_text
+from glamml.ml.topk import TopK, top_k_columns
 
 # The fields read, in order; any other key of a record is ignored.
 RECORD_FIELDS = ("title", "title_original_script", "place", "publisher", "notes")
@@ -208,23 +209,29 @@ class RecordLanguageModel:
         A record with fewer than :data:`MIN_LETTERS` letters in the fields read, or none the
         model knows, gets ``[("und", 0.0)]``: an abstention, which no threshold applies.
         """
+        return self.predict_records_top_k_arrays(records, k=k).as_lists()
+
+    def predict_records_top_k_arrays(
+        self, records: Sequence[Mapping[str, str | None]], k: int = 3
+    ) -> TopK:
+        """:meth:`predict_records_top_k` as arrays (an abstention's label is the last one)."""
         if k < 1:
             raise ValueError("k must be at least 1")
-        results: list[list[tuple[str, float]]] = []
+        k_used = min(k, len(self.labels_))
+        index = np.zeros((len(records), k_used), dtype=np.int64)
+        proba_top = np.zeros((len(records), k_used))
+        width = np.full(len(records), k_used, dtype=np.int64)
         for start in range(0, len(records), _CHUNK):
-            chunk = records[start : start + _CHUNK]
-            proba, present = self.predict_record_proba(chunk)
-            k_used = min(k, proba.shape[1])
-            if k_used == 1:  # predict(): the best alone, no sort
-                top = proba.argmax(axis=1)[:, None]
-            else:
-                top = np.argsort(-proba, axis=1, kind="stable")[:, :k_used]
-            for row in range(len(chunk)):
-                if not present[row]:
-                    results.append([ABSTAIN])
-                    continue
-                results.append([(self.labels_[c], float(proba[row, c])) for c in top[row].tolist()])
-        return results
+            rows = slice(start, start + _CHUNK)
+            proba, present = self.predict_record_proba(records[rows])
+            top = top_k_columns(proba, k_used)
+            chosen = np.take_along_axis(proba, top, axis=1)
+            absent = ~present
+            top[absent], chosen[absent] = 0, 0.0
+            top[absent, 0] = len(self.labels_)  # ABSTAIN's label, after the model's labels
+            index[rows], proba_top[rows] = top, chosen
+            width[rows] = np.where(present, k_used, 1)
+        return TopK([*self.labels_, ABSTAIN[0]], index, proba_top, width)
 
     def predict_records(
         self, records: Sequence[Mapping[str, str | None]]

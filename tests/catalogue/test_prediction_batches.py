@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalogue.models import (
+    CollectionCalibration,
     FieldValue,
     Label,
     ModelVersion,
@@ -18,6 +19,7 @@ from catalogue.models import (
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create, predictions_enqueue_field
 from catalogue.services.values import value_set, values_apply_predictions
+from glamml.ml.collection_calibration import count_evidence
 from tests.factories import CollectionFactory, RecordFactory
 
 TITLES = [
@@ -200,20 +202,35 @@ def expected_rows(field, version, records, *, rate, force_review=False):
 def test_a_batch_stores_what_the_rules_say_for_each_record(
     field, active_model, admin_user, settings, force_review
 ):
-    """The batch builds its rows without a model object per record; what it stores is what
-    routing, calibration, margin and audit rank give one record at a time."""
+    """The batch calibrates, routes and builds its rows on arrays, without a model object per
+    record; what it stores is what routing, calibration, margin and audit rank give one record
+    at a time, bit for bit (``==`` on every float)."""
     settings.GLAMML_NEW_COLLECTION_RATIO = 0.9  # calibration moves every confidence
-    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.8)
     MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.5})
     Label.objects.update_or_create(
         field=field, code="ita", defaults={"name": "Italian", "is_sensitive": True}
     )
-    open_, sensitive = CollectionFactory(), CollectionFactory(is_sensitive=True)
+    open_, sensitive, proven = (
+        CollectionFactory(),
+        CollectionFactory(is_sensitive=True),
+        CollectionFactory(),
+    )
+    # A collection with evidence of its own: its low bands wrong, its top bands right more
+    # often than the model promised (a ratio over 1, so the cap at 1.0 counts).
+    decided = count_evidence([(0.6, False)] * 30 + [(0.75, True), (0.72, False)] * 20)
+    decided[4:] = [[100, 100, 80.0]] * (len(decided) - 4)
+    CollectionCalibration.objects.create(field=field, collection=proven, decided=decided)
     ids = [
         RecordFactory(collection=collection, title=title).id
-        for collection in (open_, sensitive)
+        for collection in (open_, sensitive, proven)
         for title in MIXED_TITLES
     ]
+    # The threshold exactly at one record's calibrated confidence: at it is applied.
+    records = list(Record.objects.filter(id__in=ids).select_related("collection").order_by("id"))
+    before = expected_rows(field, active_model, records, rate=0.5)
+    at = next(i for i in ids if before[i]["routed_by"] == "threshold" and i > ids[0])
+    threshold = before[at]["confidence"]
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=threshold)
 
     result = predictions_create(field=field, record_ids=ids, force_review=force_review)
 
@@ -237,6 +254,9 @@ def test_a_batch_stores_what_the_rules_say_for_each_record(
         for p in Prediction.objects.filter(record_id__in=ids)
     }
     assert stored == expected
+    if not force_review:
+        assert expected[at]["confidence"] == field.policy.threshold and expected[at]["value"]
+        assert any(row["confidence"] == 1.0 for row in expected.values())  # the cap
     # Every kind of route is in the batch, so each rule was exercised.
     routes = {row["routed_by"] for row in expected.values()}
     if force_review:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pytest
 
 from catalogue.models import DecisionPolicy, FieldValue, PolicyChange, Prediction
 from catalogue.services.policy import BAD_THRESHOLD, PolicyError, policy_update
 from catalogue.services.rerouting import predictions_reroute
-from catalogue.services.routing import route
+from catalogue.services.routing import route, route_many
 from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
@@ -18,6 +21,36 @@ def routed(mode, confidence, *, threshold=0.9, collection_sensitive=False, label
         collection_sensitive=collection_sensitive,
         label_sensitive=label_sensitive,
     )
+
+
+@pytest.mark.parametrize("mode", [*DecisionPolicy.Mode.values, "unknown"])
+def test_a_batch_is_routed_as_each_prediction_alone(mode):
+    threshold = 0.8125
+    near = [threshold, np.nextafter(threshold, 0.0), np.nextafter(threshold, 1.0), 0.0, 1.0, 0.3]
+    cases = list(itertools.product(near, [False, True], [False, True], [False, True]))
+    confidence, collection, label, language = (
+        np.array(column) for column in zip(*cases, strict=True)
+    )
+    routes, chosen = route_many(
+        mode=mode,
+        threshold=threshold,
+        confidence=confidence,
+        collection_sensitive=collection,
+        label_sensitive=label,
+        not_a_language=language,
+    )
+    expected = [
+        route(
+            mode=mode,
+            threshold=threshold,
+            confidence=float(c),
+            collection_sensitive=cs,
+            label_sensitive=ls,
+            not_a_language=na,
+        )
+        for c, cs, ls, na in cases
+    ]
+    assert [routes[i] for i in chosen.tolist()] == expected
 
 
 def test_auto_applies_whatever_the_confidence():
