@@ -66,6 +66,35 @@ def language_evidence(*, record: RecordText, field: Field) -> dict[str, str]:
     return evidence
 
 
+def language_evidence_columns(
+    *, records: Sequence[RecordText], field: Field
+) -> dict[str, list[str]]:
+    """:func:`language_evidence` of each record, field by field ("" where a record has none).
+
+    What a batch hands the model (:meth:`RecordLanguageModel.predict_columns_top_k`): one list
+    per field instead of a dictionary per record.
+    """
+    extras = [r.extra if isinstance(r.extra, dict) else {} for r in records]
+    if (field.text_source or ["title"]) == ["title"]:  # the usual field: its title alone
+        titles = [str(r.title) if r.title else "" for r in records]
+    else:
+        titles = [text_for_model(record=r, field=field) for r in records]
+    columns = {"title": titles}
+    for key in EXTRA_EVIDENCE:
+        columns[key] = [
+            v if isinstance(v := extra.get(key), str) and v.strip() else "" for extra in extras
+        ]
+    # The catalogue's notes; else the description, unless the field reads it as its text.
+    described = "description" not in field.text_source
+    columns["notes"] = [
+        v
+        if isinstance(v := extra.get("notes"), str) and v.strip()
+        else (d if described and isinstance(d := r.description, str) and d.strip() else "")
+        for r, extra in zip(records, extras, strict=True)
+    ]
+    return columns
+
+
 def record_reader(model: LanguageIdentifier) -> RecordLanguageModel:
     """The whole-record reader around a language identifier, with the settings of its file."""
     return RecordLanguageModel.from_identifier(model)
@@ -86,8 +115,8 @@ def predict_records_top_k_arrays(
 ) -> TopK:
     """:func:`predict_records_top_k` as arrays, for a prediction batch's array work."""
     if isinstance(model, LanguageIdentifier):
-        evidence = [language_evidence(record=r, field=field) for r in records]
-        return record_reader(model).predict_records_top_k_arrays(evidence, k=k)
+        columns = language_evidence_columns(records=records, field=field)
+        return record_reader(model).predict_columns_top_k(columns, len(records), k=k)
     return TopK.from_lists(predict_records_top_k(model=model, field=field, records=records, k=k))
 
 

@@ -183,13 +183,28 @@ class RecordLanguageModel:
         A record is answered when its fields hold at least :data:`MIN_LETTERS` letters and at
         least one n-gram the model knows; the others are abstentions.
         """
+        return self.predict_columns_proba(self._columns(records), len(records))
+
+    def _columns(self, records: Sequence[Mapping[str, str | None]]) -> dict[str, list[str]]:
+        """Each field read, as one text per record ("" where a record has none)."""
+        return {
+            name: [str(record.get(name) or "") for record in records]
+            for name in RECORD_FIELDS
+            if self.settings.field_weights.get(name, 0.0) > 0
+        }
+
+    def predict_columns_proba(
+        self, columns: Mapping[str, Sequence[str]], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`predict_record_proba` of ``n`` records given field by field: ``columns[name]``
+        holds each record's text of that field ("" for none; a field not given is "" for all)."""
         fields: dict[str, FieldScores] = {}
-        letters = np.zeros(len(records), dtype=np.int64)
-        known = np.zeros(len(records), dtype=bool)
+        letters = np.zeros(n, dtype=np.int64)
+        known = np.zeros(n, dtype=bool)
         for name in RECORD_FIELDS:
             if self.settings.field_weights.get(name, 0.0) <= 0:
                 continue
-            texts = [str(record.get(name) or "") for record in records]
+            texts = columns.get(name) or [""] * n
             if not any(texts) and name != "title":
                 continue
             raw = self.raw_scores(texts)
@@ -197,7 +212,7 @@ class RecordLanguageModel:
             letters += raw.letters
             known |= raw.lengths > 0
         if not fields:
-            fields["title"] = self.field_scores(self.raw_scores([""] * len(records)))
+            fields["title"] = self.field_scores(self.raw_scores([""] * n))
         proba, _ = self.combine(fields)
         return proba, known & (letters >= MIN_LETTERS)
 
@@ -215,15 +230,23 @@ class RecordLanguageModel:
         self, records: Sequence[Mapping[str, str | None]], k: int = 3
     ) -> TopK:
         """:meth:`predict_records_top_k` as arrays (an abstention's label is the last one)."""
+        return self.predict_columns_top_k(self._columns(records), len(records), k=k)
+
+    def predict_columns_top_k(
+        self, columns: Mapping[str, Sequence[str]], n: int, k: int = 3
+    ) -> TopK:
+        """:meth:`predict_records_top_k_arrays` of records given field by field (see
+        :meth:`predict_columns_proba`)."""
         if k < 1:
             raise ValueError("k must be at least 1")
         k_used = min(k, len(self.labels_))
-        index = np.zeros((len(records), k_used), dtype=np.int64)
-        proba_top = np.zeros((len(records), k_used))
-        width = np.full(len(records), k_used, dtype=np.int64)
-        for start in range(0, len(records), _CHUNK):
-            rows = slice(start, start + _CHUNK)
-            proba, present = self.predict_record_proba(records[rows])
+        index = np.zeros((n, k_used), dtype=np.int64)
+        proba_top = np.zeros((n, k_used))
+        width = np.full(n, k_used, dtype=np.int64)
+        for start in range(0, n, _CHUNK):
+            rows = slice(start, min(start + _CHUNK, n))
+            chunk = {name: texts[rows] for name, texts in columns.items()}
+            proba, present = self.predict_columns_proba(chunk, rows.stop - start)
             top = top_k_columns(proba, k_used)
             chosen = np.take_along_axis(proba, top, axis=1)
             absent = ~present

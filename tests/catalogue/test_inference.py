@@ -3,14 +3,23 @@ a value that names no single language, whatever the input."""
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import pytest
 
+from catalogue.machine import model_load
 from catalogue.models import FieldValue, Prediction
-from catalogue.services.inference import language_evidence
+from catalogue.services.inference import (
+    language_evidence,
+    language_evidence_columns,
+    predict_records_top_k,
+    predict_records_top_k_arrays,
+)
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
 from catalogue.services.rerouting import predictions_reroute
 from catalogue.services.routing import NOT_A_LANGUAGE
+from glamml.ml.records import RECORD_FIELDS
 from tests.factories import CollectionFactory, RecordFactory
 
 BAD_INPUT = {
@@ -68,6 +77,54 @@ def test_notes_count_as_evidence_unless_the_field_already_reads_the_description(
     field.text_source = ["title", "description"]
     evidence = language_evidence(record=record, field=field)
     assert evidence == {"title": f"{record.title} Enthält Briefe", "place": "Wien"}
+
+
+class Row(NamedTuple):
+    """A prediction batch's plain row of a record."""
+
+    id: int
+    collection_id: int
+    title: str
+    description: str
+    extra: Any
+
+
+AWKWARD_ROWS = [
+    Row(1, 1, "Geschichte der Stadt", "Enthält Briefe", {"place": "Wien", "date": 1900}),
+    Row(2, 1, "1848", "", {"place": "Leipzig", "publisher": "Verlag", "notes": "  "}),
+    Row(3, 1, "", "A description", {"notes": "Notes of the catalogue", "title": "not this"}),
+    Row(4, 1, "Poems", "   ", {"place": 12, "publisher": None, "notes": ["a list"]}),
+    Row(5, 1, "Opera", "Beschreibung", ["extra", "as a list"]),
+    Row(6, 1, "Opera", "Beschreibung", None),
+    Row(7, 1, "MS 123", "", "a string"),
+    Row(8, 1, "Война и мир", "", {"title_original_script": "Война", "medium": "oil"}),
+    Row(9, 1, "Poems", "", {"place": " \t", "title_original_script": "", "publisher": "Zed"}),
+    *(Row(10 + i, 1, title, "", {}) for i, title in enumerate(BAD_INPUT.values())),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text_source", [["title"], [], ["title", "description"], ["medium", "title"]]
+)
+def test_a_batch_hands_the_model_each_records_evidence_field_by_field(
+    field, active_model, text_source
+):
+    """The columns a batch hands the model hold what each record's evidence holds, and the
+    model's answers from them are those from the records one by one."""
+    field.text_source = text_source
+    columns = language_evidence_columns(records=AWKWARD_ROWS, field=field)
+    for i, row in enumerate(AWKWARD_ROWS):
+        evidence = language_evidence(record=row, field=field)
+        # As the model reads a record's evidence: "" for a field it does not have.
+        assert {name: texts[i] for name, texts in columns.items()} == {
+            name: str(evidence.get(name) or "") for name in RECORD_FIELDS
+        }
+    model = model_load(version=active_model)
+    arrays = predict_records_top_k_arrays(model=model, field=field, records=AWKWARD_ROWS)
+    assert arrays.as_lists() == predict_records_top_k(
+        model=model, field=field, records=AWKWARD_ROWS
+    )
 
 
 @pytest.mark.django_db
