@@ -105,8 +105,8 @@ def predict_records_top_k(
 ) -> list[list[tuple[str, float]]]:
     """The ``k`` likeliest values of ``field`` for each record, best first."""
     if isinstance(model, LanguageIdentifier):
-        evidence = [language_evidence(record=r, field=field) for r in records]
-        return record_reader(model).predict_records_top_k(evidence, k=k)
+        top = predict_records_top_k_arrays(model=model, field=field, records=records, k=k)
+        return top.as_lists()
     return model.predict_top_k([text_for_model(record=r, field=field) for r in records], k=k)
 
 
@@ -117,7 +117,8 @@ def predict_records_top_k_arrays(
     if isinstance(model, LanguageIdentifier):
         columns = language_evidence_columns(records=records, field=field)
         return record_reader(model).predict_columns_top_k(columns, len(records), k=k)
-    return TopK.from_lists(predict_records_top_k(model=model, field=field, records=records, k=k))
+    texts = [text_for_model(record=r, field=field) for r in records]
+    return TopK.from_lists(model.predict_top_k(texts, k=k))
 
 
 def predict_records(

@@ -14,6 +14,7 @@ from catalogue.services.inference import (
     language_evidence_columns,
     predict_records_top_k,
     predict_records_top_k_arrays,
+    record_reader,
 )
 from catalogue.services.policy import policy_update
 from catalogue.services.predictions import predictions_create
@@ -121,10 +122,12 @@ def test_a_batch_hands_the_model_each_records_evidence_field_by_field(
             name: str(evidence.get(name) or "") for name in RECORD_FIELDS
         }
     model = model_load(version=active_model)
-    arrays = predict_records_top_k_arrays(model=model, field=field, records=AWKWARD_ROWS)
-    assert arrays.as_lists() == predict_records_top_k(
-        model=model, field=field, records=AWKWARD_ROWS
+    one_by_one = record_reader(model).predict_records_top_k(
+        [language_evidence(record=row, field=field) for row in AWKWARD_ROWS]
     )
+    arrays = predict_records_top_k_arrays(model=model, field=field, records=AWKWARD_ROWS)
+    assert arrays.as_lists() == one_by_one
+    assert predict_records_top_k(model=model, field=field, records=AWKWARD_ROWS) == one_by_one
 
 
 @pytest.mark.django_db
