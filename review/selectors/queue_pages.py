@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 
@@ -165,7 +166,12 @@ def _rows(
     flagged = ids.filter(flagged=True)
     if cursor is not None:
         flagged = flagged.filter(_greater(cursor, order=order))
-    both = flagged[:limit].union(ids.filter(flagged=False)[:limit], all=True)
+    unflagged = ids.filter(flagged=False)[:limit]
+    if connection.features.supports_slicing_ordering_in_compound:
+        both: Any = flagged[:limit].union(unflagged, all=True)
+    else:
+        # SQLite allows no LIMIT inside a UNION: the two ranges are read one after the other.
+        both = [*flagged[:limit], *unflagged]
     return list(waiting.filter(id__in=both)[:limit])
 
 
