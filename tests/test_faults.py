@@ -55,7 +55,11 @@ def test_a_worker_running_a_task_survives_redis_going_away(
             run = training_run_create(field=genre)
         assert wait_for(lambda: run_status(run) != "queued", seconds=90, process=worker, log=log)
         redis_server.stop()  # while the run trains
-        time.sleep(3)
+        # Down until the worker has noticed and failed to reconnect at least once (rather than
+        # a fixed 3 s): the outage is met, whatever the machine's speed.
+        assert wait_for(
+            lambda: "Cannot connect to" in log.read_text(), seconds=60, process=worker, log=log
+        ), log.read_text()
         redis_server.start()
         finished = wait_for(
             lambda: run_status(run) in ("succeeded", "failed"), seconds=120, process=worker, log=log
