@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +25,12 @@ from catalogue.services.inference import predict_records_top_k_arrays
 from catalogue.services.jobs import job_expect, job_run
 from catalogue.services.labels import labels_ensure
 from catalogue.services.monitoring.spotchecks import spot_checks_select
-from catalogue.services.prediction_batch import labels_answered, new_predictions
+from catalogue.services.prediction_batch import (
+    BatchRecord,
+    batch_records,
+    labels_answered,
+    new_predictions,
+)
 from catalogue.services.prediction_rows import (
     NewPrediction,
     jit_off,
@@ -63,16 +68,6 @@ def margin_of(alternatives: list[tuple[str, float]]) -> float:
 def audit_rank(record_id: int, version_id: int) -> float:
     """A stable pseudo-random number in [0, 1) for the random audit order."""
     return stable_fraction(f"audit:{version_id}:{record_id}")
-
-
-class BatchRecord(NamedTuple):
-    """What a prediction batch reads of a record: a row, not a model object for each."""
-
-    id: int
-    collection_id: int
-    title: str
-    description: str
-    extra: Any
 
 
 class StoredRow(NamedTuple):
@@ -126,12 +121,7 @@ def _create(
     version = model_version or active_model_version(field=field)
     model = model_load(version=version)
     result = PredictResult()
-    records = [
-        BatchRecord(*row)
-        for row in records_for_field(field=field, record_ids=list(record_ids))
-        .order_by("id")
-        .values_list("id", "collection_id", "title", "description", "extra")
-    ]
+    records = batch_records(field=field, record_ids=list(record_ids))
     sensitive = sensitive_labels(field=field)  # once: routing and reviving both need it
     todo = _todo(
         field=field,

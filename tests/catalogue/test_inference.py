@@ -17,6 +17,7 @@ from catalogue.services.inference import (
     record_reader,
 )
 from catalogue.services.policy import policy_update
+from catalogue.services.prediction_batch import batch_records
 from catalogue.services.predictions import predictions_create
 from catalogue.services.rerouting import predictions_reroute
 from catalogue.services.routing import NOT_A_LANGUAGE
@@ -128,6 +129,29 @@ def test_a_batch_hands_the_model_each_records_evidence_field_by_field(
     arrays = predict_records_top_k_arrays(model=model, field=field, records=AWKWARD_ROWS)
     assert arrays.as_lists() == one_by_one
     assert predict_records_top_k(model=model, field=field, records=AWKWARD_ROWS) == one_by_one
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text_source", [["title"], ["title", "description"], ["medium"]])
+def test_a_batch_reads_of_each_record_what_the_model_reads_of_it(field, text_source):
+    """On PostgreSQL a batch selects only the extra values a language model reads, as text:
+    the evidence is what the whole record gives."""
+    field.text_source = text_source
+    collection = CollectionFactory()
+    records = [
+        RecordFactory(
+            collection=collection, title=row.title, description=row.description, extra=row.extra
+        )
+        for row in AWKWARD_ROWS
+        if row.extra is not None
+    ]
+    read = batch_records(field=field, record_ids=[r.id for r in records])
+    assert [r.id for r in read] == [r.id for r in records]
+    for record in records:
+        record.refresh_from_db()  # its extra as stored: JSON read back
+    assert language_evidence_columns(records=read, field=field) == language_evidence_columns(
+        records=records, field=field
+    )
 
 
 @pytest.mark.django_db
