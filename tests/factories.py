@@ -56,9 +56,12 @@ class RecordFactory(factory.django.DjangoModelFactory):
 
 
 def language_field() -> models.Field:
-    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.fields import LANGUAGE, field_ensure_language
 
-    return field_ensure_language()
+    # Factories ask for the field once for each object they make (a test may make hundreds).
+    # field_ensure_language makes it with its policy and vocabulary and is the only way the
+    # field is made, so once it exists one query finds it instead of three.
+    return models.Field.objects.filter(key=LANGUAGE).first() or field_ensure_language()
 
 
 class ModelVersionFactory(factory.django.DjangoModelFactory):
