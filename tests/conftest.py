@@ -170,6 +170,17 @@ def _own_redis_keys():
             client.delete(*keys)
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium for this process's browser tests, started by the first of them; each test
+    opens its own context in it (tests/review/browser.py)."""
+    from tests.review.browser import Chromium
+
+    started = Chromium()
+    yield started
+    started.stop()
+
+
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, settings):
     """Each test writes model artefacts to its own directory, never to var/."""

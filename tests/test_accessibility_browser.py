@@ -80,11 +80,10 @@ def blocking_issues(page) -> list[str]:
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_no_screen_has_a_serious_or_critical_accessibility_issue(
-    live_server, client, admin_user, monkeypatch, screens, width
+    live_server, chromium, client, admin_user, screens, width
 ):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     found = {}
-    with logged_in_page(live_server, client, admin_user, width=width) as page:
+    with logged_in_page(chromium, live_server, client, admin_user, width=width) as page:
         for path in screens:
             page.goto(live_server.url + path)
             issues = blocking_issues(page)
@@ -93,23 +92,14 @@ def test_no_screen_has_a_serious_or_critical_accessibility_issue(
     assert found == {}
 
 
-def test_the_login_page_and_a_public_record_have_none_for_a_visitor(
-    live_server, monkeypatch, field
-):
-    from playwright.sync_api import sync_playwright
-
-    from tests.review.browser import CHROMIUM_ARGS
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def test_the_login_page_and_a_public_record_have_none_for_a_visitor(live_server, chromium, field):
     shown = applied_prediction(field=field, label="deu", confidence=0.91)
     found = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
+    with chromium.context() as context:  # no session cookie: a visitor
+        page = context.new_page()
         for path in (reverse("login"), reverse("catalogue:record", args=[shown.record.code])):
             page.goto(live_server.url + path)
             issues = blocking_issues(page)
             if issues:
                 found[path] = issues
-        browser.close()
     assert found == {}

@@ -32,9 +32,8 @@ def background(settings):
 
 
 @pytest.fixture
-def admin_page(live_server, client, admin_user, monkeypatch, background):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with logged_in_page(live_server, client, admin_user) as page:
+def admin_page(live_server, chromium, client, admin_user, background):
+    with logged_in_page(chromium, live_server, client, admin_user) as page:
         yield page
 
 

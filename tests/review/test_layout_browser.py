@@ -46,11 +46,10 @@ def screens(trained_genre, labels):
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_no_page_is_wider_than_the_window(
-    live_server, client, admin_user, monkeypatch, screens, width
+    live_server, chromium, client, admin_user, screens, width
 ):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     too_wide = {}
-    with logged_in_page(live_server, client, admin_user, width=width) as page:
+    with logged_in_page(chromium, live_server, client, admin_user, width=width) as page:
         for path in screens:
             page.goto(live_server.url + path)
             scroll_width = page.evaluate("document.documentElement.scrollWidth")
@@ -67,13 +66,12 @@ def test_no_page_is_wider_than_the_window(
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_long_identifier_leaves_the_items_title_in_view(
-    live_server, client, cataloguer, monkeypatch, labels, width
+    live_server, chromium, client, cataloguer, labels, width
 ):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     PredictionFactory(
         label="fra", record__identifier=LONG_IDENTIFIER, record__title="Tuntematon turbiini"
     )
-    with logged_in_page(live_server, client, cataloguer, width=width) as page:
+    with logged_in_page(chromium, live_server, client, cataloguer, width=width) as page:
         page.goto(live_server.url + reverse("review:queue"))
         # How far the title runs past its heading's edge, and how many of its lines are cut.
         cut = page.evaluate(
@@ -92,15 +90,14 @@ def test_a_long_identifier_leaves_the_items_title_in_view(
 
 @pytest.mark.parametrize("width", [390, 1280])
 def test_a_collection_list_with_long_identifiers_shows_every_column(
-    live_server, client, admin_user, monkeypatch, field, width
+    live_server, chromium, client, admin_user, field, width
 ):
     """FinGreyLit's handle URLs once pushed Title and the value off a 1280 px screen."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     collection = CollectionFactory()
     for n in range(3):
         record = RecordFactory(collection=collection, identifier=f"{LONG_IDENTIFIER}?page={n}")
         value_set(record=record, field=field, label="fin", source="import")
-    with logged_in_page(live_server, client, admin_user, width=width) as page:
+    with logged_in_page(chromium, live_server, client, admin_user, width=width) as page:
         page.goto(live_server.url + reverse("catalogue:collection", args=[collection.slug]))
         box = page.locator(".table-wrap").first
         hidden = box.evaluate("el => el.scrollWidth - el.clientWidth")

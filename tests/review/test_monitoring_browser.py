@@ -25,9 +25,8 @@ CHARTS = (
 
 
 @pytest.fixture
-def admin_page(live_server, client, admin_user, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with logged_in_page(live_server, client, admin_user) as page:
+def admin_page(live_server, chromium, client, admin_user):
+    with logged_in_page(chromium, live_server, client, admin_user) as page:
         yield page
 
 

@@ -13,10 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server, client, cataloguer, monkeypatch):
+def browser_page(live_server, chromium, client, cataloguer):
     """A Chromium page logged in as the cataloguer."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with logged_in_page(live_server, client, cataloguer) as page:
+    with logged_in_page(chromium, live_server, client, cataloguer) as page:
         yield page
 
 

@@ -13,9 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server, client, cataloguer, monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with logged_in_page(live_server, client, cataloguer) as page:
+def browser_page(live_server, chromium, client, cataloguer):
+    with logged_in_page(chromium, live_server, client, cataloguer) as page:
         yield page
 
 
