@@ -245,6 +245,9 @@ def gunicorn(bench: Bench, log: Path) -> Iterator[str]:
                     urllib.request.urlopen(url + "/", timeout=60)
                     break
                 except OSError:
+                    if server.poll() is not None:
+                        tail = "".join(log.read_text().splitlines(keepends=True)[-5:])
+                        raise SystemExit(f"gunicorn did not start ({log}):\n{tail}") from None
                     time.sleep(0.5)
             yield url
         finally:
