@@ -2,7 +2,7 @@
 # The whole test suite from a fresh clone: lint, types and the migrations check beside pytest.
 # With PostgreSQL and Redis answering (as in CI) every test runs against them; without them
 # the suite runs on SQLite and says plainly which tests it could not run.
-# pytest runs in parallel processes (pytest-xdist; GLAMML_TEST_WORKERS, default 3, 0 for one
+# pytest runs in parallel processes (pytest-xdist; GLAMML_TEST_WORKERS, default 2, 0 for one
 # process), each with its own test database and Redis keys; each stage prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -71,7 +71,9 @@ else
     echo "   (install it with: apt-get install -y chromium)."
 fi
 
-WORKERS="${GLAMML_TEST_WORKERS:-3}"
+# Two processes on our two cores: a third shared them (the suite keeps both busy throughout) and
+# cost about a fifth more CPU for no less wall time (docs/benchmarks.md, the test suite).
+WORKERS="${GLAMML_TEST_WORKERS:-2}"
 echo "== pytest ($WORKERS parallel processes; run $GLAMML_TEST_RUN)"
 # pytest's own exit status stands: 5 (no test ran) fails the run like any failure.
 status=0
