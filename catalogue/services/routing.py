@@ -35,18 +35,18 @@ def route(
     label_sensitive: bool,
     not_a_language: bool = False,
 ) -> Route:
-    """Apply the field's policy; the safety rules come first and override every mode."""
-    if not_a_language:
-        return Route(Prediction.Status.QUEUED, NOT_A_LANGUAGE)
-    if collection_sensitive:
-        return Route(Prediction.Status.QUEUED, SENSITIVE_COLLECTION)
-    if label_sensitive:
-        return Route(Prediction.Status.QUEUED, SENSITIVE_LABEL)
-    if mode == DecisionPolicy.Mode.AUTO:
-        return Route(Prediction.Status.APPLIED, mode)
-    if mode == DecisionPolicy.Mode.THRESHOLD and confidence >= threshold:
-        return Route(Prediction.Status.APPLIED, mode)
-    return Route(Prediction.Status.QUEUED, mode)
+    """Apply the field's policy; the safety rules come first and override every mode.
+
+    One prediction's case of :func:`route_many`, where the rules are written."""
+    routes, chosen = route_many(
+        mode=mode,
+        threshold=threshold,
+        confidence=np.array([confidence]),
+        collection_sensitive=np.array([collection_sensitive]),
+        label_sensitive=np.array([label_sensitive]),
+        not_a_language=np.array([not_a_language]),
+    )
+    return routes[int(chosen[0])]
 
 
 def route_many(

@@ -13,13 +13,22 @@ from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
 
-def routed(mode, confidence, *, threshold=0.9, collection_sensitive=False, label_sensitive=False):
+def routed(
+    mode,
+    confidence,
+    *,
+    threshold=0.9,
+    collection_sensitive=False,
+    label_sensitive=False,
+    not_a_language=False,
+):
     return route(
         mode=mode,
         threshold=threshold,
         confidence=confidence,
         collection_sensitive=collection_sensitive,
         label_sensitive=label_sensitive,
+        not_a_language=not_a_language,
     )
 
 
@@ -39,18 +48,31 @@ def test_a_batch_is_routed_as_each_prediction_alone(mode):
         label_sensitive=label,
         not_a_language=language,
     )
-    expected = [
-        route(
-            mode=mode,
+    expected = [policy_says(mode, threshold, *case) for case in cases]
+    assert [routes[i] for i in chosen.tolist()] == expected
+    assert [
+        routed(
+            mode,
+            c,
             threshold=threshold,
-            confidence=float(c),
             collection_sensitive=cs,
             label_sensitive=ls,
             not_a_language=na,
         )
         for c, cs, ls, na in cases
-    ]
-    assert [routes[i] for i in chosen.tolist()] == expected
+    ] == expected
+
+
+def policy_says(mode, threshold, confidence, collection, label, not_a_language):
+    """The routing rules as the policy page states them, one prediction at a time."""
+    if not_a_language:
+        return ("queued", "not-a-language")
+    if collection:
+        return ("queued", "sensitive-collection")
+    if label:
+        return ("queued", "sensitive-label")
+    applies = mode == "auto" or (mode == "threshold" and confidence >= threshold)
+    return ("applied" if applies else "queued", mode)
 
 
 def test_auto_applies_whatever_the_confidence():
