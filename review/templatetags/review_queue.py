@@ -292,3 +292,13 @@ def _value_origin(value: FieldValue) -> str:
         who = (value.user.get_username() if value.user else "") or "a cataloguer"
         return f"{_esc(action)} by {_esc(who)}"
     return ""
+
+
+@register.filter
+def queue_filters_set(form: Any) -> bool:
+    """Whether the queue's filter form narrows or reorders the list (then a phone keeps it open)."""
+    data = form.data
+    default_order = form.fields["order"].choices[0][0]  # the first order offered is the default
+    if data.get("order") not in (None, "", default_order):
+        return True
+    return any(data.get(name) for name in form.fields if name != "order")

@@ -124,3 +124,29 @@ def test_focus_mode_shows_one_item_at_a_time(live_server, browser_page, labels):
     assert page.is_visible(f"#item-{second.code}")
     assert not page.is_visible(f"#item-{first.code}")
     assert "Accepted French (fra)" in page.text_content("#toast")
+
+
+def test_on_a_phone_the_filters_fold_away_unless_one_is_set(
+    live_server, chromium, client, cataloguer, labels
+):
+    PredictionFactory(label="fra", confidence=0.3, record__identifier="rec-first")
+    queue = live_server.url + reverse("review:queue")
+
+    with logged_in_page(chromium, live_server, client, cataloguer, width=390, height=844) as page:
+        page.goto(queue)
+        # The first item is on the first screen, not below eight filter boxes.
+        assert not page.is_visible("#id_field")
+        assert page.locator(".queue-item").first.bounding_box()["y"] < 844
+        page.click(".filter-panel > summary")
+        assert page.is_visible("#id_field")
+
+        # A list narrowed or reordered keeps saying so.
+        page.goto(queue + "?order=margin")
+        assert page.is_visible("#id_order")
+        page.goto(queue + "?q=rec")
+        assert page.is_visible("#id_q")
+
+    with logged_in_page(chromium, live_server, client, cataloguer, width=1280) as page:
+        page.goto(queue)
+        assert page.is_visible("#id_field")
+        assert not page.is_visible(".filter-panel > summary")
