@@ -131,7 +131,12 @@ def dominant_script(text: str) -> str:
     One answer per record (not a share of letters): records, not letters, are the independent
     draws the significance test counts.
     """
-    counts = Counter(script for char in text if (script := _script_of(char)) is not None)
+    # Each distinct character is looked up once, with its count (Counter counts in C).
+    counts: Counter[str] = Counter()
+    for char, count in Counter(text).items():
+        script = _script_of(char)
+        if script is not None:
+            counts[script] += count
     if not counts:
         return NO_LETTERS
     return max(sorted(counts), key=lambda script: counts[script])
@@ -140,14 +145,16 @@ def dominant_script(text: str) -> str:
 # -- trigrams the model never saw ------------------------------------------------------------
 
 
+@lru_cache(maxsize=65536)
+def _word_keys(word: str) -> tuple[int, ...]:
+    """crc32 of a word's character trigrams (padded with a space each side); words recur."""
+    padded = f" {word} "
+    return tuple(zlib.crc32(padded[i : i + 3].encode()) for i in range(len(padded) - 2))
+
+
 def _trigram_keys(text: str) -> np.ndarray:
-    """crc32 of the character trigrams of a text's words (padded with a space each side)."""
-    keys: list[int] = []
-    for word in clean_text(text).split(" "):
-        if not word:
-            continue
-        padded = f" {word} "
-        keys.extend(zlib.crc32(padded[i : i + 3].encode()) for i in range(len(padded) - 2))
+    """crc32 of the character trigrams of a text's words, in order."""
+    keys = [key for word in clean_text(text).split(" ") if word for key in _word_keys(word)]
     return np.asarray(keys, dtype=np.uint32)
 
 
@@ -161,15 +168,19 @@ def trigram_vocabulary(texts: Iterable[str]) -> np.ndarray:
 
 def unseen_shares(texts: Sequence[str], vocabulary: np.ndarray) -> list[float]:
     """Per text, the share of its trigrams not in ``vocabulary``; 0 for a text with none."""
-    shares = []
-    for text in texts:
-        keys = _trigram_keys(text)
-        if not len(keys):
-            shares.append(0.0)
-            continue
-        seen = np.isin(keys, vocabulary, assume_unique=False)
-        shares.append(float(1.0 - seen.mean()))
-    return shares
+    parts = [_trigram_keys(text) for text in texts]
+    if not parts:
+        return []
+    # One look-up for all the texts' keys (np.isin sorts the vocabulary on every call), then
+    # each text's count of keys seen: the same integers, divided as np.mean divides them.
+    sizes = np.array([len(part) for part in parts], dtype=np.int64)
+    seen = np.isin(np.concatenate(parts), vocabulary)
+    owners = np.repeat(np.arange(len(parts)), sizes)
+    seen_counts = np.bincount(owners, weights=seen, minlength=len(parts))
+    return [
+        float(1.0 - seen_count / size) if size else 0.0
+        for seen_count, size in zip(seen_counts, sizes, strict=True)
+    ]
 
 
 def vocabulary_encode(vocabulary: np.ndarray) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import math
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from glamml.ml.drift import (
     vocabulary_encode,
     wilson_interval,
 )
+from glamml.ml.text import clean_text
 
 REPO = Path(__file__).resolve().parents[2]
 MIN_RECORDS = 50
@@ -187,6 +189,36 @@ def test_the_vocabulary_survives_its_text_form(english_titles):
     vocabulary = trigram_vocabulary(english_titles[:200])
     assert np.array_equal(vocabulary_decode(vocabulary_encode(vocabulary)), vocabulary)
     assert unseen_shares(english_titles[:3], vocabulary) == [0.0, 0.0, 0.0]
+
+
+def _unseen_share_one_text_at_a_time(text: str, vocabulary: np.ndarray) -> float:
+    """The definition, one text and one trigram at a time (as drift.py computed it before)."""
+    keys = []
+    for word in clean_text(text).split(" "):
+        if word:
+            padded = f" {word} "
+            keys += [zlib.crc32(padded[i : i + 3].encode()) for i in range(len(padded) - 2)]
+    if not keys:
+        return 0.0
+    return float(1.0 - np.isin(np.asarray(keys, dtype=np.uint32), vocabulary).mean())
+
+
+def test_unseen_shares_of_many_texts_at_once_are_each_texts_own_to_the_bit(
+    english_titles, finnish_titles, japanese_titles
+):
+    vocabulary = trigram_vocabulary(english_titles[:300])
+    texts = [*english_titles[300:400], *finnish_titles[:100], *japanese_titles, "", "1859", "a"]
+    shares = unseen_shares(texts, vocabulary)
+    assert shares == [_unseen_share_one_text_at_a_time(t, vocabulary) for t in texts]
+    assert 0.0 in shares and 1.0 in shares and any(0.0 < s < 1.0 for s in shares)
+    assert unseen_shares([], vocabulary) == []
+
+
+def test_a_texts_script_counts_every_letter_not_each_distinct_one():
+    assert dominant_script("aaaa ββ γ") == "Latin"
+    assert dominant_script("ab ββ γ") == "Greek"
+    # A tie goes to the script first in alphabetical order.
+    assert dominant_script("ab βγ") == "Greek"
 
 
 def test_counts_of_the_same_shape_add_up():
