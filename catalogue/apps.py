@@ -12,6 +12,7 @@ class CatalogueConfig(AppConfig):
         # glamml.ml is Django-free: the setting reaches it here, once, in every process.
         from django.conf import settings
 
+        from catalogue import counts  # noqa: F401  (connects the after-response recount)
         from glamml.ml import artefacts
 
         artefacts.COMPRESS_LEVEL = settings.GLAMML_MODEL_COMPRESS_LEVEL

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.core.cache import cache
+from django.core.signals import request_finished
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalogue import counts, selectors
 from catalogue.models import Collection
-from tests.factories import CollectionFactory, RecordFactory
+from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +75,96 @@ def test_a_search_never_counts_the_collection_summaries(client):
     assert "Early printed books" in response.text  # the card, without counts
     assert not [q for q in queries.captured_queries if "catalogue_fieldvalue" in q["sql"]]
     assert "Applied by a model" not in response.text
+
+
+# -- counted again after the response ------------------------------------------------------------
+
+AFTER_RESPONSE = "glamml_counts_request_finished"
+
+
+def get_split(client, url, params=None) -> tuple[object, list[str], list[str]]:
+    """A GET, and its SQL split where the response was sent: before it, inside the request
+    (what the client waits for), and after it (``request_finished``, as a WSGI server sends it
+    once the response is written)."""
+    sent: list[int] = []
+    with CaptureQueriesContext(connection) as queries:
+        # Marks the moment the response is sent, just before the counts' own receiver runs.
+        request_finished.disconnect(dispatch_uid=AFTER_RESPONSE)
+        request_finished.connect(
+            lambda **kw: sent.append(len(queries)), weak=False, dispatch_uid="sent"
+        )
+        request_finished.connect(counts._on_request_finished, dispatch_uid=AFTER_RESPONSE)
+        try:
+            response = client.get(url, params or {})
+        finally:
+            request_finished.disconnect(dispatch_uid="sent")
+    sql = [q["sql"] for q in queries.captured_queries]
+    return response, sql[: sent[0]], sql[sent[0] :]
+
+
+def counting(sql: list[str], table: str) -> list[str]:
+    return [q for q in sql if "COUNT(" in q.upper() and table in q]
+
+
+def make_stale(key: str) -> None:
+    """As when ``GLAMML_COUNTS_SECONDS`` have passed since the count was made."""
+    entry = cache.get(key)
+    entry["at"] -= 3600
+    cache.set(key, entry)
+
+
+def test_a_stale_summary_is_served_and_counted_again_after_the_response(client):
+    collection = CollectionFactory(slug="books")
+    RecordFactory.create_batch(3, collection=collection)
+    home = reverse("catalogue:home")
+
+    cold, in_request, _ = get_split(client, home)  # no count yet: the request counts
+    assert counting(in_request, "catalogue_record")
+    assert "<strong>3</strong> records" in cold.text
+    RecordFactory(collection=collection)
+    make_stale(counts.SUMMARIES_KEY)
+
+    stale, in_request, after = get_split(client, home)
+
+    assert "<strong>3</strong> records" in stale.text  # the last count, served as it is
+    assert not counting(in_request, "catalogue_record"), in_request
+    assert counting(after, "catalogue_record")
+    fresh, in_request, after = get_split(client, home)
+    assert "<strong>4</strong> records" in fresh.text
+    assert not counting(in_request + after, "catalogue_record")
+
+
+def test_a_stale_waiting_count_is_served_and_counted_again_after_the_response(
+    client, cataloguer, field
+):
+    client.force_login(cataloguer)
+    PredictionFactory.create_batch(2)
+    queue = reverse("review:queue")
+    get_split(client, queue)
+    PredictionFactory()  # bulk work: shows at the next count
+    make_stale(counts.WAITING_KEY)
+
+    stale, in_request, after = get_split(client, queue)
+
+    assert "2 waiting" in stale.text
+    assert not counting(in_request, "catalogue_prediction"), in_request
+    assert len(counting(after, "catalogue_prediction")) == 1
+    fresh, in_request, after = get_split(client, queue)
+    assert "3 waiting" in fresh.text
+    assert not counting(in_request + after, "catalogue_prediction")
+
+
+def test_one_request_counts_again_the_others_serve_the_last_count(client, cataloguer, field):
+    client.force_login(cataloguer)
+    PredictionFactory.create_batch(2)
+    queue = reverse("review:queue")
+    get_split(client, queue)
+    make_stale(counts.WAITING_KEY)
+    cache.add(f"{counts.WAITING_KEY}:counting", 1)  # another request is counting
+
+    _, in_request, after = get_split(client, queue)
+
+    assert not counting(in_request + after, "catalogue_prediction")
 
 
 # -- plans on PostgreSQL ------------------------------------------------------------------------

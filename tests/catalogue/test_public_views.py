@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.counts import waiting_count
 from catalogue.models import DecisionPolicy, FieldValue, Flag, Prediction
 from catalogue.services.flags import RATE_LIMITED
 from catalogue.services.values import value_set
@@ -498,6 +499,19 @@ def test_a_flag_sends_the_value_back_to_a_cataloguer(client, flagged_record):
     page = client.get(response["Location"])
     assert FLAG_THANKS in page.text
     assert "Waiting for a cataloguer (model suggests French, 93%)" in page.text
+
+
+def test_a_flag_is_counted_waiting_after_its_response_for_the_next_page(
+    client, flagged_record, cataloguer, django_assert_num_queries
+):
+    record, _ = flagged_record
+    client_for(cataloguer).get(reverse("review:queue"))  # the waiting counts, cached: none
+    assert waiting_count() == 0
+
+    client.post(flag_url(record), {"comment": "Not French."})
+
+    with django_assert_num_queries(0):  # counted again once the flag's response was sent
+        assert waiting_count() == 1
 
 
 def _secret() -> bytes:
