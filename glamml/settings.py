@@ -388,6 +388,11 @@ GLAMML_QUEUED_RUN_LIMIT_SECONDS = _env_int(
 GLAMML_JOB_STALE_SECONDS = _env_int("GLAMML_JOB_STALE_SECONDS", 900, low=60, high=7 * 86400)
 
 GLAMML_INFERENCE_BATCH_SIZE = _env_int("GLAMML_INFERENCE_BATCH_SIZE", 500, low=1, high=100_000)
+# On PostgreSQL a prediction batch's commit returns before its WAL is flushed to disk (the
+# transaction's ``synchronous_commit = off``): a batch no longer waits for the disk, but a crash of
+# the database server (not of a worker) can lose the last moment's predictions, which the periodic
+# predict_pending then makes again. Off by default; human decisions always wait for the disk.
+GLAMML_PREDICTIONS_ASYNC_COMMIT = _env_bool("GLAMML_PREDICTIONS_ASYNC_COMMIT", default=False)
 GLAMML_DEFAULT_THRESHOLD = _env_float("GLAMML_DEFAULT_THRESHOLD", 0.9, low=0.0, high=1.0)
 # What a confidence means in a collection with no evidence yet: this share of itself.
 GLAMML_NEW_COLLECTION_RATIO = _env_float("GLAMML_NEW_COLLECTION_RATIO", 0.9, low=0.0, high=1.0)

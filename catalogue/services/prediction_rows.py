@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from psycopg.pq import TransactionStatus
@@ -54,6 +55,21 @@ def jit_off() -> Iterator[None]:
         ):
             with connection.cursor() as cursor:
                 cursor.execute("RESET jit")
+
+
+def commit_without_flush(*, outermost: bool) -> None:
+    """With ``GLAMML_PREDICTIONS_ASYNC_COMMIT``, the batch's transaction commits without waiting
+    for PostgreSQL to flush its WAL (``SET LOCAL synchronous_commit = off``).
+
+    Only in a transaction of the batch's own (``outermost``): one a caller opened may hold a
+    person's decision, which must be on disk when the commit returns. A worker killed mid-batch
+    is as before (its transaction never commits); a database server that crashes can lose the
+    last commits' predictions whole (never part of one), and the records are then predicted
+    again by the periodic ``predict_pending``, as after a lost enqueue.
+    """
+    if settings.GLAMML_PREDICTIONS_ASYNC_COMMIT and outermost and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 class NewPrediction(NamedTuple):

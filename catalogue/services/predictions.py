@@ -33,6 +33,7 @@ from catalogue.services.prediction_batch import (
 )
 from catalogue.services.prediction_rows import (
     NewPrediction,
+    commit_without_flush,
     jit_off,
     predictions_insert,
     settled_among,
@@ -145,7 +146,9 @@ def _create(
         sensitive=sensitive,
         force_review=force_review,
     )
+    outermost = not transaction.get_connection().in_atomic_block
     with transaction.atomic():
+        commit_without_flush(outermost=outermost)
         created = _store(new, field=field, version=version)
         # A random share of what was applied goes to spot checks, in the batch's transaction:
         # one commit per batch, and no applied value left undrawn if the worker stops.
