@@ -171,8 +171,9 @@ def unseen_shares(texts: Sequence[str], vocabulary: np.ndarray) -> list[float]:
     parts = [_trigram_keys(text) for text in texts]
     if not parts:
         return []
-    # One look-up for all the texts' keys (np.isin sorts the vocabulary on every call), then
-    # each text's count of keys seen: the same integers, divided as np.mean divides them.
+    # One look-up for all the texts' keys (np.isin takes the vocabulary's unique values again on
+    # each call), then each text's count of keys seen: the same integers, divided as np.mean
+    # divides them.
     sizes = np.array([len(part) for part in parts], dtype=np.int64)
     seen = np.isin(np.concatenate(parts), vocabulary)
     owners = np.repeat(np.arange(len(parts)), sizes)
