@@ -149,8 +149,9 @@ MIXED_TITLES = [
 ]
 
 
-def expected_rows(field, version, records, *, rate, force_review=False):
-    """What one record at a time makes of each record: the per-record rules the batch follows."""
+def expected_rows(field, version, records, *, rate, force_review=False, threshold=None):
+    """What one record at a time makes of each record: the per-record rules the batch follows
+    (under the field's policy, or its threshold mode at ``threshold``)."""
     from catalogue.machine import model_load
     from catalogue.services.calibration import calibrators_for
     from catalogue.services.inference import predict_records_top_k
@@ -170,8 +171,8 @@ def expected_rows(field, version, records, *, rate, force_review=False):
         alternatives = calibrators[record.collection_id].calibrate_alternatives(raw)
         label, confidence = alternatives[0]
         status, routed_by = route(
-            mode=field.policy.mode,
-            threshold=field.policy.threshold,
+            mode=field.policy.mode if threshold is None else "threshold",
+            threshold=field.policy.threshold if threshold is None else threshold,
             confidence=confidence,
             collection_sensitive=record.collection.is_sensitive,
             label_sensitive=label in sensitive_labels(field=field),
@@ -197,6 +198,20 @@ def expected_rows(field, version, records, *, rate, force_review=False):
     return rows
 
 
+def threshold_and_audit_rate(field, version, records):
+    """A record whose calibrated confidence becomes the threshold (at it, it is applied), and an
+    audit rate that spot-checks another applied record but not that one. Audit ranks follow
+    record and version ids, which depend on the tests that ran before: chosen, not assumed."""
+    first = records[0].id
+    before = expected_rows(field, version, records, rate=0.0)
+    for at in (i for i, row in before.items() if row["routed_by"] == "threshold" and i > first):
+        rows = expected_rows(field, version, records, rate=0.0, threshold=before[at]["confidence"])
+        rank = rows[at]["audit_rank"]
+        if any(r["value"] and r["audit_rank"] < rank for i, r in rows.items() if i != at):
+            return at, before[at]["confidence"], rank  # a rank below the rate is spot-checked
+    raise AssertionError("no applied record to spot-check below any threshold record's rank")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("force_review", [False, True])
 def test_a_batch_stores_what_the_rules_say_for_each_record(
@@ -206,7 +221,6 @@ def test_a_batch_stores_what_the_rules_say_for_each_record(
     record; what it stores is what routing, calibration, margin and audit rank give one record
     at a time, bit for bit (``==`` on every float)."""
     settings.GLAMML_NEW_COLLECTION_RATIO = 0.9  # calibration moves every confidence
-    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.5})
     Label.objects.update_or_create(
         field=field, code="ita", defaults={"name": "Italian", "is_sensitive": True}
     )
@@ -225,17 +239,15 @@ def test_a_batch_stores_what_the_rules_say_for_each_record(
         for collection in (open_, sensitive, proven)
         for title in MIXED_TITLES
     ]
-    # The threshold exactly at one record's calibrated confidence: at it is applied.
     records = list(Record.objects.filter(id__in=ids).select_related("collection").order_by("id"))
-    before = expected_rows(field, active_model, records, rate=0.5)
-    at = next(i for i in ids if before[i]["routed_by"] == "threshold" and i > ids[0])
-    threshold = before[at]["confidence"]
+    at, threshold, rate = threshold_and_audit_rate(field, active_model, records)
     policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=threshold)
+    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": rate})
 
     result = predictions_create(field=field, record_ids=ids, force_review=force_review)
 
     records = list(Record.objects.filter(id__in=ids).select_related("collection").order_by("id"))
-    expected = expected_rows(field, active_model, records, rate=0.5, force_review=force_review)
+    expected = expected_rows(field, active_model, records, rate=rate, force_review=force_review)
     stored = {
         p.record_id: {
             "label": p.label,
