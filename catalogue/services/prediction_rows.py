@@ -19,7 +19,7 @@ from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
 from catalogue.field_records import settled_values
-from catalogue.models import Field, FieldValue, ModelVersion, Prediction
+from catalogue.models import Field, FieldValue, ModelVersion, Prediction, Record
 from catalogue.pgarrays import bigint_array
 from catalogue.services.values import SETTLED_SOURCES
 
@@ -76,8 +76,9 @@ class NewPrediction(NamedTuple):
     """A prediction of a batch before it is stored: what the insert writes."""
 
     record_id: int
-    # The record's, as the batch read it: written by the insert, so the trigger of migration
-    # 0021 has nothing to look up (about 20 microseconds a row).
+    # The record's, as the batch read it (and routed and calibrated the row for): written by
+    # the insert, so the trigger of migration 0021 has nothing to look up (about 20
+    # microseconds a row). The insert skips the row if the record is no longer there.
     collection_id: int
     label: str
     confidence: float
@@ -153,8 +154,23 @@ def predictions_insert(
     ``bulk_create`` spent most of a batch's storing time preparing each value in Python, and
     needs a second query to learn what it inserted when conflicts are skipped. Each new
     prediction's public code is drawn there too (``gen_random_uuid()``).
+
+    A record moved to another collection since the batch read it is skipped: its row was
+    calibrated and routed for the old collection (applied, say, where the new one is
+    sensitive). It has then no prediction from the version, so the pending sweep predicts it
+    again where it is now. On PostgreSQL the insert locks each record (``FOR SHARE``) as it
+    checks its collection: a move waits for the batch's commit, and the move's trigger then
+    takes the new rows along.
     """
     if connection.vendor != "postgresql":
+        # Read in the batch's transaction: SQLite has one writer at a time, so a move that
+        # commits after this read fails the batch's write (the task retries) instead.
+        current = dict(
+            Record.objects.filter(id__in=[p.record_id for p in new]).values_list(
+                "id", "collection_id"
+            )
+        )
+        new = [p for p in new if current.get(p.record_id) == p.collection_id]
         objects = [
             Prediction(field_id=field.id, model_version_id=version.id, **p._asdict()) for p in new
         ]
@@ -175,7 +191,10 @@ def predictions_insert(
             SELECT (e->>0)::bigint, (e->>1)::bigint, e->>2, (e->>3)::float8, (e->>4)::float8,
                    e->5, e->>6, e->>7, (e->>8)::float8, (e->>9)::float8, (e->>10)::bool,
                    gen_random_uuid(), %s, %s, 0, %s, %s
-            FROM jsonb_array_elements(%s::jsonb) AS e
+            FROM jsonb_array_elements(%s::jsonb) AS e CROSS JOIN LATERAL (
+                SELECT 1 FROM {Record._meta.db_table} AS r
+                WHERE r.id = (e->>0)::bigint AND r.collection_id = (e->>1)::bigint
+                FOR SHARE) AS r
             ON CONFLICT DO NOTHING
             RETURNING id, record_id
             """,
