@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from catalogue import models
+from catalogue.services.moves import record_move
 from catalogue.services.tokens import token_create, token_revoke
 
 
@@ -19,6 +22,20 @@ class RecordAdmin(admin.ModelAdmin[models.Record]):
     list_display = ["identifier", "title", "collection"]
     list_filter = ["collection"]
     search_fields = ["identifier", "title"]
+
+    def save_model(
+        self, request: HttpRequest, obj: models.Record, form: ModelForm[models.Record], change: bool
+    ) -> None:
+        """A change of collection goes through :func:`record_move`, which re-routes the
+        record's predictions under the new collection's rules; the other fields save as usual."""
+        if not change or "collection" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        target = obj.collection
+        obj.collection_id = form.initial["collection"]
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record_move(record=obj, collection=target, moved_by=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(models.Field)

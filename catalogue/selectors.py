@@ -55,6 +55,7 @@ HUMAN_VERBS: dict[str, str] = {
 WITHDRAWN_REASONS = {
     "policy-change": "after a change of policy",
     "not-applicable": "when the field stopped applying to this collection",
+    "record-moved": "when the record moved to another collection",
 }
 
 

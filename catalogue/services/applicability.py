@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from catalogue import dispatch
 from catalogue.counts import waiting_forget
@@ -112,15 +112,28 @@ def field_set_collections(
 
 def _withdraw_outside(*, field: Field, inside: list[int]) -> ApplicabilityResult:
     outside = Prediction.objects.filter(field=field).exclude(record__collection_id__in=inside)
-    applied = list(outside.filter(status=Prediction.Status.APPLIED).values_list("id", flat=True))
+    return predictions_withdraw(field=field, predictions=outside, reason=OUTSIDE)
+
+
+def predictions_withdraw(
+    *, field: Field, predictions: QuerySet[Prediction], reason: str, user: User | None = None
+) -> ApplicabilityResult:
+    """Take ``predictions`` (of ``field``) off the queue for good and withdraw the values they
+    applied, giving ``reason`` (and ``user``, who caused it) in the record's history.
+
+    Waiting, flagged and model-applied ones are superseded; decided ones are not touched.
+    """
+    applied = list(
+        predictions.filter(status=Prediction.Status.APPLIED).values_list("id", flat=True)
+    )
     result = ApplicabilityResult(
         applied_withdrawn=values_withdraw_predictions(
-            field_id=field.id, prediction_ids=applied, reason=OUTSIDE
+            field_id=field.id, prediction_ids=applied, reason=reason, user=user
         )
     )
-    result.withdrawn = outside.filter(
+    result.withdrawn = predictions.filter(
         status__in=(Prediction.Status.QUEUED, Prediction.Status.APPLIED)
-    ).update(status=Prediction.Status.SUPERSEDED, routed_by=OUTSIDE, flagged=False)
+    ).update(status=Prediction.Status.SUPERSEDED, routed_by=reason, flagged=False)
     return result
 
 

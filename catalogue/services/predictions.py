@@ -293,8 +293,10 @@ def predictions_enqueue(*, field_id: int, record_ids: list[int], job_id: int | N
     return len(record_ids)
 
 
-def records_to_predict(*, field: Field, collection_id: int | None = None) -> list[int]:
-    """The field's records that need a prediction (optionally one collection's).
+def records_to_predict(
+    *, field: Field, collection_id: int | None = None, record_ids: list[int] | None = None
+) -> list[int]:
+    """The field's records that need a prediction (optionally one collection's, or of these).
 
     Not those a person or the source catalogue settled, nor those the active version has
     predicted already; its superseded predictions count, for a rollback to revive them.
@@ -302,7 +304,11 @@ def records_to_predict(*, field: Field, collection_id: int | None = None) -> lis
     the hash of a ``NOT IN`` subquery, which PostgreSQL then rescanned for every record.
     """
     settled = settled_values(field=field).filter(record_id=OuterRef("pk"))
-    records = records_for_field(field=field).exclude(Exists(settled)).order_by("id")
+    records = (
+        records_for_field(field=field, record_ids=record_ids)
+        .exclude(Exists(settled))
+        .order_by("id")
+    )
     version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
     if version is not None:
         done = Prediction.objects.filter(model_version=version, record_id=OuterRef("pk")).exclude(

@@ -66,7 +66,7 @@ def _moving(
 
 
 @transaction.atomic
-def _recalibrate_batch(
+def predictions_recalibrate_batch(
     *, moving: QuerySet[Prediction], calibrator: CollectionCalibrator
 ) -> tuple[int, int] | None:
     """Recalibrate one batch; (how many, the last id), or None when none is left.
@@ -101,7 +101,9 @@ def predictions_recalibrate(*, field: Field, collection_id: int) -> RecalibrateR
     calibrator = calibrators_for(field=field, collection_ids=[collection_id])[collection_id]
     moving = _moving(field=field, collection_id=collection_id, calibrator=calibrator)
     result, last = RecalibrateResult(), 0
-    while batch := _recalibrate_batch(moving=moving.filter(id__gt=last), calibrator=calibrator):
+    while batch := predictions_recalibrate_batch(
+        moving=moving.filter(id__gt=last), calibrator=calibrator
+    ):
         result.recalibrated += batch[0]
         last = batch[1]
     moved = predictions_reroute(field=field, collection_id=collection_id)

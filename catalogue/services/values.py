@@ -76,7 +76,7 @@ def value_apply_prediction(*, prediction: Prediction) -> FieldValue | None:
     current = FieldValue.objects.filter(
         record_id=prediction.record_id, field_id=prediction.field_id, is_current=True
     ).first()
-    if current is not None and current.prediction_id == prediction.id:
+    if current is not None and _written_by(current.prediction_id, current.action, prediction.id):
         return None
     if current is not None and current.source in SETTLED_SOURCES:
         return None
@@ -90,6 +90,11 @@ def value_apply_prediction(*, prediction: Prediction) -> FieldValue | None:
         confidence=prediction.confidence,
         policy=prediction.routed_by,
     )
+
+
+def _written_by(value_prediction_id: int | None, action: str, prediction_id: int) -> bool:
+    """Whether a current value is the one this prediction wrote (its withdrawal is not)."""
+    return value_prediction_id == prediction_id and action != FieldValue.Action.WITHDRAWN
 
 
 def value_withdraw_prediction(*, prediction: Prediction, reason: str) -> FieldValue | None:
@@ -189,7 +194,8 @@ def values_apply_predictions(*, predictions: Sequence[StoredPrediction]) -> int:
     """:func:`value_apply_prediction` for a batch of one field's predictions, in 3 statements.
 
     The same rule for each: a value a person decided or the source catalogue gave stays; a
-    value this prediction wrote already is left; any other current value becomes history.
+    value this prediction wrote already is left (not its withdrawal: a prediction routed back to
+    applied writes its value again); any other current value becomes history.
     """
     if not predictions:
         return 0
@@ -199,11 +205,11 @@ def values_apply_predictions(*, predictions: Sequence[StoredPrediction]) -> int:
     by_record = {p.record_id: p for p in predictions}
     current = FieldValue.objects.filter(
         field_id=field_id, is_current=True, record_id__in=list(by_record)
-    ).values_list("record_id", "prediction_id", "source")
+    ).values_list("record_id", "prediction_id", "source", "action")
     keep = {
         record_id
-        for record_id, prediction_id, source in current
-        if source in SETTLED_SOURCES or prediction_id == by_record[record_id].id
+        for record_id, prediction_id, source, action in current
+        if source in SETTLED_SOURCES or _written_by(prediction_id, action, by_record[record_id].id)
     }
     todo = [p for p in predictions if p.record_id not in keep]
     FieldValue.objects.filter(
@@ -248,13 +254,14 @@ def _values_apply_predictions_pg(predictions: Sequence[StoredPrediction]) -> int
             UPDATE {table} SET is_current = false
             WHERE field_id = %s AND is_current AND record_id = ANY(%s::bigint[])
               AND source <> ALL(%s::text[])
-              AND (prediction_id IS NULL OR prediction_id <> ALL(%s::bigint[]))
+              AND (prediction_id IS NULL OR prediction_id <> ALL(%s::bigint[]) OR action = %s)
             """,
             [
                 field_id,
                 bigint_array(record_ids),
                 list(SETTLED_SOURCES),
                 bigint_array(p.id for p in predictions),
+                FieldValue.Action.WITHDRAWN.value,
             ],
         )
         cursor.execute(
@@ -289,8 +296,11 @@ def _values_apply_predictions_pg(predictions: Sequence[StoredPrediction]) -> int
         return int(cursor.rowcount)
 
 
-def values_withdraw_predictions(*, field_id: int, prediction_ids: list[int], reason: str) -> int:
-    """:func:`value_withdraw_prediction` for a batch of one field's predictions, in 3 statements."""
+def values_withdraw_predictions(
+    *, field_id: int, prediction_ids: list[int], reason: str, user: User | None = None
+) -> int:
+    """:func:`value_withdraw_prediction` for a batch of one field's predictions, in 3 statements
+    (``user``: the person whose change caused it, if one did)."""
     current = list(
         FieldValue.objects.filter(
             field_id=field_id, is_current=True, prediction_id__in=prediction_ids
@@ -309,6 +319,7 @@ def values_withdraw_predictions(*, field_id: int, prediction_ids: list[int], rea
                 model_version_id=version_id,
                 confidence=confidence,
                 policy=reason,
+                user=user,
                 is_current=True,
             )
             for _, record_id, prediction_id, version_id, confidence in current

@@ -282,7 +282,10 @@ def _value_origin(value: FieldValue) -> str:
         return "from the source catalogue"
     if value.source == FieldValue.Source.MODEL:
         if value.action == FieldValue.Action.WITHDRAWN:
-            after = " after a policy change" if value.policy == "policy-change" else ""
+            after = {
+                "policy-change": " after a policy change",
+                "record-moved": " when the record moved",
+            }.get(value.policy, "")
             return f"model value withdrawn{after}"
         version = value.model_version.version if value.model_version else ""
         at = f" at {_esc(percent(value.confidence))}" if value.confidence is not None else ""

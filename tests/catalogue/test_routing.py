@@ -198,3 +198,24 @@ def test_rerouting_updates_why_a_waiting_item_is_in_the_queue(
         policy_update(policy=field.policy, changed_by=admin_user, mode="review")
     prediction.refresh_from_db()
     assert (prediction.status, prediction.routed_by) == ("queued", "review")
+
+
+@pytest.mark.django_db
+def test_a_value_withdrawn_by_a_reroute_comes_back_when_the_policy_applies_it_again(
+    field, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.9)
+    prediction = PredictionFactory(confidence=0.95, status="queued")
+    predictions_reroute(field=field)
+    assert FieldValue.objects.get(record=prediction.record, is_current=True).label == "fra"
+    policy_update(policy=field.policy, changed_by=admin_user, threshold=0.97)
+    predictions_reroute(field=field)
+    assert FieldValue.objects.get(record=prediction.record, is_current=True).label == ""
+
+    policy_update(policy=field.policy, changed_by=admin_user, threshold=0.9)
+    predictions_reroute(field=field)
+
+    prediction.refresh_from_db()
+    assert prediction.status == "applied"
+    value = FieldValue.objects.get(record=prediction.record, is_current=True)
+    assert (value.label, value.source, value.prediction_id) == ("fra", "model", prediction.id)
