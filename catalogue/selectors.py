@@ -438,7 +438,9 @@ def provenance(value: FieldValue, *, field: Field, show_users: bool = False) -> 
         model = f"a model ({field.key} v{value.model_version.version})"
     if value.action == FieldValue.Action.WITHDRAWN:
         reason = WITHDRAWN_REASONS.get(value.policy, "")
-        return " ".join(filter(None, [f"suggested by {model}, withdrawn on {when}", reason]))
+        # Who made the change that withdrew it (a record's move), for those who see users.
+        who = f"by {value.user.get_username()}" if show_users and value.user is not None else ""
+        return " ".join(filter(None, [f"suggested by {model}, withdrawn on {when}", reason, who]))
     if value.confidence is None:
         return f"suggested by {model}"
     return f"suggested by {model}, {percent(value.confidence)} confident"
