@@ -91,6 +91,8 @@ def _reroute(*, field: Field, record: Record, result: MoveResult, user: User | N
     live = live_predictions(field=field, collection_id=record.collection_id).filter(
         record_id=record.pk
     )
+    if not live.exists():
+        return
     calibrator = calibrators_for(field=field, collection_ids=[record.collection_id])[
         record.collection_id
     ]
