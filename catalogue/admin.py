@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from catalogue import models
 from catalogue.services.moves import record_move
+from catalogue.services.rerouting import collection_sensitivity_changed
 from catalogue.services.tokens import token_create, token_revoke
 
 
@@ -15,6 +16,20 @@ from catalogue.services.tokens import token_create, token_revoke
 class CollectionAdmin(admin.ModelAdmin[models.Collection]):
     list_display = ["name", "slug", "is_public", "is_sensitive", "licence"]
     prepopulated_fields = {"slug": ["name"]}
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: models.Collection,
+        form: ModelForm[models.Collection],
+        change: bool,
+    ) -> None:
+        """A change of "sensitive" re-routes every field (:func:`collection_sensitivity_changed`):
+        the values a model applied in a collection made sensitive go back to a person."""
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "is_sensitive" in form.changed_data:
+                collection_sensitivity_changed(collection=obj, changed_by=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(models.Record)

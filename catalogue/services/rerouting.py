@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from catalogue import dispatch
 from catalogue.models import Collection, DecisionPolicy, Field, FieldJob, Prediction
-from catalogue.services.jobs import job_progress, job_run
+from catalogue.services.jobs import job_create, job_progress, job_run
 from catalogue.services.routing import (
     NOT_A_LANGUAGE,
     SENSITIVE_COLLECTION,
@@ -136,6 +138,30 @@ def predictions_reroute(
         # until autovacuum came, the read pages were several times slower at a million.
         tables_analyze(("catalogue_prediction", "catalogue_fieldvalue"))
     return result
+
+
+def collection_sensitivity_changed(
+    *, collection: Collection, changed_by: User | None
+) -> list[FieldJob]:
+    """Re-route every field after ``collection`` became sensitive or stopped being so.
+
+    Made sensitive, the values a model applied there go back to a person and are withdrawn;
+    no longer sensitive, the policy may apply its waiting items again. One background job per
+    field, shown on the dashboard like a policy change's; call it in the transaction that saved
+    the collection, so the jobs are sent only if the change is kept.
+    """
+    state = "made sensitive" if collection.is_sensitive else "no longer sensitive"
+    jobs = []
+    for field in Field.objects.filter(policy__isnull=False).order_by("id"):
+        job = job_create(
+            field=field,
+            kind=FieldJob.Kind.REROUTE,
+            started_by=changed_by,
+            reason=f"after the collection {collection.name} was {state}",
+        )
+        dispatch.enqueue(dispatch.REROUTE_FIELD, field.id, job.id)
+        jobs.append(job)
+    return jobs
 
 
 def reroute_summary(result: RerouteResult) -> str:

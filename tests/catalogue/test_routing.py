@@ -4,8 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
+from django.forms.models import model_to_dict
 
-from catalogue.models import DecisionPolicy, FieldValue, PolicyChange, Prediction
+from catalogue.models import DecisionPolicy, FieldJob, FieldValue, PolicyChange, Prediction
 from catalogue.services.policy import BAD_THRESHOLD, PolicyError, policy_update
 from catalogue.services.rerouting import predictions_reroute
 from catalogue.services.routing import route, route_many
@@ -164,6 +165,32 @@ def test_a_collection_made_sensitive_sends_its_applied_values_back_to_a_person(f
     assert (withdrawn.label, withdrawn.action) == ("", "withdrawn")
     kept.refresh_from_db()
     assert kept.status == "applied"
+
+
+@pytest.mark.django_db
+def test_a_collection_made_sensitive_in_the_admin_sends_its_values_back_to_a_person(
+    client, field, admin_user, django_capture_on_commit_callbacks
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    closed = CollectionFactory()
+    applied = PredictionFactory(record=RecordFactory(collection=closed), status="queued")
+    predictions_reroute(field=field)
+    assert FieldValue.objects.get(record=applied.record, is_current=True).source == "model"
+    client.force_login(admin_user)
+    form = {k: v for k, v in model_to_dict(closed).items() if v not in (None, False)}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/catalogue/collection/{closed.pk}/change/", {**form, "is_sensitive": "on"}
+        )
+
+    assert response.status_code == 302
+    applied.refresh_from_db()
+    assert (applied.status, applied.routed_by) == ("queued", "sensitive-collection")
+    assert FieldValue.objects.get(record=applied.record, is_current=True).action == "withdrawn"
+    job = FieldJob.objects.get(field=field, reason__contains=closed.name)
+    assert (job.kind, job.status, job.started_by) == ("reroute", "succeeded", admin_user)
+    assert job.reason == f"after the collection {closed.name} was made sensitive"
 
 
 @pytest.mark.django_db
