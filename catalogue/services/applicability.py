@@ -17,7 +17,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet
 
-from catalogue import dispatch
 from catalogue.counts import waiting_forget
 from catalogue.models import (
     Collection,
@@ -28,7 +27,7 @@ from catalogue.models import (
     PolicyChange,
     Prediction,
 )
-from catalogue.services.jobs import job_create
+from catalogue.services.jobs import job_start
 from catalogue.services.predictions import records_to_predict
 from catalogue.services.values import value_put_back, value_set, values_withdraw_predictions
 
@@ -100,13 +99,12 @@ def field_set_collections(
         # seen, these collections' among them.
         added = Collection.objects.filter(id__in=gained)
         with transaction.atomic():
-            job = job_create(
+            job_start(
                 field=field,
                 kind=FieldJob.Kind.REPREDICT,
                 started_by=changed_by,
                 reason=f"now applies to {_described(added)}",
             )
-            dispatch.enqueue(dispatch.REPREDICT_FIELD, field.id, job.id)
     return result
 
 

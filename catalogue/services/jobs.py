@@ -40,6 +40,21 @@ def job_create(
     )
 
 
+# The task that does each kind of job.
+_TASKS = {
+    FieldJob.Kind.REROUTE: dispatch.REROUTE_FIELD,
+    FieldJob.Kind.REPREDICT: dispatch.REPREDICT_FIELD,
+}
+
+
+def job_start(*, field: Field, kind: str, started_by: User | None, reason: str) -> FieldJob:
+    """A queued job with its task named in the outbox, in the caller's transaction: the task is
+    sent when that commits, or not at all."""
+    job = job_create(field=field, kind=kind, started_by=started_by, reason=reason)
+    dispatch.enqueue(_TASKS[FieldJob.Kind(kind)], field.id, job.id)
+    return job
+
+
 def job_claim(*, job_id: int) -> FieldJob | None:
     """Mark the job running; None if it is gone or already done.
 

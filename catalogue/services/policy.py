@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from catalogue import dispatch
 from catalogue.models import DecisionPolicy, Field, FieldJob, PolicyChange
-from catalogue.services.jobs import job_create
+from catalogue.services.jobs import job_start
 from glamml.ml.baselines import validate_rules
 
 BAD_MODE = "Unknown mode {mode!r}: use auto, review or threshold."
@@ -71,14 +70,13 @@ def policy_update(
         PolicyChange.objects.bulk_create(changes)
         routing = [c for c in changes if c.attribute in ("mode", "threshold")]
         if routing:
-            job = job_create(
+            job_start(
                 field=locked.field,
                 kind=FieldJob.Kind.REROUTE,
                 started_by=changed_by,
                 reason="after "
                 + "; ".join(f"{c.attribute} {c.old_value} → {c.new_value}" for c in routing),
             )
-            dispatch.enqueue(dispatch.REROUTE_FIELD, locked.field_id, job.id)
     policy.refresh_from_db()
     return changes
 

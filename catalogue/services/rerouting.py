@@ -17,9 +17,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from catalogue import dispatch
 from catalogue.models import Collection, DecisionPolicy, Field, FieldJob, Prediction
-from catalogue.services.jobs import job_create, job_progress, job_run
+from catalogue.services.jobs import job_progress, job_run, job_start
 from catalogue.services.routing import (
     NOT_A_LANGUAGE,
     SENSITIVE_COLLECTION,
@@ -153,14 +152,14 @@ def collection_sensitivity_changed(
     state = "made sensitive" if collection.is_sensitive else "no longer sensitive"
     jobs = []
     for field in Field.objects.filter(policy__isnull=False).order_by("id"):
-        job = job_create(
-            field=field,
-            kind=FieldJob.Kind.REROUTE,
-            started_by=changed_by,
-            reason=f"after the collection {collection.name} was {state}",
+        jobs.append(
+            job_start(
+                field=field,
+                kind=FieldJob.Kind.REROUTE,
+                started_by=changed_by,
+                reason=f"after the collection {collection.name} was {state}",
+            )
         )
-        dispatch.enqueue(dispatch.REROUTE_FIELD, field.id, job.id)
-        jobs.append(job)
     return jobs
 
 

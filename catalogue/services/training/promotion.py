@@ -9,9 +9,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from catalogue import dispatch
 from catalogue.models import FieldJob, ModelVersion
-from catalogue.services.jobs import job_create
+from catalogue.services.jobs import job_start
 from glamml.ml.cards.sections import METRIC_NAMES
 from glamml.ml.training import beats_rules, is_better
 
@@ -55,11 +54,10 @@ def model_version_promote(*, version: ModelVersion, promoted_by: User | None) ->
         status=ModelVersion.Status.ACTIVE, promoted_at=timezone.now(), promoted_by=promoted_by
     )
     version.refresh_from_db()
-    job = job_create(
+    job_start(
         field=version.field,
         kind=FieldJob.Kind.REPREDICT,
         started_by=promoted_by,
         reason=f"v{version.version} was made active",
     )
-    dispatch.enqueue(dispatch.REPREDICT_FIELD, version.field_id, job.id)
     return version
