@@ -217,3 +217,18 @@ class Staging:
     def drop(self) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+def tables_analyze() -> None:
+    """Fresh planner statistics and visibility after a bulk load (PostgreSQL).
+
+    ``VACUUM`` marks the new pages all-visible, so the index-only scans deep pages rely on (the
+    collection page's and the queue's page by number) read no rows; autovacuum would come much
+    later. Inside a transaction (a caller's ``atomic``), where ``VACUUM`` cannot run, statistics
+    only.
+    """
+    if not _postgres():
+        return
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+    with connection.cursor() as cursor:
+        cursor.execute(f"{command} catalogue_record, catalogue_fieldvalue")

@@ -29,16 +29,15 @@ from catalogue.services.import_readers import (
     rows_jsonl,
     rows_marc,
 )
-from catalogue.services.import_staging import BATCH, StagedRow, Staging
+from catalogue.services.import_staging import BATCH, StagedRow, Staging, tables_analyze
 from catalogue.services.labels import UnknownLabelError, label_normalise, labels_ensure
 from catalogue.services.predictions import predicting_field_ids, predictions_enqueue
-from catalogue.services.table_statistics import BULK_ROWS, tables_analyze
 
 RECORD_ATTRIBUTES = ("identifier", "title", "description")
 FORMATS = ("csv", "jsonl", "marc", "marcxml")
 MARC_FORMATS = ("marc", "marcxml")
 # Planner statistics are refreshed after an import that wrote at least this many records.
-ANALYZE_AFTER = BULK_ROWS
+ANALYZE_AFTER = 10_000
 # Prediction tasks written to the outbox and sent to the broker together.
 TASKS_AT_ONCE = 100
 

@@ -28,7 +28,6 @@ from catalogue.services.routing import (
     never_applied,
     sensitive_labels,
 )
-from catalogue.services.table_statistics import BULK_ROWS, tables_analyze
 from catalogue.services.values import values_apply_predictions, values_withdraw_predictions
 
 BATCH = 5000
@@ -132,10 +131,6 @@ def predictions_reroute(
                 result.queued += batch
             if progress:
                 progress(moved, total)
-    if moved >= BULK_ROWS:
-        # The moved rows left the queue's partial indexes and the planner's statistics behind:
-        # until autovacuum came, the read pages were several times slower at a million.
-        tables_analyze(("catalogue_prediction", "catalogue_fieldvalue"))
     return result
 
 

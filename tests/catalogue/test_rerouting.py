@@ -114,36 +114,3 @@ def test_a_reroute_job_that_fails_says_why_and_one_done_is_not_run_again(field, 
     monkeypatch.undo()
     assert rerouting.reroute_job_run(field=field, job_id=job.id).status == "succeeded"
     assert rerouting.reroute_job_run(field=field, job_id=job.id) is None
-
-
-def _maintenance_counts(table: str) -> tuple[int, int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relname = %s",
-            [table],
-        )
-        return cursor.fetchone()
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_large_reroute_refreshes_the_statistics_a_small_one_leaves_them(
-    field, admin_user, monkeypatch
-):
-    policy_update(policy=field.policy, changed_by=admin_user, mode="threshold", threshold=0.99)
-    band(field, 5, 0.8)
-    before = _maintenance_counts("catalogue_prediction")
-
-    monkeypatch.setattr(rerouting, "BULK_ROWS", 5)
-    field.policy.threshold = 0.75
-    field.policy.save()
-    assert predictions_reroute(field=field).applied == 5
-    after = _maintenance_counts("catalogue_prediction")
-    assert after == (before[0] + 1, before[1] + 1)
-
-    monkeypatch.setattr(rerouting, "BULK_ROWS", 6)
-    field.policy.threshold = 0.85
-    field.policy.save()
-    assert predictions_reroute(field=field).queued == 5
-    assert _maintenance_counts("catalogue_prediction") == after
