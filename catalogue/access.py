@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
+from catalogue.field_records import field_applies_to
 from catalogue.models import Collection, Field, Prediction, Record
 from catalogue.roles import is_cataloguer
 
@@ -54,8 +55,7 @@ def get_field(key: str) -> Field:
 def get_field_for_record(record: Record, key: str) -> Field:
     """A predicted field that applies to ``record``'s collection; any other key is a 404."""
     field = get_field(key)
-    applies = field.collections.all()
-    if applies.exists() and not applies.filter(id=record.collection_id).exists():
+    if not field_applies_to(field=field, collection_id=record.collection_id):
         raise Http404("This field does not apply to this record.")
     return field
 

@@ -23,6 +23,13 @@ def settled_values(*, field: Field) -> QuerySet[FieldValue]:
     ).exclude(label="")
 
 
+def field_applies_to(*, field: Field, collection_id: int) -> bool:
+    """Whether ``field`` is predicted in the collection: it names it, or names none. Reads
+    the field's collections once (or their prefetched list)."""
+    chosen = {collection.id for collection in field.collections.all()}
+    return not chosen or collection_id in chosen
+
+
 def records_for_field(*, field: Field, record_ids: list[int] | None = None) -> QuerySet[Record]:
     """The records a field applies to: its collections, or every record if it names none,
     less the records a cataloguer marked "not applicable" for it. ``record_ids`` narrows both

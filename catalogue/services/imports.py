@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalogue.field_records import field_applies_to
 from catalogue.interop.marc import MARC_SOURCES
 from catalogue.models import Collection, Field, ModelVersion, Record
 from catalogue.services.applicability import predictions_settle_agreeing
@@ -312,8 +313,7 @@ def _enqueue_predictions(staging: Staging, *, collection: Collection) -> int:
     for field in Field.objects.filter(id__in=predicting_field_ids()).prefetch_related(
         "collections"
     ):
-        applies_to = {c.id for c in field.collections.all()}
-        if applies_to and collection.id not in applies_to:
+        if not field_applies_to(field=field, collection_id=collection.id):
             continue
         version = field.model_versions.filter(status=ModelVersion.Status.ACTIVE).first()
         # Many batches' records at a time: their tasks go to the outbox and the broker

@@ -21,6 +21,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from catalogue.counts import waiting_forget
+from catalogue.field_records import field_applies_to
 from catalogue.models import Collection, Field, Prediction, Record
 from catalogue.services.applicability import predictions_withdraw
 from catalogue.services.calibration import calibrators_for
@@ -66,7 +67,7 @@ def record_move(*, record: Record, collection: Collection, moved_by: User | None
         predicting = set(predicting_field_ids())
         for field in Field.objects.select_related("policy").order_by("id"):
             mine = Prediction.objects.filter(field=field, record_id=record.pk)
-            if not _applies(field=field, collection=collection):
+            if not field_applies_to(field=field, collection_id=collection.id):
                 gone = predictions_withdraw(
                     field=field, predictions=mine, reason=MOVED, user=moved_by
                 )
@@ -78,11 +79,6 @@ def record_move(*, record: Record, collection: Collection, moved_by: User | None
                 result.predicting.append(field.id)
     waiting_forget()
     return result
-
-
-def _applies(*, field: Field, collection: Collection) -> bool:
-    chosen = set(field.collections.values_list("id", flat=True))
-    return not chosen or collection.id in chosen
 
 
 def _reroute(*, field: Field, record: Record, result: MoveResult, user: User | None) -> None:
