@@ -8,6 +8,7 @@ from django import forms
 
 from catalogue.models import Field
 from catalogue.selectors import MODEL, SOURCE_FILTERS
+from catalogue.widgets import QuickSelect
 
 COMMENT_MAX = 2000
 
@@ -23,7 +24,9 @@ class RecordFilterForm(SearchForm):
     filter either.
     """
 
-    source = forms.ChoiceField(label="Where the value came from", required=False)
+    source = forms.ChoiceField(
+        label="Where the value came from", required=False, widget=QuickSelect
+    )
 
     def __init__(self, *args: Any, show_model: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ from catalogue.models import (
     label_title,
 )
 from catalogue.services.policy import MAX_RETRAIN
+from catalogue.widgets import QuickSelect
 from review.selectors.queue import QueueSearch, queue_label_codes
 
 RANGE_BACKWARDS = "The range runs from {low}% up: make “to” {low} or more (it says {high})."
@@ -28,12 +29,14 @@ class QueueFilterForm(forms.Form):
         to_field_name="key",
         required=False,
         empty_label="All fields",
+        widget=QuickSelect,
     )
     collection = forms.ModelChoiceField(
         queryset=Collection.objects.order_by("name"),
         to_field_name="slug",
         required=False,
         empty_label="All collections",
+        widget=QuickSelect,
     )
     order = forms.ChoiceField(
         choices=[
@@ -43,6 +46,7 @@ class QueueFilterForm(forms.Form):
         ],
         required=False,
         label="Order",
+        widget=QuickSelect,
     )
     label = forms.CharField(
         required=False,
