@@ -112,7 +112,3 @@ class QueueItem:
         """The model's other guesses: the likeliest corrections, offered first."""
         return [a for a in self.alternatives if a.code != self.prediction.label]
 
-    @property
-    def correct_others(self) -> list[LabelChoice]:
-        offered = {a.code for a in self.alternatives}
-        return [c for c in self.field_labels if c.code not in offered]

@@ -20,7 +20,7 @@ from catalogue.models import (
     Prediction,
 )
 from catalogue.services.labels import UnknownLabelError, label_normalise
-from review.selectors.common import VERSION_DOCUMENTS, LabelChoice, QueueItem
+from review.selectors.common import LabelChoice, QueueItem
 
 # --- the review queue -------------------------------------------------------------------------
 
@@ -105,16 +105,37 @@ def queue_label_codes(*, field: Field | None, text: str) -> tuple[str, ...]:
     return tuple(sorted(set(labels.values_list("code", flat=True))))
 
 
+# The columns a queue item shows (heading, guesses, buttons, value line, reason, the focus
+# mode's details) and its cursor needs. A page builds about 170 model instances through these
+# joins: the other columns (dates, a collection's licence, a field's model parameters, a
+# version's checksum, a user's password hash) were decoded for every item and never read. A
+# template that reads one more gets a query per item, which the queue's pinned query count
+# catches.
+QUEUE_COLUMNS = (
+    *("id", "code", "record", "field", "model_version", "collection", "label", "confidence"),
+    *("alternatives", "status", "routed_by", "margin", "audit_rank", "review_round", "flagged"),
+    *("record__code", "record__collection", "record__identifier", "record__title"),
+    *("record__description", "record__extra"),
+    *("record__collection__name", "record__collection__is_sensitive"),
+    *("field__key", "field__name", "field__policy__field", "field__policy__threshold"),
+    "model_version__version",
+)
+VALUE_COLUMNS = (
+    *("record", "field", "label", "source", "action", "model_version", "confidence", "policy"),
+    *("user", "created_at", "model_version__version", "user__username"),
+)
+
+
 def _with_queue_joins(qs: QuerySet[Prediction]) -> QuerySet[Prediction]:
     return (
         qs.select_related("record__collection", "field__policy", "model_version")
-        .defer(*VERSION_DOCUMENTS)
+        .only(*QUEUE_COLUMNS)
         .prefetch_related(
             Prefetch(
                 "record__values",
                 queryset=FieldValue.objects.filter(is_current=True)
                 .select_related("user", "model_version")
-                .defer(*VERSION_DOCUMENTS),
+                .only(*VALUE_COLUMNS),
                 to_attr="current_values",
             ),
             Prefetch(

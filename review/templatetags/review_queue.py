@@ -7,7 +7,6 @@ HTML its template did, with every value escaped as the template escaped it (``_e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 from html import escape as _html_escape
 from typing import Any, cast
@@ -21,17 +20,29 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 from catalogue.models import FieldValue
+from catalogue.templatetags.catalogue_format import clip, code_url
 from review.selectors import LabelChoice, QueueItem
 from review.selectors.common import option_text
-from review.templatetags.review_format import code_url, percent
+from review.templatetags.review_format import percent
 
 register = template.Library()
 
 
-def _label_options(choices: Sequence[LabelChoice]) -> str:
-    """``<option>`` elements for a field's vocabulary, repeated for each of a page's items:
-    each option's markup is escaped once per process and then only joined."""
-    return "".join(_option(c.code, c.name) for c in choices)
+def _other_options(context: Context, item: QueueItem) -> str:
+    """``<option>`` elements for the field's labels that are not among the model's guesses.
+
+    A field's vocabulary (up to a few hundred labels) is shared by the page's items of that
+    field: its options are escaped once per process, listed once per render (keyed by the
+    shared list, alive while the context holds the items) and each item only leaves out its
+    guesses."""
+    vocabulary = item.field_labels
+    store = cast("dict[str, Any]", context.render_context.dicts[0])
+    cache: dict[int, list[tuple[str, str]]] = store.setdefault("review_queue.options", {})
+    options = cache.get(id(vocabulary))
+    if options is None:
+        options = cache[id(vocabulary)] = [(c.code, _option(c.code, c.name)) for c in vocabulary]
+    offered = {a.code for a in item.alternatives}
+    return "".join([html for code, html in options if code not in offered])
 
 
 @lru_cache(maxsize=20_000)
@@ -44,6 +55,8 @@ def _option(code: str, name: str) -> str:
 # same, built with f-strings from values escaped as format_html escapes them.
 def _esc(value: object) -> str:
     """``conditional_escape``: markup stays as it is, anything else is escaped."""
+    if type(value) is str:  # most values: the same answer without looking for __html__
+        return _html_escape(value)
     html = getattr(value, "__html__", None)
     return str(html()) if html is not None else _html_escape(str(value))
 
@@ -93,6 +106,97 @@ def _form_constants(context: Context) -> tuple[str, str]:
         next_field = f'<input type="hidden" name="next" value="{_esc(next_url)}">'
         found = cache[key] = (str(CsrfTokenNode().render(context)), next_field)
     return found
+
+
+@register.simple_tag
+def item_heading(item: QueueItem, outcome: object = None) -> SafeString:
+    """An item's heading: the record's identifier and title (its description as the title's
+    tooltip), then its collection, the field, the model version and the links. Built in Python
+    as the buttons are (as markup: about 20 template lookups and filters an item)."""
+    p = item.prediction
+    record = p.record
+    code = item.code
+    described = f" — {_esc(clip(record.description, 600))}" if record.description else ""
+    sensitive = (
+        ' <span class="badge badge-warning">Sensitive collection</span>'
+        if record.collection.is_sensitive
+        else ""
+    )
+    flagged = (
+        '<span class="badge badge-warning"><span aria-hidden="true">⚑ </span>Flagged</span>'
+        if p.flagged and not outcome
+        else ""
+    )
+    identifier = _esc(record.identifier)
+    return mark_safe(  # noqa: S308 (every value escaped by _esc)
+        '<header class="item-head">\n'
+        f'    <h2 id="item-{code}-title">\n'
+        f'      <span class="identifier" title="{identifier}">{identifier}</span>\n'
+        f'      <span class="title" title="{_esc(record.title)}{described}">'
+        f"{_esc(clip(record.title or '(no title)', 160))}</span>\n"
+        "    </h2>\n"
+        '    <p class="meta item-meta">\n'
+        f"      {_esc(record.collection.name)}{sensitive}\n"
+        f"      · {_esc(p.field.name)}\n"
+        f"      · model v{_esc(p.model_version.version)}\n"
+        f'      · <a href="{code_url("catalogue:record", record.code)}">public record</a>\n'
+        f'      · <a href="{code_url("review:item", code)}">history</a>\n'
+        f"      {flagged}\n"
+        "    </p>\n"
+        "  </header>"
+    )
+
+
+@register.simple_tag
+def wait_reason(item: QueueItem) -> SafeString:
+    """Why the item waits for a person, from how it was routed."""
+    p = item.prediction
+    routed_by = p.routed_by
+    field = _esc(p.field.name.lower())
+    if routed_by == "threshold":
+        threshold = item.threshold_percent
+        shown = f" ({threshold}%)" if threshold is not None else ""
+        reason = f"Confidence below the {field} threshold{shown}."
+    elif routed_by == "review":
+        reason = f"The {field} policy sends every suggestion to a person."
+    elif routed_by == "sensitive-collection":
+        reason = (
+            f"{_esc(p.record.collection.name)} is a sensitive collection:"
+            " a person checks every suggestion."
+        )
+    elif routed_by == "sensitive-label":
+        reason = (
+            f"{_esc(item.label_name or p.label)} is a sensitive label:"
+            " it is never applied without a person."
+        )
+    else:
+        reason = _REASONS.get(routed_by) or (
+            f"Routed by “{_esc(routed_by)}”." if routed_by else "Waiting for review."
+        )
+    # The same lines as the template's {% if %} chain left, the last branch without its break.
+    end = "" if not routed_by else "\n          "
+    return mark_safe(  # noqa: S308 (every value escaped by _esc)
+        f'<span class="item-reason">\n          {reason}{end}\n        </span>'
+    )
+
+
+_REASONS = {
+    "flag": "A visitor flagged the value as wrong.",
+    "spot-check": "A spot check: a random sample of values the model applied on its own."
+    " The value stays applied until you decide.",
+}
+
+
+@register.simple_tag
+def record_details(item: QueueItem) -> SafeString:
+    """The rest of the record beside an item (focus mode and the item page)."""
+    rows = "".join(
+        f"<div><dt>{_esc(name)}</dt><dd>{_esc(clip(text, 600))}</dd></div>"
+        for name, text in item.details
+    )
+    return mark_safe(  # noqa: S308 (every value escaped by _esc)
+        f'\n<dl class="record-details" aria-label="The rest of this record">\n  {rows}\n</dl>\n\n'
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -230,11 +334,11 @@ def _correct_form(context: Context, item: QueueItem, url: str, standing: object)
             f"            {guesses}\n"
             "          </optgroup>\n"
         )
-    others = item.correct_others
+    others = _other_options(context, item)
     if others:
         options.append(
             '          <optgroup label="Other labels of this field">\n'
-            f"            {_label_options(others)}\n"
+            f"            {others}\n"
             "          </optgroup>\n"
         )
     start = _form_start(

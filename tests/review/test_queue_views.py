@@ -156,18 +156,22 @@ def test_it_renders_only_the_list_for_htmx(cataloguer_client, field):
 
 
 @pytest.mark.django_db
+# Focus mode: two more, the record's other fields and their label names.
+@pytest.mark.parametrize(("params", "queries"), [({}, QUEUE_QUERIES), ({"view": "focus"}, 14)])
 def test_its_query_count_does_not_grow_with_the_number_of_items(
-    cataloguer_client, cataloguer, field, django_assert_num_queries
+    cataloguer_client, cataloguer, field, django_assert_num_queries, params, queries
 ):
     def load() -> None:
         counts_forget()
-        response = cataloguer_client.get(QUEUE)
+        response = cataloguer_client.get(QUEUE, params)
         assert response.status_code == 200
 
     def waiting(n: int) -> None:
         # Each item's value names who set it: the catalogue, a person or a model's version.
         for i in range(n):
-            prediction = PredictionFactory()
+            # A record with all a focus mode shows: its description and extra fields.
+            record = RecordFactory(description="About it", extra={"publisher": "A press"})
+            prediction = PredictionFactory(record=record)
             FlagFactory(record=prediction.record, prediction=prediction)
             FieldValueFactory(
                 record=prediction.record,
@@ -179,11 +183,11 @@ def test_its_query_count_does_not_grow_with_the_number_of_items(
             )
 
     waiting(3)
-    with django_assert_num_queries(QUEUE_QUERIES):
+    with django_assert_num_queries(queries):
         load()
 
     waiting(10)
-    with django_assert_num_queries(QUEUE_QUERIES):
+    with django_assert_num_queries(queries):
         load()
 
 
