@@ -72,7 +72,7 @@ def active_model_version(*, field: Field) -> ModelVersion:
     """
     version = (
         ModelVersion.objects.filter(field=field, status=ModelVersion.Status.ACTIVE)
-        .defer("params", "metrics", "baselines", "card")
+        .defer(*ModelVersion.DOCUMENTS)
         .first()
     )
     if version is None:

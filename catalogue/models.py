@@ -157,6 +157,9 @@ class ModelVersion(models.Model):
         ACTIVE = "active", "Active"
         RETIRED = "retired", "Retired"
 
+    # The large JSON documents: reads that only name a version (its number) defer them.
+    DOCUMENTS = ("params", "metrics", "baselines", "card")
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     field = models.ForeignKey(Field, on_delete=models.CASCADE, related_name="model_versions")
     version = models.PositiveIntegerField()

@@ -28,6 +28,7 @@ from catalogue.models import (
     Field,
     FieldValue,
     Label,
+    ModelVersion,
     Prediction,
     Record,
 )
@@ -331,6 +332,8 @@ def record_values_for_display(
     values = list(
         FieldValue.objects.filter(record=record, field__in=fields)
         .select_related("model_version", "user")
+        # Only a version's number shows: its documents were a tenth of the page's time.
+        .defer(*(f"model_version__{name}" for name in ModelVersion.DOCUMENTS))
         .order_by("-created_at", "-id")
     )
     waiting = {

@@ -10,6 +10,7 @@ from dataclasses import field as dc_field
 from catalogue.models import (
     FieldValue,
     Flag,
+    ModelVersion,
     Prediction,
 )
 
@@ -32,7 +33,7 @@ def percent(confidence: float | None) -> int | None:
 # queue page's time, so those joins defer them (and the dashboard's calibration table's).
 def version_documents(relation: str) -> tuple[str, ...]:
     """A related model version's large JSON documents, to defer where only its number shows."""
-    return tuple(f"{relation}__{name}" for name in ("params", "metrics", "baselines", "card"))
+    return tuple(f"{relation}__{name}" for name in ModelVersion.DOCUMENTS)
 
 
 VERSION_DOCUMENTS = version_documents("model_version")
@@ -111,4 +112,3 @@ class QueueItem:
     def correct_alternatives(self) -> list[LabelChoice]:
         """The model's other guesses: the likeliest corrections, offered first."""
         return [a for a in self.alternatives if a.code != self.prediction.label]
-
