@@ -28,6 +28,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -115,8 +116,17 @@ def main(argv: list[str] | None = None) -> int:
         help="a checkout of the code before a change: the predict part measures its workers "
         "beside this checkout's, alternating, in the same run",
     )
+    parser.add_argument(
+        "--pools",
+        default="solo",
+        help="the predict part's Celery worker pools, each measured in turn in the same run: "
+        "'solo' (one task at a time, the default) and/or 'threads:N' (N tasks at once in one "
+        "process), e.g. solo,threads:2",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: the parent stops its part, the part stops its workers.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.child:
         return child(args.child)
     chosen = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -140,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         database_url=database_url,
         redis_url=args.redis_url,
         duration=args.duration,
-        options={"before": str(Path(args.before).resolve())} if args.before else {},
+        options={
+            "pools": args.pools,
+            **({"before": str(Path(args.before).resolve())} if args.before else {}),
+        },
     )
     data_file = tmp / "records.csv"
     # The file is deterministic for --rows and --seed: a --reuse run keeps the one it has.

@@ -147,24 +147,34 @@ def timed() -> Iterator[list[float]]:
 
 
 def run_child(bench: Bench, part: str, script: Path) -> list[Figure]:
-    """Run one part in its own process; its figures come back on a marked line of stdout."""
-    process = subprocess.run(
+    """Run one part in its own process; its figures come back on a marked line of stdout.
+
+    A stopped run stops its part too (which stops the workers it started): a part left running
+    would go on writing to the benchmark's database under the next run's figures.
+    """
+    with subprocess.Popen(
         [PYTHON, str(script), "--child", part],
-        input=bench.to_json(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=bench.env(),
         cwd=ROOT,
-        capture_output=True,
         text=True,
-        check=False,
-    )
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(bench.to_json())
+        except BaseException:
+            process.terminate()
+            process.wait(timeout=60)
+            raise
     figures = [
         Figure(**row)
-        for line in process.stdout.splitlines()
+        for line in stdout.splitlines()
         if line.startswith(FIGURES_MARK)
         for row in json.loads(line[len(FIGURES_MARK) :])
     ]
     if process.returncode != 0:
-        sys.stderr.write(process.stdout[-4000:] + process.stderr[-4000:])
+        sys.stderr.write(stdout[-4000:] + stderr[-4000:])
         figures.append(Figure(part, "failed", float("nan"), "", note="see the output above"))
     return figures
 

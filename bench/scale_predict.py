@@ -9,6 +9,9 @@ Workers are started and ready before the clock starts (their start-up is not the
 With ``--before DIR`` (a checkout of the code before a change, e.g. ``git worktree add DIR
 main``) each end-to-end figure is measured twice, alternating in the same run and database:
 workers running that checkout's code, then this one's, so a change is compared at one load.
+With ``--pools solo,threads:2`` each is measured once per Celery pool, in turn: ``threads:2``
+runs two batches at once in each worker process, so one batch's statements wait on
+PostgreSQL while the other's model scores.
 """
 
 from __future__ import annotations
@@ -29,16 +32,28 @@ ONE_WORKER_SAMPLE = 100_000
 TIMEOUT = 3600.0
 
 
+def pool_arguments(pool: str) -> tuple[str, ...]:
+    """Celery's options for ``pool``: ``solo`` (one task at a time, as one core runs it) or
+    ``threads:N`` (N tasks at once in the one process)."""
+    kind, _, threads = pool.partition(":")
+    if kind == "solo" and not threads:
+        return ("--pool", "solo")
+    if kind == "threads" and threads.isdigit() and int(threads) > 0:
+        return ("--pool", "threads", "--concurrency", threads)
+    raise ValueError(f"unknown worker pool {pool!r}: use solo or threads:N")
+
+
 def worker_start(
-    bench: Bench, name: str, queues: str = "inference", root: Path = ROOT
+    bench: Bench, name: str, queues: str = "inference", root: Path = ROOT, pool: str = "solo"
 ) -> subprocess.Popen[bytes]:
-    """One Celery worker process (solo pool: one task at a time, as one core runs it), running
-    the code of the checkout at ``root``."""
+    """One Celery worker process with ``pool`` (see ``pool_arguments``), running the code of
+    the checkout at ``root``."""
     log = Path(bench.tmp) / f"worker-{name}.log"
     return subprocess.Popen(
         [
             *(PYTHON, "-m", "celery", "-A", "glamml", "worker", "--queues", queues),
-            *("--pool", "solo", "--hostname", f"{name}@%h", "--loglevel", "INFO"),
+            *pool_arguments(pool),
+            *("--hostname", f"{name}@%h", "--loglevel", "INFO"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
         ],
         cwd=root,
@@ -118,10 +133,10 @@ def raw_model_speed(record_ids: list[int], limit: int = 20_000) -> float:
 
 
 def end_to_end(
-    bench: Bench, workers: int, todo: list[int], root: Path = ROOT
+    bench: Bench, workers: int, todo: list[int], root: Path = ROOT, pool: str = "solo"
 ) -> tuple[float, list[float]]:
-    """Records/s predicting ``todo`` with ``workers`` processes of the checkout at ``root``,
-    and their peak memory."""
+    """Records/s predicting ``todo`` with ``workers`` processes of the checkout at ``root``
+    (each with ``pool``), and their peak memory."""
     from catalogue.models import Prediction
     from catalogue.services.fields import field_ensure_language
     from catalogue.services.predictions import predictions_enqueue
@@ -130,7 +145,7 @@ def end_to_end(
     predictions_reset()
     app.control.purge()
     names = [f"bench{workers}-{i}" for i in range(workers)]
-    processes = [worker_start(bench, name, root=root) for name in names]
+    processes = [worker_start(bench, name, root=root, pool=pool) for name in names]
     try:
         workers_ready(bench, names)
         cpu_before = [_cpu_seconds(p.pid) for p in processes]
@@ -176,15 +191,18 @@ def run(bench: Bench) -> list[Figure]:
     raw = raw_model_speed(todo)
     figures = [Figure("predict", "the model alone, batches of 500", raw, "titles/s")]
     before = bench.options.get("before")
+    pools = [p.strip() for p in bench.options.get("pools", "solo").split(",") if p.strip()]
+    for pool in pools:
+        pool_arguments(pool)  # an unknown pool fails before the first run, not after
+    checkouts = [(Path(before), "before: "), (ROOT, "")] if before else [(ROOT, "")]
     for workers in WORKER_COUNTS:
         sample = todo[:ONE_WORKER_SAMPLE] if workers == 1 else todo
-        if before:
-            rate, memory = end_to_end(bench, workers, sample, root=Path(before))
-            figures.append(_end_to_end_figure(workers, len(sample), raw, rate, memory, "before: "))
-            figures.extend(_cpu_figures(workers, "before: "))
-        rate, memory = end_to_end(bench, workers, sample)
-        figures.append(_end_to_end_figure(workers, len(sample), raw, rate, memory, ""))
-        figures.extend(_cpu_figures(workers, ""))
+        for pool in pools:
+            for root, prefix in checkouts:
+                label = prefix if pools == ["solo"] else f"{prefix}{pool}: "
+                rate, memory = end_to_end(bench, workers, sample, root=root, pool=pool)
+                figures.append(_end_to_end_figure(workers, len(sample), raw, rate, memory, label))
+                figures.extend(_cpu_figures(workers, label))
     return figures
 
 
