@@ -105,18 +105,31 @@ def cross_fitted_temperature(
     fold = stratified_folds(labels, n_folds=CALIBRATION_FOLDS, seed=seed)
     parts: list[ScoredPart] = []
     for k in range(int(fold.max()) + 1):
-        inside = np.flatnonzero(fold == k)
-        outside = np.flatnonzero(fold != k)
-        model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
-        items = [
-            CalibrationItem(fields={"title": texts[i]}, label=labels[i], corpus="catalogue", fold=k)
-            for i in inside
-        ]
-        parts += score_items(RecordLanguageModel(model, settings), items)
+        parts += _scored_fold(base, settings, texts, labels, fold, k)
     n_scored = sum(len(part.targets) for part in parts)
     if n_scored < MIN_CALIBRATION_EXAMPLES:
         return None, n_scored
     return fit_record_temperature(parts, settings).temperature, n_scored
+
+
+def _scored_fold(
+    base: LanguageIdentifier,
+    settings: RecordSettings,
+    texts: list[str],
+    labels: list[str],
+    fold: np.ndarray,
+    k: int,
+) -> list[ScoredPart]:
+    """Fold ``k`` scored by ``base`` plus the other folds. The fold's model (the size of the
+    base model again) is dropped on return, before the next fold's is built."""
+    inside = np.flatnonzero(fold == k)
+    outside = np.flatnonzero(fold != k)
+    model = base.fit_incremental([texts[i] for i in outside], [labels[i] for i in outside])
+    items = [
+        CalibrationItem(fields={"title": texts[i]}, label=labels[i], corpus="catalogue", fold=k)
+        for i in inside
+    ]
+    return score_items(RecordLanguageModel(model, settings), items)
 
 
 def prior_weight_for(base: LanguageIdentifier, temperature: float) -> float:
@@ -147,8 +160,10 @@ def train_language(
     if not texts:
         warnings.append("no in-domain training examples: this is the shipped base model")
         return base, _kept_temperature(base, 0)
-    model = base.fit_incremental(texts, labels, weight=params.get("in_domain_weight"))
+    # The calibration first: its scores (the largest thing a run holds) are gone before the
+    # model itself is built, so the two never take memory at the same time.
     temperature, n_scored = cross_fitted_temperature(base, texts, labels, seed=seed)
+    model = base.fit_incremental(texts, labels, weight=params.get("in_domain_weight"))
     if temperature is None:
         warnings.append(
             f"calibration kept the base model's temperature: only {n_scored} training examples "

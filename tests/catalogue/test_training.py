@@ -6,10 +6,11 @@ import pytest
 from django.core.management import call_command
 
 from catalogue.machine import model_load
-from catalogue.models import ModelVersion, Prediction, TrainingRun
+from catalogue.models import ModelVersion, Prediction, SplitAssignment, TrainingRun
+from catalogue.services.training import splits
 from catalogue.services.training.examples import training_examples
 from catalogue.services.training.runs import training_run_execute
-from catalogue.services.training.splits import split_fraction
+from catalogue.services.training.splits import split_assign, split_fraction
 from catalogue.services.values import value_set
 from tests.factories import CollectionFactory, RecordFactory
 
@@ -77,6 +78,17 @@ def test_a_records_split_fraction_depends_only_on_the_field_and_the_record(field
     assert all(0.0 <= f < 1.0 for f in fractions)
     # Another field holds out other records: its split is its own.
     assert fractions != [split_fraction(field=genre, record_id=i) for i in range(100)]
+
+
+@pytest.mark.django_db
+def test_every_examples_split_side_is_stored_whatever_the_batch_size(field, labelled, monkeypatch):
+    examples = training_examples(field=field)
+    monkeypatch.setattr(splits, "INSERT_BATCH", 5)
+    sides = split_assign(field=field, examples=examples)
+    stored = dict(SplitAssignment.objects.filter(field=field).values_list("record_id", "side"))
+    assert stored == sides
+    assert sorted(stored) == sorted(e.key for e in examples)
+    assert set(stored.values()) == {"train", "test"}
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from glamml.ml.langid import LanguageIdentifier
 from glamml.ml.langid_build import (
     BuildData,
     CalibrationItem,
+    fit,
     fit_field_weights,
     fit_title_settings,
     gather,
@@ -133,6 +134,35 @@ def test_the_fit_scores_records_exactly_as_the_model_does():
     exact = -sum(np.log(proba[i, labels.index(item.label)]) for i, item in enumerate(items))
     fields = ("title", "title_original_script", "place", "publisher", "notes")
     assert part_nll(part, settings, fields) == pytest.approx(exact, rel=1e-5)
+
+
+def test_scores_and_the_loss_do_not_depend_on_how_many_items_are_taken_at_once(monkeypatch):
+    native = LanguageIdentifier.from_examples(
+        ["Geschichte der deutschen Literatur", "A history of English literature", "Война и мир"],
+        ["deu", "eng", "rus"],
+    )
+    romanised = LanguageIdentifier.from_examples(["Istoriia russkoi literatury"], ["rus"])
+    model = RecordLanguageModel(
+        merge_profiles([(native, False), (romanised, True)]), RecordSettings()
+    )
+    titles = ["Die Geschichte", "The history", "Ocherki istorii", "1, 2, 3", "Война", "Literatur"]
+    labels = ["deu", "eng", "rus", "eng", "rus", "deu"]
+    items = [
+        CalibrationItem({"title": title, "place": "Berlin" if i % 2 else ""}, label, "catalogue", 0)
+        for i, (title, label) in enumerate(zip(titles * 3, labels * 3, strict=True))
+    ]
+    settings = RecordSettings(temperature=1.7, prior_weight=1.3, lapse=0.02, evidence_scale=2.0)
+    fields = ("title", "place")
+    [whole] = score_items(model, items)
+    monkeypatch.setattr(fit, "SCORE_CHUNK", 4)
+    [chunked] = score_items(model, items)
+    for name in ("title", "place"):
+        for at_once, by_chunk in zip(whole.fields[name], chunked.fields[name], strict=True):
+            assert np.array_equal(at_once, by_chunk)
+    # Bit for bit: a retraining's temperature is fitted on this loss.
+    loss = part_nll(whole, settings, fields)
+    monkeypatch.setattr(fit, "SCORE_CHUNK", len(items))
+    assert part_nll(whole, settings, fields) == loss
 
 
 def test_fitting_moves_a_field_weight_to_what_the_field_is_worth():

@@ -11,6 +11,8 @@ from glamml.ml.hashing import stable_fraction
 TEST_SHARE = 0.2
 TRAIN = "train"
 TEST = "test"
+# Split rows written per statement.
+INSERT_BATCH = 5000
 
 
 def split_fraction(*, field: Field, record_id: int) -> float:
@@ -45,10 +47,16 @@ def split_assign(*, field: Field, examples: list[Example[int]]) -> dict[int, str
                 human = e.source == FieldValue.Source.HUMAN
                 fraction = split_fraction(field=field, record_id=e.key)
                 assigned[e.key] = TEST if human and fraction < TEST_SHARE else TRAIN
-    SplitAssignment.objects.bulk_create(
-        [SplitAssignment(field=field, record_id=rid, side=side) for rid, side in assigned.items()],
-        ignore_conflicts=True,
-    )
+    # A batch of rows at a time: 100,000 model objects in one statement cost 80 MB.
+    pairs = list(assigned.items())
+    for start in range(0, len(pairs), INSERT_BATCH):
+        SplitAssignment.objects.bulk_create(
+            [
+                SplitAssignment(field=field, record_id=rid, side=side)
+                for rid, side in pairs[start : start + INSERT_BATCH]
+            ],
+            ignore_conflicts=True,
+        )
     sides.update(assigned)
     return sides
 

@@ -28,6 +28,10 @@ CORPUS_WEIGHTS = {"catalogue": 2.0, "tatoeba": 1.0, "classics": 1.0, "fragments"
 # not decide how far a title from any other can be trusted. See weigh_parts.
 WEIGHTINGS = ("records", "institutions")
 DEFAULT_WEIGHTING = "records"
+# Texts scored at once by score_items, and items whose logits part_nll holds at once: bounds
+# the memory of a retraining's calibration (100,000 examples would otherwise make arrays of
+# 100,000 by every language, several at a time).
+SCORE_CHUNK = 4000
 
 
 @dataclass
@@ -75,11 +79,19 @@ def score_items(model: RecordLanguageModel, items: list[CalibrationItem]) -> lis
             texts = [item.fields.get(name, "") for item in mine]
             if name != "title" and not any(texts):
                 continue
-            scores = model.raw_scores(texts)
             # float64: the optimiser's finite differences vanish in float32 rounding.
             own = np.zeros((len(mine), n_labels))
-            own[:, native_labels] = scores.loglik[:, native]
-            fields[name] = (own, scores.loglik[:, roman], scores.lengths)
+            romanised = np.zeros((len(mine), len(roman)))
+            lengths = np.zeros(len(mine))
+            # A chunk of texts at a time: each text's n-gram keys and its scores over every
+            # profile are many times its row here. A row's scores do not depend on the chunk.
+            for start in range(0, len(texts), SCORE_CHUNK):
+                rows = slice(start, start + SCORE_CHUNK)
+                scores = model.raw_scores(texts[rows])
+                own[rows, native_labels] = scores.loglik[:, native]
+                romanised[rows] = scores.loglik[:, roman]
+                lengths[rows] = scores.lengths
+            fields[name] = (own, romanised, lengths)
         parts.append(
             ScoredPart(
                 corpus=corpus,
@@ -128,12 +140,20 @@ def _weights(part: ScoredPart) -> np.ndarray:
 
 def part_nll(part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]) -> float:
     """Summed negative log-likelihood of the targets, as RecordLanguageModel.combine scores,
-    each item counting by its weight (see ``weigh_parts``)."""
-    logits, evidence = _part_logits(part, settings, field_names)
+    each item counting by its weight (see ``weigh_parts``).
+
+    Each item's probability is worked out :data:`SCORE_CHUNK` items at a time (a row's
+    arithmetic does not depend on the others), then summed at once as a whole part.
+    """
     n = len(part.targets)
-    log_p = logits[np.arange(n), part.targets] - np.log(np.exp(logits).sum(axis=1))
-    lapse = RecordLanguageModel._lapse(evidence, settings)
-    p = np.exp(log_p) * (1.0 - lapse) + lapse / len(part.log_prior)
+    p = np.empty(n)
+    for start in range(0, n, SCORE_CHUNK):
+        rows = slice(start, start + SCORE_CHUNK)
+        logits, evidence = _part_logits(part, settings, field_names, rows)
+        targets = part.targets[rows]
+        log_p = logits[np.arange(len(targets)), targets] - np.log(np.exp(logits).sum(axis=1))
+        lapse = RecordLanguageModel._lapse(evidence, settings)
+        p[rows] = np.exp(log_p) * (1.0 - lapse) + lapse / len(part.log_prior)
     return float(-(_weights(part) * np.log(np.maximum(p, 1e-12))).sum())
 
 
@@ -150,17 +170,20 @@ def part_probabilities(
 
 
 def _part_logits(
-    part: ScoredPart, settings: RecordSettings, field_names: tuple[str, ...]
+    part: ScoredPart,
+    settings: RecordSettings,
+    field_names: tuple[str, ...],
+    rows: slice = slice(None),
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logits shifted to a maximum of 0, and each item's weighted evidence."""
-    n = len(part.targets)
+    """Logits shifted to a maximum of 0, and each item's weighted evidence (of ``rows``)."""
+    n = len(part.targets[rows])
     logits = np.repeat(settings.prior_weight * part.log_prior[None, :], n, axis=0)
     evidence = np.zeros(n)
     for name in field_names:
         weight = settings.field_weights.get(name, 0.0) if name != "title" else 1.0
         if name not in part.fields or weight <= 0:
             continue
-        own, roman, lengths = part.fields[name]
+        own, roman, lengths = (values[rows] for values in part.fields[name])
         inverse = 1.0 / (
             settings.temperature * np.maximum(lengths, 1.0) ** settings.length_exponent
         )
