@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
-from catalogue.models import Prediction, Record
+from catalogue.models import MonitoringPolicy, Prediction, Record
 from catalogue.services.predictions import predictions_create
 from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
 
@@ -55,6 +55,8 @@ def test_a_record_moved_during_its_batch_is_left_for_a_prediction_in_its_new_col
     from catalogue.services.policy import policy_update
 
     policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    # No spot checks: one would send the record that stays to the queue (2% of record ids).
+    MonitoringPolicy.objects.update_or_create(field=field, defaults={"audit_rate": 0.0})
     open_, sensitive = CollectionFactory(), CollectionFactory(is_sensitive=True)
     moved = RecordFactory(collection=open_, title="A history of the steam engine")
     stays = RecordFactory(collection=open_, title="A treatise on the steam engine")
