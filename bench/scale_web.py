@@ -16,7 +16,10 @@ The pages need waiting predictions, in a large collection and a small one. In th
 run a collection of 5,000 records (copies of the largest one's first records, 0.5% of a
 million) is added once, and every record without a value or a prediction gets one in SQL
 (unmeasured: ~16% of all records waiting, the rest applied), so the queue has 150k+ items at
-1M records; then ``ANALYZE``. Run on its own, it measures the database it is given, as it is
+1M records; then ``ANALYZE``. When the ``predict`` part has predicted them instead (at the
+threshold of 0.9, fewer than 15% of the records wait), the driver's run raises the language
+field's threshold to 0.99 by a re-route, as an admin would, and times it (about 198,000 then
+wait at a million). Run on its own, it measures the database it is given, as it is
 (making the same data only when nothing waits), and leaves it so (plus a ``bench-cataloguer``
 user).
 """
@@ -42,7 +45,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from scale_common import ROOT, Bench, Figure, django_setup  # noqa: E402
+from scale_common import ROOT, Bench, Figure, django_setup, timed  # noqa: E402
 
 BIN = Path(sys.executable).parent
 USER = "bench-cataloguer"
@@ -302,20 +305,61 @@ def figures(rows: list[dict[str, str]], bench: Bench) -> list[Figure]:
     return result
 
 
+# The issue's condition for the read pages: 150k+ waiting at a million records.
+WAITING_SHARE = 0.15
+HIGH_THRESHOLD = 0.99
+
+
+def waiting_raise(bench: Bench) -> list[Figure]:
+    """If fewer than ``WAITING_SHARE`` of the records wait (the ``predict`` part predicted them
+    at the threshold of 0.9), raise the language field's threshold to ``HIGH_THRESHOLD`` and
+    re-route, as an admin would: the re-route's time is a figure of its own."""
+    from catalogue.models import DecisionPolicy, Prediction, Record
+    from catalogue.services.fields import field_ensure_language
+    from catalogue.services.rerouting import predictions_reroute
+
+    records = Record.objects.count()
+    waiting = Prediction.objects.filter(status=Prediction.Status.QUEUED).count()
+    field = field_ensure_language()
+    if waiting >= WAITING_SHARE * records or field.policy.mode != DecisionPolicy.Mode.THRESHOLD:
+        return []
+    before = field.policy.threshold
+    DecisionPolicy.objects.filter(field=field).update(threshold=HIGH_THRESHOLD)
+    field = field_ensure_language()
+    with timed() as t:
+        result = predictions_reroute(field=field)
+    waiting = Prediction.objects.filter(status=Prediction.Status.QUEUED).count()
+    print(f"threshold {before} -> {HIGH_THRESHOLD}: {waiting:,} waiting", file=sys.stderr)
+    return [
+        Figure(
+            "web",
+            f"re-route, threshold {before} → {HIGH_THRESHOLD}: {result.queued:,} predictions "
+            f"move to the queue, {waiting:,} then wait",
+            t[0],
+            "s",
+            baseline="target < 60 s",
+            ratio=t[0] / 60,
+        )
+    ]
+
+
 def run(bench: Bench, *, prepare: bool = True) -> list[Figure]:
-    """The figures; with ``prepare`` (the driver's run) the data the pages need is made first,
-    else only when nothing waits."""
+    """The figures; with ``prepare`` (the driver's run) the data the pages need is made first
+    (and 150k+ waiting at a million, by a threshold change), else only when nothing waits."""
     from catalogue.models import Prediction
 
+    made: list[Figure] = []
     if prepare or not Prediction.objects.filter(status=Prediction.Status.QUEUED).exists():
         waiting_ensure(bench)
+    if prepare:
+        made = waiting_raise(bench)
     plan = plan_make()
     out = Path(bench.tmp) / "web"
     out.mkdir(parents=True, exist_ok=True)
     with gunicorn(bench, out / "gunicorn.log") as url:
         warm(url, plan)
         rows = locust(bench, url, plan, out)
-    return figures(rows, bench)
+    return made + figures(rows, bench)
 
 
 def main(argv: list[str] | None = None) -> int:
