@@ -53,8 +53,10 @@ class MonitoringPolicy(models.Model):
 class SpotCheck(models.Model):
     """An applied value drawn at random (the field's audit rate) for a person to check.
 
-    The value stays applied meanwhile; the prediction waits in the queue as a spot check. The
-    outcome is the first decision on the prediction from ``review_round`` on.
+    The value stays applied meanwhile; the prediction waits in the queue as a spot check (in a
+    collection made sensitive, or moved into one, its value is withdrawn and it waits for that
+    reason; the row is kept). The outcome is the first decision on the prediction from
+    ``review_round`` on.
     """
 
     prediction = models.OneToOneField(

@@ -160,6 +160,18 @@ def applied_prediction(**kwargs: object) -> models.Prediction:
     return prediction
 
 
+def spot_checked_prediction(**kwargs: object) -> models.Prediction:
+    """A value the policy applied, drawn for a spot check: it waits, its value stays applied."""
+    from catalogue.services.monitoring.spotchecks import spot_checks_select
+
+    kwargs.setdefault("routed_by", "auto")
+    prediction = applied_prediction(**kwargs)
+    spot_checks_select(field=prediction.field, prediction_ids=[prediction.id])
+    prediction.refresh_from_db()
+    assert (prediction.status, prediction.routed_by) == ("queued", "spot-check")
+    return prediction
+
+
 def spot_checks_off(field: models.Field) -> None:
     """No applied value of this field is drawn for a spot check.
 

@@ -7,9 +7,12 @@ does not apply they leave the queue and the values models applied are withdrawn 
 field stops applying to a collection); where it applies, the waiting and model-applied ones are
 read with the new collection's calibration and routed by its rules (as a re-route after a
 policy change), their values applied or withdrawn with them; a record the field applies to with
-no prediction from the active model is sent to be predicted. Decided predictions, flagged
-items and spot checks (already with a person) are left as they are, and so is every value
-from a person or the source catalogue.
+no prediction from the active model is sent to be predicted. A spot check waiting in a
+sensitive collection has its value withdrawn and keeps waiting, with the collection's reason
+(its audit outcome is still the person's decision); elsewhere a waiting spot check stays as it
+is, and one the new rules apply again waits as a spot check again. Decided predictions and
+flagged items (already with a person) are left as they are, and so is every value from a
+person or the source catalogue.
 """
 
 from __future__ import annotations
@@ -31,7 +34,11 @@ from catalogue.services.predictions import (
     records_to_predict,
 )
 from catalogue.services.recalibration import predictions_recalibrate_batch
-from catalogue.services.rerouting import live_predictions
+from catalogue.services.rerouting import (
+    live_predictions,
+    sensitive_spot_checks_withdraw,
+    spot_checks_resume,
+)
 from catalogue.services.routing import route_prediction, sensitive_labels
 from catalogue.services.values import values_apply_predictions, values_withdraw_predictions
 
@@ -52,9 +59,10 @@ def record_move(*, record: Record, collection: Collection, moved_by: User | None
     """Move ``record`` into ``collection`` and re-route its live predictions for every field
     under the new collection's rules, in one transaction. Moving it where it is does nothing.
 
-    Values a model applied are withdrawn where the new collection wants a person (sensitive)
-    or the field does not apply there, each withdrawal naming the move and ``moved_by`` in the
-    record's history; values from a person or the source catalogue are never touched.
+    Values a model applied (spot-checked ones included) are withdrawn where the new collection
+    wants a person (sensitive) or the field does not apply there, each withdrawal naming the
+    move and ``moved_by`` in the record's history; values from a person or the source catalogue
+    are never touched.
     """
     result = MoveResult()
     with transaction.atomic():
@@ -83,7 +91,12 @@ def record_move(*, record: Record, collection: Collection, moved_by: User | None
 
 def _reroute(*, field: Field, record: Record, result: MoveResult, user: User | None) -> None:
     """Read the record's live predictions with its new collection's calibration and send each
-    where the field's policy says for that collection."""
+    where the field's policy says for that collection (a waiting spot check only when the
+    collection is sensitive: its value is withdrawn, and it keeps waiting)."""
+    if record.collection.is_sensitive:
+        result.queued += sensitive_spot_checks_withdraw(
+            field=field, reason=MOVED, user=user, record_id=record.pk
+        )
     live = live_predictions(field=field, collection_id=record.collection_id).filter(
         record_id=record.pk
     )
@@ -106,6 +119,7 @@ def _reroute(*, field: Field, record: Record, result: MoveResult, user: User | N
         prediction.save(update_fields=["status", "routed_by"])
         if was == QUEUED and where.status == APPLIED:
             result.applied += values_apply_predictions(predictions=[prediction])
+            spot_checks_resume(predictions=Prediction.objects.filter(pk=prediction.pk))
         elif was == APPLIED and where.status == QUEUED:
             result.queued += 1
             values_withdraw_predictions(

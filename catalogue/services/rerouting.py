@@ -6,6 +6,12 @@ SQL. Predictions already in the right place with the right reason are not touche
 the right place for another reason get the new reason in one UPDATE; those that move (the band
 between the old and the new threshold) move a batch at a time, each batch one transaction:
 locked, moved, and their values applied or withdrawn together.
+
+A spot check waits for a person while its value stays applied, so the rules do not move it;
+but in a sensitive collection no model value stands without a person, so there its value is
+withdrawn and it waits with the sensitive-collection reason, its ``SpotCheck`` kept (the
+person's decision is still the audit's outcome). Applied again later by the rules (the
+collection no longer sensitive), it waits as a spot check again, its value applied.
 """
 
 from __future__ import annotations
@@ -49,7 +55,10 @@ def live_predictions(
     *, field: Field, collection_id: int | None = None, statuses: tuple[str, ...] = (QUEUED, APPLIED)
 ) -> QuerySet[Prediction]:
     """What a re-route may move: waiting or model-applied (or only ``statuses``), not flagged,
-    not a spot check (in one collection, when ``collection_id`` is given)."""
+    not a spot check waiting as one (in one collection, when ``collection_id`` is given).
+
+    A spot check withdrawn in a sensitive collection waits for that reason, so it is live:
+    the rules decide where it goes when the collection stops being sensitive."""
     live = Prediction.objects.filter(field=field, status__in=statuses, flagged=False).exclude(
         routed_by=SPOT_CHECK
     )
@@ -59,6 +68,63 @@ def live_predictions(
 def sensitive_collections() -> list[int]:
     """The ids of the collections whose predictions always wait for a person."""
     return list(Collection.objects.filter(is_sensitive=True).values_list("id", flat=True))
+
+
+def sensitive_spot_checks_withdraw(
+    *,
+    field: Field,
+    reason: str,
+    user: User | None = None,
+    collection_id: int | None = None,
+    record_id: int | None = None,
+) -> int:
+    """Withdraw the values of the waiting spot checks in sensitive collections; how many.
+
+    Each keeps waiting for a person (and keeps its ``SpotCheck``, so the decision is still the
+    audit's outcome), now with the sensitive-collection reason; the record's history gives
+    ``reason`` and ``user`` (who caused it, if one did). Decided and flagged items, and values
+    from a person or the source catalogue, are not touched. A few statements a batch, on the
+    few rows concerned; run twice, the second finds nothing.
+    """
+    sensitive = sensitive_collections()
+    if not sensitive:
+        return 0
+    # The waiting items of the sensitive collections: a range of the queue's partial index.
+    checks = Prediction.objects.filter(
+        field=field,
+        status=QUEUED,
+        routed_by=SPOT_CHECK,
+        flagged=False,
+        collection_id__in=sensitive,
+    )
+    if collection_id is not None:
+        checks = checks.filter(collection_id=collection_id)
+    if record_id is not None:
+        checks = checks.filter(record_id=record_id)
+    withdrawn = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                checks.order_by("id")
+                .select_for_update(of=("self",))
+                .values_list("id", flat=True)[:BATCH]
+            )
+            if not ids:
+                return withdrawn
+            Prediction.objects.filter(id__in=ids).update(routed_by=SENSITIVE_COLLECTION)
+            values_withdraw_predictions(
+                field_id=field.id, prediction_ids=ids, reason=reason, user=user
+            )
+        withdrawn += len(ids)
+
+
+def spot_checks_resume(*, predictions: QuerySet[Prediction]) -> int:
+    """Those of ``predictions`` a model applied again while their spot check waits (withdrawn
+    in a sensitive collection, applied by the rules once it is not) wait again as spot checks,
+    their value applied, as before the collection was made sensitive. One statement."""
+    return predictions.filter(status=APPLIED, flagged=False, spot_check__isnull=False).update(
+        status=QUEUED, routed_by=SPOT_CHECK
+    )
 
 
 def _rules(*, field: Field, live: QuerySet[Prediction]) -> list[tuple[Q, Route]]:
@@ -95,8 +161,10 @@ def predictions_reroute(
     """Send waiting and model-applied predictions where the current policy says (those of one
     collection when ``collection_id`` is given, after its calibration moved their confidence).
 
-    Decided predictions (accepted, corrected, rejected), flagged items and spot checks are never
-    touched. Running it twice changes nothing the second time.
+    Decided predictions (accepted, corrected, rejected) and flagged items are never touched,
+    nor spot checks, except in a sensitive collection, where their values are withdrawn (see
+    :func:`sensitive_spot_checks_withdraw`; counted as sent to review). Running it twice
+    changes nothing the second time.
     """
     live = live_predictions(field=field, collection_id=collection_id)
     rules = _rules(field=field, live=live)
@@ -131,6 +199,9 @@ def predictions_reroute(
                 result.queued += batch
             if progress:
                 progress(moved, total)
+    result.queued += sensitive_spot_checks_withdraw(
+        field=field, reason=POLICY_CHANGE, collection_id=collection_id
+    )
     return result
 
 
@@ -139,10 +210,12 @@ def collection_sensitivity_changed(
 ) -> list[FieldJob]:
     """Re-route every field after ``collection`` became sensitive or stopped being so.
 
-    Made sensitive, the values a model applied there go back to a person and are withdrawn;
-    no longer sensitive, the policy may apply its waiting items again. One background job per
-    field, shown on the dashboard like a policy change's; call it in the transaction that saved
-    the collection, so the jobs are sent only if the change is kept.
+    Made sensitive, the values a model applied there go back to a person and are withdrawn,
+    spot-checked ones included (they keep waiting, now for the collection's sake); no longer
+    sensitive, the policy may apply its waiting items again (a spot check applied again waits
+    as a spot check). One background job per field, shown on the dashboard like a policy
+    change's; call it in the transaction that saved the collection, so the jobs are sent only
+    if the change is kept.
     """
     state = "made sensitive" if collection.is_sensitive else "no longer sensitive"
     jobs = []
@@ -213,6 +286,7 @@ def _move_batch(*, field: Field, group: QuerySet[Prediction], where: Route) -> i
                 for pk, record_id, label, confidence, version_id in rows
             ]
         )
+        spot_checks_resume(predictions=Prediction.objects.filter(id__in=ids))
     else:
         values_withdraw_predictions(field_id=field.id, prediction_ids=ids, reason=POLICY_CHANGE)
     return len(rows)

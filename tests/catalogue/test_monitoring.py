@@ -30,6 +30,7 @@ from catalogue.services.monitoring.alerts import (
 )
 from catalogue.services.monitoring.policy import monitoring_policy_update
 from catalogue.services.monitoring.spotchecks import live_precision, spot_checks_select
+from catalogue.services.moves import record_move
 from catalogue.services.policy import policy_update
 from catalogue.services.routing import SPOT_CHECK
 from catalogue.tasks import monitor_fields
@@ -43,6 +44,7 @@ from tests.catalogue.monitoring_data import (
     trained_on_english,
 )
 from tests.conftest import train
+from tests.factories import CollectionFactory, RecordFactory, spot_checked_prediction
 
 pytestmark = pytest.mark.django_db
 
@@ -535,3 +537,25 @@ def test_an_alert_email_the_mail_server_refused_is_sent_by_the_retry_and_only_on
     assert f"https://catalogue.example.org/review/monitoring/alerts/{alert.code}/" in message.body
     alert.refresh_from_db()
     assert alert.emailed_at is not None
+
+
+def test_a_spot_check_moved_into_a_sensitive_collection_still_counts_the_persons_decision(
+    field, admin_user, cataloguer
+):
+    """Its value is withdrawn there, but the check stays in the sample, under the collection
+    it was drawn in."""
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    drawn_in = CollectionFactory()
+    checked = spot_checked_prediction(record=RecordFactory(collection=drawn_in))
+    record_move(
+        record=checked.record, collection=CollectionFactory(is_sensitive=True), moved_by=None
+    )
+    assert FieldValue.objects.get(record=checked.record, is_current=True).action == "withdrawn"
+    precision = live_precision(field=field, model_version=checked.model_version)
+    assert (precision.overall.n, precision.pending) == (0, 1)
+
+    decision_make(prediction=checked, reviewer=cataloguer, action="correct", label="deu")
+
+    precision = live_precision(field=field, model_version=checked.model_version)
+    assert (precision.overall.successes, precision.overall.n, precision.pending) == (0, 1, 0)
+    assert [(c.id, p.n) for c, p in precision.by_collection] == [(drawn_in.id, 1)]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from catalogue.models import FieldValue, Prediction, Record
+from catalogue.models import FieldValue, Prediction, Record, SpotCheck
 from catalogue.selectors import provenance
 from catalogue.services.applicability import field_set_collections
+from catalogue.services.decisions import decision_make
+from catalogue.services.monitoring.spotchecks import spot_check_outcomes
 from catalogue.services.moves import MOVED, record_move
 from catalogue.services.policy import policy_update
 from tests.factories import (
@@ -15,6 +17,7 @@ from tests.factories import (
     PredictionFactory,
     RecordFactory,
     applied_prediction,
+    spot_checked_prediction,
 )
 
 
@@ -148,3 +151,75 @@ def test_a_moved_record_is_read_with_its_new_collections_calibration(field, admi
     assert applied.confidence == pytest.approx(0.891)
     assert (applied.status, applied.routed_by) == ("queued", "threshold")
     assert (current(applied).label, current(applied).policy) == ("", MOVED)
+
+
+@pytest.mark.django_db
+def test_a_spot_checked_value_moved_into_a_sensitive_collection_is_withdrawn_and_still_waits(
+    field, admin_user, cataloguer
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    record = RecordFactory(collection=CollectionFactory())
+    checked = spot_checked_prediction(record=record, confidence=0.99)
+    sensitive = CollectionFactory(is_sensitive=True)
+
+    result = record_move(record=record, collection=sensitive, moved_by=admin_user)
+
+    assert result.queued == 1
+    checked.refresh_from_db()
+    assert (checked.status, checked.routed_by) == ("queued", "sensitive-collection")
+    withdrawn = current(checked)
+    assert (withdrawn.label, withdrawn.action, withdrawn.policy) == ("", "withdrawn", MOVED)
+    assert provenance(withdrawn, field=field, show_users=True).endswith(
+        f"when the record moved to another collection by {admin_user.get_username()}"
+    )
+    assert SpotCheck.objects.filter(prediction=checked).exists()
+
+    decision_make(prediction=checked, reviewer=cataloguer, action="accept")
+
+    value = current(checked)
+    assert (value.label, value.source, value.action) == (checked.label, "human", "accepted")
+    (outcome,) = spot_check_outcomes(SpotCheck.objects.filter(prediction=checked))
+    assert outcome.outcome == "accept"
+
+
+@pytest.mark.django_db
+def test_a_decided_spot_check_and_a_persons_value_are_untouched_by_a_sensitive_move(
+    field, admin_user, cataloguer
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    record = RecordFactory(collection=CollectionFactory())
+    decided = spot_checked_prediction(record=record, confidence=0.99)
+    decision_make(prediction=decided, reviewer=cataloguer, action="correct", label="deu")
+    other = RecordFactory(collection=CollectionFactory())
+    persons = spot_checked_prediction(record=other, confidence=0.99)
+    FieldValue.objects.filter(record=other).update(is_current=False)
+    FieldValueFactory(record=other, label="ita", source="human")
+    sensitive = CollectionFactory(is_sensitive=True)
+
+    record_move(record=record, collection=sensitive, moved_by=admin_user)
+    record_move(record=other, collection=sensitive, moved_by=admin_user)
+
+    decided.refresh_from_db()
+    assert decided.status == "corrected"
+    assert (current(decided).label, current(decided).source) == ("deu", "human")
+    persons.refresh_from_db()
+    assert (persons.status, persons.routed_by) == ("queued", "sensitive-collection")
+    assert (current(persons).label, current(persons).source) == ("ita", "human")
+
+
+@pytest.mark.django_db
+def test_a_spot_check_moved_out_of_a_sensitive_collection_is_applied_again_and_waits_as_one(
+    field, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    record = RecordFactory(collection=CollectionFactory())
+    checked = spot_checked_prediction(record=record, confidence=0.99)
+    record_move(record=record, collection=CollectionFactory(is_sensitive=True), moved_by=None)
+    open_ = CollectionFactory()
+
+    result = record_move(record=record, collection=open_, moved_by=admin_user)
+
+    assert result.applied == 1
+    checked.refresh_from_db()
+    assert (checked.status, checked.routed_by) == ("queued", "spot-check")
+    assert (current(checked).label, current(checked).source) == (checked.label, "model")

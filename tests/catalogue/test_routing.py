@@ -6,12 +6,27 @@ import numpy as np
 import pytest
 from django.forms.models import model_to_dict
 
-from catalogue.models import DecisionPolicy, FieldJob, FieldValue, PolicyChange, Prediction
+from catalogue.models import (
+    DecisionPolicy,
+    FieldJob,
+    FieldValue,
+    PolicyChange,
+    Prediction,
+    SpotCheck,
+)
+from catalogue.services.decisions import decision_make
+from catalogue.services.flags import flag_create
+from catalogue.services.monitoring.spotchecks import live_precision
 from catalogue.services.policy import BAD_THRESHOLD, PolicyError, policy_update
 from catalogue.services.rerouting import predictions_reroute
 from catalogue.services.routing import route, route_many
 from catalogue.services.values import value_set
-from tests.factories import CollectionFactory, PredictionFactory, RecordFactory
+from tests.factories import (
+    CollectionFactory,
+    PredictionFactory,
+    RecordFactory,
+    spot_checked_prediction,
+)
 
 
 def routed(
@@ -246,3 +261,87 @@ def test_a_value_withdrawn_by_a_reroute_comes_back_when_the_policy_applies_it_ag
     assert prediction.status == "applied"
     value = FieldValue.objects.get(record=prediction.record, is_current=True)
     assert (value.label, value.source, value.prediction_id) == ("fra", "model", prediction.id)
+
+
+@pytest.mark.django_db
+def test_a_collection_made_sensitive_withdraws_a_spot_checked_value_and_the_check_still_waits(
+    field, admin_user, cataloguer
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    closed = CollectionFactory()
+    checked = spot_checked_prediction(record=RecordFactory(collection=closed))
+    decided = spot_checked_prediction(record=RecordFactory(collection=closed), label="ger")
+    decision_make(prediction=decided, reviewer=cataloguer, action="accept")
+    persons = spot_checked_prediction(record=RecordFactory(collection=closed), label="ita")
+    value_set(record=persons.record, field=field, label="spa", source="human", user=admin_user)
+    flagged = spot_checked_prediction(record=RecordFactory(collection=closed), label="spa")
+    flag_create(record=flagged.record, field=field, client_hash="visitor")
+    elsewhere = spot_checked_prediction(record=RecordFactory(collection=CollectionFactory()))
+    closed.is_sensitive = True
+    closed.save()
+
+    result = predictions_reroute(field=field)
+
+    checked.refresh_from_db()
+    assert (checked.status, checked.routed_by) == ("queued", "sensitive-collection")
+    withdrawn = FieldValue.objects.get(record=checked.record, is_current=True)
+    assert (withdrawn.label, withdrawn.action, withdrawn.policy) == (
+        "",
+        "withdrawn",
+        "policy-change",
+    )
+    assert result.queued == 2  # the one checked, and the one a person set (nothing to withdraw)
+    persons.refresh_from_db()
+    assert persons.routed_by == "sensitive-collection"
+    person = FieldValue.objects.get(record=persons.record, is_current=True)
+    assert (person.label, person.source) == ("spa", "human")
+    decided.refresh_from_db()
+    assert decided.status == "accepted"
+    assert FieldValue.objects.get(record=decided.record, is_current=True).source == "human"
+    flagged.refresh_from_db()
+    assert (flagged.status, flagged.routed_by, flagged.flagged) == ("queued", "flag", True)
+    assert FieldValue.objects.get(record=flagged.record, is_current=True).label == "spa"
+    elsewhere.refresh_from_db()
+    assert (elsewhere.status, elsewhere.routed_by) == ("queued", "spot-check")
+    assert FieldValue.objects.get(record=elsewhere.record, is_current=True).source == "model"
+    assert predictions_reroute(field=field).queued == 0  # run twice, nothing more moves
+    assert SpotCheck.objects.filter(prediction__in=[checked, decided, persons]).count() == 3
+
+    decision_make(prediction=checked, reviewer=cataloguer, action="accept")
+
+    value = FieldValue.objects.get(record=checked.record, is_current=True)
+    assert (value.label, value.source, value.action) == ("fra", "human", "accepted")
+    precision = live_precision(field=field, model_version=checked.model_version)
+    assert (precision.overall.successes, precision.overall.n) == (2, 2)
+    assert precision.pending == 3  # persons, flagged and elsewhere wait
+
+
+@pytest.mark.django_db
+def test_a_spot_check_withdrawn_in_a_sensitive_collection_is_routed_by_the_rules_when_it_is_not(
+    field, admin_user
+):
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    closed = CollectionFactory()
+    checked = spot_checked_prediction(record=RecordFactory(collection=closed))
+    closed.is_sensitive = True
+    closed.save()
+    predictions_reroute(field=field)
+    closed.is_sensitive = False
+    closed.save()
+    policy_update(policy=field.policy, changed_by=admin_user, mode="review")
+    predictions_reroute(field=field)
+    checked.refresh_from_db()
+    # Review mode applies nothing: the item waits for the policy's reason, its value withdrawn.
+    assert (checked.status, checked.routed_by) == ("queued", "review")
+    assert FieldValue.objects.get(record=checked.record, is_current=True).action == "withdrawn"
+
+    policy_update(policy=field.policy, changed_by=admin_user, mode="auto")
+    result = predictions_reroute(field=field)
+
+    # Applied again by the rules, it waits as the spot check it was, its value applied.
+    assert result.applied == 1
+    checked.refresh_from_db()
+    assert (checked.status, checked.routed_by) == ("queued", "spot-check")
+    value = FieldValue.objects.get(record=checked.record, is_current=True)
+    assert (value.label, value.source) == ("fra", "model")
+    assert live_precision(field=field, model_version=checked.model_version).pending == 1

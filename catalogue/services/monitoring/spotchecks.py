@@ -1,9 +1,14 @@
 """Spot checks: a stable random share of the values a model applied goes to a person.
 
 The value stays applied meanwhile; the prediction waits in the queue as a "spot check" and is
-decided there like any other item. Because the sample is random (the prediction's fixed
-``audit_rank`` below the field's audit rate), the share of spot checks people confirm is an
-unbiased estimate of the precision of automatic application.
+decided there like any other item. In a sensitive collection (made so, or the record moved into
+one) its value is withdrawn and it waits with the sensitive-collection reason
+(``catalogue.services.rerouting.sensitive_spot_checks_withdraw``); the ``SpotCheck`` is kept,
+so the person's decision is still the outcome and the sample is not thinned by the change.
+
+Because the sample is random (the prediction's fixed ``audit_rank`` below the field's audit
+rate), the share of spot checks people confirm is an unbiased estimate of the precision of
+automatic application.
 """
 
 from __future__ import annotations
