@@ -203,6 +203,11 @@ class ModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.field.key} v{self.version}"
 
+    @classmethod
+    def documents_through(cls, relation: str) -> tuple[str, ...]:
+        """The documents of the version a query reaches through ``relation``, to defer."""
+        return tuple(f"{relation}__{name}" for name in cls.DOCUMENTS)
+
 
 class TrainingRun(models.Model):
     class Status(models.TextChoices):

@@ -333,7 +333,7 @@ def record_values_for_display(
         FieldValue.objects.filter(record=record, field__in=fields)
         .select_related("model_version", "user")
         # Only a version's number shows: its documents were a tenth of the page's time.
-        .defer(*(f"model_version__{name}" for name in ModelVersion.DOCUMENTS))
+        .defer(*ModelVersion.documents_through("model_version"))
         .order_by("-created_at", "-id")
     )
     waiting = {

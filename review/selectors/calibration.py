@@ -6,10 +6,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalogue.models import Collection, CollectionCalibration
+from catalogue.models import Collection, CollectionCalibration, ModelVersion
 from catalogue.services.calibration import calibrator_of
 from glamml.ml.collection_calibration import BAND_EDGES
-from review.selectors.common import version_documents
 
 # The raw confidences the dashboard shows each collection's reading of.
 SHOWN_CONFIDENCES = (0.9, 0.95, 0.99)
@@ -64,7 +63,7 @@ def calibrations_by_field(*, field_ids: Iterable[int]) -> dict[int, list[Calibra
         .select_related("collection", "imported_version")
         # Only the version's number is shown: its card, metrics and parameters are large JSON
         # (about 50 kB a version) that would be decoded on every dashboard load.
-        .defer(*version_documents("imported_version"))
+        .defer(*ModelVersion.documents_through("imported_version"))
         .order_by("collection__name", "collection_id")
     )
     for calibration in calibrations:

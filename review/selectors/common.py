@@ -31,12 +31,7 @@ def percent(confidence: float | None) -> int | None:
 # A model version's parameters, metrics, baselines and card are large JSON documents. Pages that
 # list predictions or runs name the version only: decoding these for every row was most of the
 # queue page's time, so those joins defer them (and the dashboard's calibration table's).
-def version_documents(relation: str) -> tuple[str, ...]:
-    """A related model version's large JSON documents, to defer where only its number shows."""
-    return tuple(f"{relation}__{name}" for name in ModelVersion.DOCUMENTS)
-
-
-VERSION_DOCUMENTS = version_documents("model_version")
+VERSION_DOCUMENTS = ModelVersion.documents_through("model_version")
 
 
 @dataclass(frozen=True)
